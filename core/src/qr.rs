@@ -1,0 +1,157 @@
+//! The QR payload: a signed claim as decimal digits, and the verify URL that carries them in its
+//! fragment (`<base_url>/verify/#<digits>`), so the code stays in numeric mode and never reaches a
+//! server.
+//!
+//! Bytes are cut into groups of seven; each group is read as a big-endian integer and written as
+//! exactly 17 decimal digits (zero-padded). A last group of k < 7 bytes is written with the fewest
+//! digits that hold any k-byte number: 3, 5, 8, 10, 13 or 15 digits for k = 1..6. The mapping is a
+//! bijection between byte strings and valid digit strings.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::error::DigitsError;
+
+/// Digits per full group of seven bytes.
+const GROUP_DIGITS: usize = 17;
+/// Bytes per full group.
+const GROUP_BYTES: usize = 7;
+/// Digits for a group of k bytes, k = 0..=7.
+const DIGITS_FOR: [usize; 8] = [0, 3, 5, 8, 10, 13, 15, 17];
+/// The most digits a QR code can hold (version 40, error correction L).
+pub const MAX_DIGITS: usize = 7089;
+
+/// Writes bytes as decimal digits.
+pub fn encode_digits(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len().div_ceil(GROUP_BYTES) * GROUP_DIGITS);
+    for group in bytes.chunks(GROUP_BYTES) {
+        let value = group.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+        let width = DIGITS_FOR[group.len()];
+        let digits = alloc::format!("{value:0width$}");
+        s.push_str(&digits);
+    }
+    s
+}
+
+/// Reads decimal digits back into bytes. Never panics; rejects non-digits, impossible lengths,
+/// groups out of range and more than [`MAX_DIGITS`] digits.
+pub fn decode_digits(digits: &str) -> Result<Vec<u8>, DigitsError> {
+    if digits.is_empty() {
+        return Err(DigitsError::Empty);
+    }
+    if let Some((position, found)) = digits.chars().enumerate().find(|(_, c)| !c.is_ascii_digit()) {
+        return Err(DigitsError::NotADigit { position, found });
+    }
+    let len = digits.len();
+    if len > MAX_DIGITS {
+        return Err(DigitsError::TooLong { len, max: MAX_DIGITS });
+    }
+    let tail_digits = len % GROUP_DIGITS;
+    let tail_bytes = DIGITS_FOR
+        .iter()
+        .position(|&d| d == tail_digits)
+        .ok_or(DigitsError::InvalidLength { len })?;
+    let mut out = Vec::with_capacity(len / GROUP_DIGITS * GROUP_BYTES + tail_bytes);
+    let digits = digits.as_bytes();
+    let mut start = 0;
+    let mut group = 0;
+    while start < len {
+        let (width, nbytes) = if len - start >= GROUP_DIGITS {
+            (GROUP_DIGITS, GROUP_BYTES)
+        } else {
+            (tail_digits, tail_bytes)
+        };
+        let value = digits[start..start + width]
+            .iter()
+            .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0'));
+        if nbytes < 8 && value >> (8 * nbytes) != 0 {
+            return Err(DigitsError::GroupOutOfRange { group });
+        }
+        for i in (0..nbytes).rev() {
+            out.push((value >> (8 * i)) as u8);
+        }
+        start += width;
+        group += 1;
+    }
+    Ok(out)
+}
+
+/// The verify URL for a payload: `<base_url>/verify/#<digits>` (one slash between the parts).
+pub fn verify_url(base_url: &str, payload: &[u8]) -> String {
+    alloc::format!("{}/verify/#{}", base_url.trim_end_matches('/'), encode_digits(payload))
+}
+
+/// The digits from what a user has: a verify URL (the part after `#`) or the digits alone,
+/// surrounding white space ignored.
+pub fn digits_of(target: &str) -> Result<&str, DigitsError> {
+    let t = target.trim();
+    if t.contains("://") || t.starts_with('/') {
+        let (_, fragment) = t.split_once('#').ok_or(DigitsError::NoFragment)?;
+        return Ok(fragment);
+    }
+    Ok(t.strip_prefix('#').unwrap_or(t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn known_encodings() {
+        assert_eq!(encode_digits(&[]), "");
+        assert_eq!(encode_digits(&[0]), "000");
+        assert_eq!(encode_digits(&[255]), "255");
+        assert_eq!(encode_digits(&[0xff; 7]), "72057594037927935");
+        assert_eq!(encode_digits(&[1, 2]), "00258");
+        assert_eq!(decode_digits("72057594037927935").unwrap(), vec![0xff; 7]);
+    }
+
+    #[test]
+    fn rejects_malformed_digits() {
+        assert_eq!(decode_digits(""), Err(DigitsError::Empty));
+        assert_eq!(decode_digits("12a"), Err(DigitsError::NotADigit { position: 2, found: 'a' }));
+        assert_eq!(decode_digits("1234"), Err(DigitsError::InvalidLength { len: 4 }));
+        assert_eq!(decode_digits("0000000000000000000"), Err(DigitsError::InvalidLength { len: 19 }));
+        assert_eq!(decode_digits("256"), Err(DigitsError::GroupOutOfRange { group: 0 }));
+        assert_eq!(decode_digits("72057594037927936"), Err(DigitsError::GroupOutOfRange { group: 0 }));
+        assert_eq!(decode_digits("99999999999999999"), Err(DigitsError::GroupOutOfRange { group: 0 }));
+        let long = "0".repeat(MAX_DIGITS + 17);
+        assert!(matches!(decode_digits(&long), Err(DigitsError::TooLong { .. })));
+    }
+
+    #[test]
+    fn targets() {
+        assert_eq!(digits_of("https://x.cn/verify/#123").unwrap(), "123");
+        assert_eq!(digits_of(" 123\n").unwrap(), "123");
+        assert_eq!(digits_of("#123").unwrap(), "123");
+        assert_eq!(digits_of("https://x.cn/verify/"), Err(DigitsError::NoFragment));
+        assert_eq!(verify_url("https://x.cn/", &[1]), "https://x.cn/verify/#001");
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(b in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let d = encode_digits(&b);
+            prop_assert!(d.bytes().all(|c| c.is_ascii_digit()));
+            if b.is_empty() {
+                prop_assert_eq!(decode_digits(&d), Err(DigitsError::Empty));
+            } else {
+                prop_assert_eq!(decode_digits(&d).unwrap(), b);
+            }
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(s in "\\PC{0,200}") {
+            let _ = decode_digits(&s);
+            let _ = digits_of(&s);
+        }
+
+        #[test]
+        fn arbitrary_digits_never_panic(s in "[0-9]{0,400}") {
+            if let Ok(b) = decode_digits(&s) {
+                prop_assert_eq!(encode_digits(&b), s);
+            }
+        }
+    }
+}

@@ -1,0 +1,336 @@
+//! The record: one certification as the issuer writes it, a Markdown file with TOML front matter
+//! between `+++` lines. The Markdown body is the public summary of the test results.
+//!
+//! Parsing never panics. Every error names the field and the line (1-based, in the whole file).
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::claim::{check_category, record_digest, Claim, Tier, MAX_MANUFACTURER, MAX_MODEL};
+use crate::date::Day;
+use crate::keys::KeyId;
+use crate::wire::{check_text, from_hex, to_hex};
+
+/// A record that could not be parsed, with where and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordError {
+    /// 1-based line in the record file, when known.
+    pub line: Option<usize>,
+    /// The front-matter field, when the error is about one.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for RecordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, "field {field}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl core::error::Error for RecordError {}
+
+/// An evidence document: its name and the SHA-256 of its bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// File name of the document.
+    pub name: String,
+    /// SHA-256 of the document.
+    #[serde(serialize_with = "hex32")]
+    pub sha256: [u8; 32],
+}
+
+fn hex32<S: serde::Serializer>(v: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&to_hex(v))
+}
+
+/// One certification record, checked field by field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Record {
+    /// Certificate serial, unique in the registry.
+    pub serial: u64,
+    /// Legal name as registered.
+    pub manufacturer: String,
+    /// English name, if any.
+    pub manufacturer_en: Option<String>,
+    /// Local agent for a foreign maker, if any.
+    pub local_agent: Option<String>,
+    /// Product name.
+    pub product: String,
+    /// Model.
+    pub model: String,
+    /// Catalogue category code.
+    pub category: String,
+    /// Firmware versions covered.
+    pub firmware: Vec<String>,
+    /// Star tier.
+    pub tier: Tier,
+    /// Day of issue.
+    pub issued: Day,
+    /// First day of validity.
+    pub valid_from: Day,
+    /// Last day of validity.
+    pub valid_until: Day,
+    /// Test lab.
+    pub lab: String,
+    /// Evidence documents.
+    pub evidence: Vec<Evidence>,
+    /// Serial of the certification this one replaces.
+    pub supersedes: Option<u64>,
+    /// Markdown summary of the test results.
+    pub body: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecord {
+    serial: i64,
+    manufacturer: String,
+    manufacturer_en: Option<String>,
+    local_agent: Option<String>,
+    product: String,
+    model: String,
+    category: String,
+    firmware: Vec<String>,
+    tier: i64,
+    issued: toml::value::Datetime,
+    valid_from: toml::value::Datetime,
+    valid_until: toml::value::Datetime,
+    lab: String,
+    #[serde(default)]
+    evidence: Vec<RawEvidence>,
+    supersedes: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvidence {
+    name: String,
+    sha256: String,
+}
+
+/// The front-matter delimiter line.
+pub const DELIMITER: &str = "+++";
+
+impl Record {
+    /// Parses a record file. Checks every field: types, unknown and missing fields, tier 1..=3,
+    /// dates in order, lengths that fit a claim, evidence digests.
+    pub fn parse(text: &str) -> Result<Record, RecordError> {
+        let (front, body, front_line) = split_front_matter(text)?;
+        let located = |field: &str, message: String| RecordError {
+            line: field_line(front, field).map(|l| l + front_line),
+            field: Some(field.to_string()),
+            message,
+        };
+        let raw: RawRecord = toml::from_str(front).map_err(|e| toml_error(front, front_line, &e))?;
+
+        let serial = u64::try_from(raw.serial).map_err(|_| located("serial", "must not be negative".into()))?;
+        let tier = u8::try_from(raw.tier)
+            .ok()
+            .and_then(Tier::from_stars)
+            .ok_or_else(|| located("tier", alloc::format!("{} is not a tier (1, 2 or 3)", raw.tier)))?;
+        let date = |field: &str, dt: &toml::value::Datetime| -> Result<Day, RecordError> {
+            match (&dt.date, &dt.time, &dt.offset) {
+                (Some(d), None, None) => Day::from_ymd(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+                    .ok_or_else(|| located(field, alloc::format!("{dt} is outside 1970-01-01..2149-06-06"))),
+                _ => Err(located(field, alloc::format!("{dt} is not a plain date (YYYY-MM-DD)"))),
+            }
+        };
+        let issued = date("issued", &raw.issued)?;
+        let valid_from = date("valid_from", &raw.valid_from)?;
+        let valid_until = date("valid_until", &raw.valid_until)?;
+        if valid_until < valid_from {
+            return Err(located("valid_until", alloc::format!("{valid_until} is before valid_from {valid_from}")));
+        }
+        if valid_from < issued {
+            return Err(located("valid_from", alloc::format!("{valid_from} is before issued {issued}")));
+        }
+        check_text("manufacturer", &raw.manufacturer, MAX_MANUFACTURER).map_err(|e| located("manufacturer", e.to_string()))?;
+        check_text("model", &raw.model, MAX_MODEL).map_err(|e| located("model", e.to_string()))?;
+        for (field, value) in [("product", &raw.product), ("lab", &raw.lab)] {
+            check_text(field, value, 400).map_err(|e| located(field, e.to_string()))?;
+        }
+        for (field, value) in [("manufacturer_en", &raw.manufacturer_en), ("local_agent", &raw.local_agent)] {
+            if let Some(v) = value {
+                check_text(field, v, 400).map_err(|e| located(field, e.to_string()))?;
+            }
+        }
+        check_category(&raw.category).map_err(|e| located("category", e.to_string()))?;
+        if raw.firmware.is_empty() {
+            return Err(located("firmware", "lists no firmware version".into()));
+        }
+        for v in &raw.firmware {
+            check_text("firmware", v, 100).map_err(|e| located("firmware", e.to_string()))?;
+        }
+        let supersedes = raw
+            .supersedes
+            .map(|s| u64::try_from(s).map_err(|_| located("supersedes", "must not be negative".into())))
+            .transpose()?;
+        if supersedes == Some(serial) {
+            return Err(located("supersedes", "a certification cannot supersede itself".into()));
+        }
+        let evidence = raw
+            .evidence
+            .into_iter()
+            .map(|e| {
+                check_text("evidence name", &e.name, 200).map_err(|err| located("evidence", err.to_string()))?;
+                let sha256 = from_hex::<32>(&e.sha256).ok_or_else(|| {
+                    located("sha256", alloc::format!("{:?} is not 64 hex digits", e.sha256))
+                })?;
+                Ok(Evidence { name: e.name, sha256 })
+            })
+            .collect::<Result<Vec<_>, RecordError>>()?;
+
+        Ok(Record {
+            serial,
+            manufacturer: raw.manufacturer,
+            manufacturer_en: raw.manufacturer_en,
+            local_agent: raw.local_agent,
+            product: raw.product,
+            model: raw.model,
+            category: raw.category,
+            firmware: raw.firmware,
+            tier,
+            issued,
+            valid_from,
+            valid_until,
+            lab: raw.lab,
+            evidence,
+            supersedes,
+            body: body.to_string(),
+        })
+    }
+
+    /// The claim for this record: what its label shows, bound to the file's exact bytes.
+    /// `file` must be the bytes this record was parsed from.
+    pub fn claim(&self, key_id: KeyId, file: &[u8]) -> Claim {
+        Claim {
+            key_id,
+            serial: self.serial,
+            tier: self.tier,
+            category: self.category.clone(),
+            valid_from: self.valid_from,
+            valid_until: self.valid_until,
+            manufacturer: self.manufacturer.clone(),
+            model: self.model.clone(),
+            record_sha256: record_digest(file),
+        }
+    }
+}
+
+/// Splits `+++\n<toml>\n+++\n<body>`; returns the TOML, the body and the number of lines before
+/// the TOML (so TOML line n is file line n + that).
+fn split_front_matter(text: &str) -> Result<(&str, &str, usize), RecordError> {
+    let err = |line: usize, message: &str| RecordError { line: Some(line), field: None, message: message.into() };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut lines = text.split_inclusive('\n');
+    let first = lines.next().unwrap_or("");
+    if first.trim_end() != DELIMITER {
+        return Err(err(1, "the record must start with a +++ line (TOML front matter)"));
+    }
+    let start = first.len();
+    let mut offset = start;
+    for line in lines {
+        if line.trim_end() == DELIMITER {
+            return Ok((&text[start..offset], &text[offset + line.len()..], 1));
+        }
+        offset += line.len();
+    }
+    Err(err(1, "the front matter is not closed by a +++ line"))
+}
+
+/// The 1-based line (within the front matter) where `field = ...` is set.
+fn field_line(front: &str, field: &str) -> Option<usize> {
+    front.lines().position(|l| {
+        l.trim_start()
+            .strip_prefix(field)
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    })
+    .map(|i| i + 1)
+}
+
+fn toml_error(front: &str, front_line: usize, e: &toml::de::Error) -> RecordError {
+    let line = e.span().map(|s| front[..s.start.min(front.len())].matches('\n').count() + 1 + front_line);
+    let message = e.message().to_string();
+    let field = ["unknown field `", "missing field `"].iter().find_map(|p| {
+        message.split_once(p).and_then(|(_, rest)| rest.split_once('`')).map(|(f, _)| f.to_string())
+    });
+    let line = match (&field, message.starts_with("missing")) {
+        (_, true) => Some(1),
+        (Some(f), false) => field_line(front, f).map(|l| l + front_line).or(line),
+        _ => line,
+    };
+    RecordError { line, field, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) const SAMPLE: &str = "+++\nserial = 42\nmanufacturer = \"深圳市星联科技有限公司\"\nproduct = \"路由器\"\nmodel = \"XL-AX3000\"\ncategory = \"router\"\nfirmware = [\"1.2.0\"]\ntier = 2\nissued = 2026-07-03\nvalid_from = 2026-07-03\nvalid_until = 2029-07-02\nlab = \"CCRC\"\n[[evidence]]\nname = \"report.pdf\"\nsha256 = \"0000000000000000000000000000000000000000000000000000000000000001\"\n+++\n## Results\n";
+
+    #[test]
+    fn parses_sample() {
+        let r = Record::parse(SAMPLE).unwrap();
+        assert_eq!(r.serial, 42);
+        assert_eq!(r.tier, Tier::Two);
+        assert_eq!(r.valid_from.to_string(), "2026-07-03");
+        assert_eq!(r.evidence.len(), 1);
+        assert_eq!(r.body, "## Results\n");
+    }
+
+    fn err(text: &str) -> RecordError {
+        Record::parse(text).unwrap_err()
+    }
+
+    #[test]
+    fn errors_name_field_and_line() {
+        let e = err(&SAMPLE.replace("tier = 2", "tier = 4"));
+        assert_eq!((e.line, e.field.as_deref()), (Some(8), Some("tier")));
+        let e = err(&SAMPLE.replace("valid_until = 2029-07-02", "valid_until = 2025-07-02"));
+        assert_eq!((e.line, e.field.as_deref()), (Some(11), Some("valid_until")));
+        let e = err(&SAMPLE.replace("lab = \"CCRC\"\n", "lab = \"CCRC\"\ncolour = \"red\"\n"));
+        assert_eq!((e.line, e.field.as_deref()), (Some(13), Some("colour")));
+        assert!(e.to_string().contains("unknown field"), "{e}");
+        let e = err(&SAMPLE.replace("lab = \"CCRC\"\n", ""));
+        assert_eq!(e.field.as_deref(), Some("lab"));
+        assert!(e.to_string().contains("missing field"), "{e}");
+        let e = err(&SAMPLE.replace("2029-07-02", "2029-13-02"));
+        assert_eq!(e.line, Some(11), "{e}");
+        let e = err(&SAMPLE.replace("= \"router\"", "= \"Router!\""));
+        assert_eq!(e.field.as_deref(), Some("category"));
+        let e = err(&SAMPLE.replace("000000000001\"", "00000000001\""));
+        assert_eq!(e.field.as_deref(), Some("sha256"));
+        let e = err(&SAMPLE.replace("firmware = [\"1.2.0\"]", "firmware = []"));
+        assert_eq!(e.field.as_deref(), Some("firmware"));
+        let e = err(&SAMPLE.replace("serial = 42", "serial = \"42\""));
+        assert_eq!(e.line, Some(2), "{e}");
+        assert_eq!(err("no front matter").line, Some(1));
+        assert!(err("+++\nserial = 1\n").message.contains("not closed"));
+    }
+
+    #[test]
+    fn claim_binds_the_exact_bytes() {
+        let r = Record::parse(SAMPLE).unwrap();
+        let c = r.claim(KeyId([0; 4]), SAMPLE.as_bytes());
+        assert!(c.matches_record(SAMPLE.as_bytes()));
+        assert!(!c.matches_record(SAMPLE.replace("Results", "Resultz").as_bytes()));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(s in "\\PC{0,300}") {
+            let _ = Record::parse(&s);
+            let _ = Record::parse(&alloc::format!("+++\n{s}\n+++\n"));
+        }
+    }
+}
