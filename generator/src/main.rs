@@ -1,1 +1,32 @@
-fn main(){}
+//! `starmark`: the command line of the starmark label registry.
+
+mod cli;
+mod cmd;
+mod fsutil;
+mod keyfile;
+mod qrcode_image;
+mod registry;
+mod signed;
+mod time;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Exit code: success (for `verify`: valid and not stale).
+pub const EXIT_OK: u8 = 0;
+/// Exit code: `verify` found any verdict other than valid-and-fresh.
+pub const EXIT_NOT_VALID: u8 = 1;
+/// Exit code: usage or input error.
+pub const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cmd::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("starmark: error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

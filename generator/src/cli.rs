@@ -1,0 +1,222 @@
+//! Command-line arguments (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success (verify: the label is genuine, valid, and the revocation data is fresh)
+  1  verify: any other verdict (expired, not yet valid, revoked, counterfeit, unknown issuer,
+     issuer key compromised, malformed) or stale revocation data
+  2  usage or input error (bad record, bad key, tampered list, unreadable file)";
+
+/// starmark: signed IoT cybersecurity labels, their public registry and offline verification.
+#[derive(Debug, Parser)]
+#[command(name = "starmark", version, about, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new registry: starmark.toml, keys, a signed trust list, an empty revocation list.
+    Init(InitArgs),
+    /// Generate an Ed25519 key pair (PATH.key, mode 0600, and PATH.pub).
+    Keygen(KeygenArgs),
+    /// Manage the trust list of issuer keys (re-signed with the root key).
+    #[command(subcommand)]
+    Trust(TrustCommand),
+    /// Sign records: writes RECORD.sig beside each RECORD.md and prints its verify URL.
+    Sign(SignArgs),
+    /// Revoke a certification: re-signs the revocation list with sequence + 1.
+    Revoke(RevokeArgs),
+    /// Print the verify URL of a signed record; with --png, write its QR code.
+    Qr(QrArgs),
+    /// Verify a label: a verify URL, its digits, or a PNG/JPEG photo of the QR code.
+    #[command(after_help = AFTER_HELP)]
+    Verify(VerifyArgs),
+}
+
+/// Where the registry is.
+#[derive(Debug, Args)]
+pub struct RegistryArg {
+    /// The registry directory (the one with starmark.toml). Default: found from the current
+    /// directory or the first file argument upwards.
+    #[arg(long, short = 'r', value_name = "DIR")]
+    pub registry: Option<PathBuf>,
+}
+
+/// `starmark init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory of the new registry (created if missing; must not hold a starmark.toml).
+    pub dir: PathBuf,
+    /// Name of the registry.
+    #[arg(long, default_value = "IoT Cybersecurity Label Registry")]
+    pub name: String,
+    /// Public base URL where the registry will be served; labels point to <URL>/verify/.
+    #[arg(long, value_name = "URL", default_value = "https://label.example.cn")]
+    pub base_url: String,
+    /// Name of the first issuer key's holder.
+    #[arg(long, default_value = "Certification authority")]
+    pub issuer_name: String,
+    /// First day the first issuer key may sign (YYYY-MM-DD). Default: today.
+    #[arg(long, value_name = "DATE")]
+    pub issuer_valid_from: Option<String>,
+}
+
+/// `starmark keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Path without extension: writes PATH.key (secret, mode 0600) and PATH.pub.
+    pub path: PathBuf,
+}
+
+/// `starmark trust ...`.
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// Show the trust list.
+    List(TrustListArgs),
+    /// Add an issuer key.
+    Add(TrustAddArgs),
+    /// Retire an issuer key: it may no longer sign certifications starting after --date.
+    Retire(TrustRetireArgs),
+    /// Mark an issuer key compromised: every label it signed becomes ISSUER KEY COMPROMISED.
+    Compromised(TrustCompromisedArgs),
+}
+
+/// Arguments every trust-changing command shares.
+#[derive(Debug, Args)]
+pub struct RootKeyArg {
+    /// The root secret key. Default: the registry's keys/root.key.
+    #[arg(long, value_name = "FILE")]
+    pub root_key: Option<PathBuf>,
+}
+
+/// `starmark trust list`.
+#[derive(Debug, Args)]
+pub struct TrustListArgs {
+    #[command(flatten)]
+    pub registry: RegistryArg,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `starmark trust add`.
+#[derive(Debug, Args)]
+pub struct TrustAddArgs {
+    /// The issuer's public key file (from `starmark keygen`).
+    pub public_key: PathBuf,
+    /// Who holds the key.
+    #[arg(long)]
+    pub name: String,
+    /// First day the key may sign (YYYY-MM-DD). Default: today.
+    #[arg(long, value_name = "DATE")]
+    pub valid_from: Option<String>,
+    /// Last day the key may sign (YYYY-MM-DD). Default: five years from --valid-from.
+    #[arg(long, value_name = "DATE")]
+    pub valid_until: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArg,
+    #[command(flatten)]
+    pub root: RootKeyArg,
+}
+
+/// `starmark trust retire`.
+#[derive(Debug, Args)]
+pub struct TrustRetireArgs {
+    /// Key id (8 hex digits, see `starmark trust list`).
+    pub key_id: String,
+    /// Last day the key may sign (YYYY-MM-DD). Default: today.
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArg,
+    #[command(flatten)]
+    pub root: RootKeyArg,
+}
+
+/// `starmark trust compromised`.
+#[derive(Debug, Args)]
+pub struct TrustCompromisedArgs {
+    /// Key id (8 hex digits, see `starmark trust list`).
+    pub key_id: String,
+    /// Day the compromise began or was found (YYYY-MM-DD). Default: today.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArg,
+    #[command(flatten)]
+    pub root: RootKeyArg,
+}
+
+/// `starmark sign`.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// Record files (Markdown with TOML front matter).
+    #[arg(required = true, value_name = "RECORD.md")]
+    pub records: Vec<PathBuf>,
+    /// Replace an existing signature that differs (for example after a key rotation).
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub registry: RegistryArg,
+}
+
+/// `starmark revoke`.
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// Serial of the certification to revoke. Omit with --refresh.
+    #[arg(required_unless_present = "refresh")]
+    pub serial: Option<u64>,
+    /// Reason: false_claim, unreported_change, security_flaw, withdrawn, key_compromise, other.
+    #[arg(long, required_unless_present = "refresh")]
+    pub reason: Option<String>,
+    /// Day of revocation (YYYY-MM-DD). Default: today.
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
+    /// Re-sign the list unchanged with a new next-update (sequence + 1), so it does not go stale.
+    #[arg(long, conflicts_with_all = ["serial", "reason", "date"])]
+    pub refresh: bool,
+    #[command(flatten)]
+    pub registry: RegistryArg,
+}
+
+/// `starmark qr`.
+#[derive(Debug, Args)]
+pub struct QrArgs {
+    /// A signed record file.
+    #[arg(value_name = "RECORD.md")]
+    pub record: PathBuf,
+    /// Write the QR code as a PNG image.
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<PathBuf>,
+    /// Pixels per QR module in the PNG.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub scale: u32,
+    #[command(flatten)]
+    pub registry: RegistryArg,
+}
+
+/// `starmark verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A verify URL, the digits alone, or the path of a PNG/JPEG photo of the QR code.
+    pub target: String,
+    /// The time to verify at: YYYY-MM-DD (00:00 UTC) or Unix seconds. Default: now.
+    #[arg(long, value_name = "DATE")]
+    pub at: Option<String>,
+    /// The highest revocation list sequence seen before: an older list is refused (rollback).
+    #[arg(long, value_name = "N")]
+    pub seen_sequence: Option<u64>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub registry: RegistryArg,
+}

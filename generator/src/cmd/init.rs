@@ -1,0 +1,107 @@
+//! `starmark init DIR`: a new registry with its keys and signed lists.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use starmark_core::{IssuerKey, RevocationList, TrustList};
+
+use crate::cli::InitArgs;
+use crate::registry::{
+    Category, Config, KeyPaths, RevocationSettings, CONFIG_FILE, RECORDS_DIR, REVOCATION_LIST_FILE,
+    TRUST_LIST_FILE,
+};
+use crate::{fsutil, keyfile, time};
+
+const CATALOGUE: &str = include_str!("../../assets/catalogue.toml");
+
+#[derive(Deserialize)]
+struct Catalogue {
+    category: Vec<Category>,
+}
+
+/// Years an issuer key made by `init` may sign.
+const ISSUER_KEY_YEARS: u16 = 5;
+
+pub fn run(args: &InitArgs) -> Result<u8> {
+    let dir = &args.dir;
+    if dir.join(CONFIG_FILE).exists() {
+        bail!("{}: already a registry (has {CONFIG_FILE})", dir.display());
+    }
+    if !(args.base_url.starts_with("https://") || args.base_url.starts_with("http://")) {
+        bail!(
+            "--base-url: {:?} must start with https:// or http://",
+            args.base_url
+        );
+    }
+    std::fs::create_dir_all(dir.join("keys"))
+        .with_context(|| format!("{}: cannot create", dir.display()))?;
+    std::fs::create_dir_all(dir.join(RECORDS_DIR))
+        .with_context(|| format!("{}: cannot create", dir.display()))?;
+
+    let keys = KeyPaths {
+        root_public: PathBuf::from("keys/root.pub"),
+        root_secret: PathBuf::from("keys/root.key"),
+        issuer_secret: PathBuf::from("keys/issuer-1.key"),
+    };
+    let root = keyfile::generate(&dir.join("keys/root"))?;
+    let issuer = keyfile::generate(&dir.join("keys/issuer-1"))?;
+
+    let now = time::now();
+    let today = time::day_or_today(args.issuer_valid_from.as_deref(), "--issuer-valid-from")?;
+    let until = today
+        .checked_add(ISSUER_KEY_YEARS * 365)
+        .unwrap_or(starmark_core::Day::MAX);
+    let trust = TrustList {
+        sequence: 1,
+        issued_at: now,
+        issuers: vec![IssuerKey::new(
+            issuer.public_key(),
+            args.issuer_name.clone(),
+            today,
+            until,
+        )],
+    };
+    fsutil::write_atomic(&dir.join(TRUST_LIST_FILE), &trust.sign(&root)?)?;
+
+    let settings = RevocationSettings::default();
+    let revocations = RevocationList {
+        key_id: issuer.public_key().key_id(),
+        sequence: 1,
+        issued_at: now,
+        next_update: now + u64::from(settings.validity_days) * starmark_core::date::SECONDS_PER_DAY,
+        entries: Vec::new(),
+    };
+    fsutil::write_atomic(&dir.join(REVOCATION_LIST_FILE), &revocations.sign(&issuer)?)?;
+
+    let catalogue: Catalogue = toml::from_str(CATALOGUE).context("built-in catalogue")?;
+    let config = Config {
+        name: args.name.clone(),
+        name_en: None,
+        base_url: args.base_url.trim_end_matches('/').to_string(),
+        languages: vec!["zh".into(), "en".into()],
+        keys,
+        revocation: settings,
+        categories: catalogue.category,
+    };
+    let text = toml::to_string_pretty(&config).context("cannot write the configuration")?;
+    fsutil::write_atomic(&dir.join(CONFIG_FILE), text.as_bytes())?;
+
+    println!("created registry {}", dir.display());
+    println!(
+        "  {CONFIG_FILE}          name, base URL, catalogue of {} categories",
+        config.categories.len()
+    );
+    println!("  keys/root.key          root secret key (mode 0600): move it offline; only `starmark trust` needs it");
+    println!(
+        "  keys/issuer-1.key      issuer secret key {} (mode 0600): signs records and revocations",
+        issuer.public_key().key_id()
+    );
+    println!(
+        "  {TRUST_LIST_FILE}       trust list #1, signed by root key {}",
+        root.public_key().key_id()
+    );
+    println!("  {REVOCATION_LIST_FILE}  empty revocation list #1");
+    println!("  {RECORDS_DIR}/               write one Markdown record per certification here, then `starmark sign`");
+    Ok(crate::EXIT_OK)
+}

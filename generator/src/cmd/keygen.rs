@@ -1,0 +1,17 @@
+//! `starmark keygen PATH`.
+
+use anyhow::Result;
+
+use crate::cli::KeygenArgs;
+use crate::keyfile;
+
+pub fn run(args: &KeygenArgs) -> Result<u8> {
+    let key = keyfile::generate(&args.path)?;
+    println!("key id {}", key.public_key().key_id());
+    println!(
+        "secret key: {} (mode 0600; keep it secret)",
+        args.path.with_extension("key").display()
+    );
+    println!("public key: {}", args.path.with_extension("pub").display());
+    Ok(crate::EXIT_OK)
+}

@@ -1,0 +1,26 @@
+//! One module per command.
+
+mod init;
+mod keygen;
+mod qr;
+mod revoke;
+mod sign;
+mod trust;
+mod verify;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+
+/// Runs a command; returns the exit code (errors map to exit code 2 in `main`).
+pub fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Init(a) => init::run(&a),
+        Command::Keygen(a) => keygen::run(&a),
+        Command::Trust(c) => trust::run(c),
+        Command::Sign(a) => sign::run(&a),
+        Command::Revoke(a) => revoke::run(&a),
+        Command::Qr(a) => qr::run(&a),
+        Command::Verify(a) => verify::run(&a),
+    }
+}

@@ -1,0 +1,144 @@
+//! `starmark sign RECORD.md...`: sign records, write RECORD.sig, print the verify URLs.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{bail, Result};
+use starmark_core::qr::{encode_digits, verify_url};
+use starmark_core::record::Record;
+use starmark_core::{SecretKey, TrustList};
+
+use crate::cli::SignArgs;
+use crate::registry::{load_record, signature_path, Registry};
+use crate::{fsutil, signed};
+
+pub fn run(args: &SignArgs) -> Result<u8> {
+    let reg = Registry::locate(
+        args.registry.registry.as_deref(),
+        args.records.first().map(Path::new),
+    )?;
+    let trust = reg.trust_list()?;
+    let key = reg.issuer_secret()?;
+    let serials = serial_index(&reg)?;
+    let mut errors = Vec::new();
+    for path in &args.records {
+        match sign_one(&reg, &trust, &key, &serials, path, args.force) {
+            Ok(url) => println!("{}\t{url}", path.display()),
+            Err(e) => errors.push(format!("{e:#}")),
+        }
+    }
+    if !errors.is_empty() {
+        bail!(
+            "{} record(s) not signed:\n  {}",
+            errors.len(),
+            errors.join("\n  ")
+        );
+    }
+    Ok(crate::EXIT_OK)
+}
+
+/// Serial -> record files, over the whole registry, to refuse duplicate serials.
+fn serial_index(reg: &Registry) -> Result<BTreeMap<u64, Vec<std::path::PathBuf>>> {
+    let mut index: BTreeMap<u64, Vec<_>> = BTreeMap::new();
+    for path in reg.record_files()? {
+        // Unparsable records are reported when they are signed or built, not here.
+        if let Ok((r, _)) = load_record(&path) {
+            index.entry(r.serial).or_default().push(path);
+        }
+    }
+    Ok(index)
+}
+
+fn sign_one(
+    reg: &Registry,
+    trust: &TrustList,
+    key: &SecretKey,
+    serials: &BTreeMap<u64, Vec<std::path::PathBuf>>,
+    path: &Path,
+    force: bool,
+) -> Result<String> {
+    let (record, bytes) = load_record(path)?;
+    check_record(reg, &record, serials, path)?;
+    let key_id = key.public_key().key_id();
+    let Some(issuer) = trust.issuer(key_id) else {
+        bail!("the issuer key {key_id} is not in the trust list; add it with `starmark trust add`");
+    };
+    if let Some(since) = issuer.compromised_since {
+        bail!("the issuer key {key_id} is marked compromised since {since}; sign with another key");
+    }
+    if record.valid_from < issuer.valid_from || record.valid_from > issuer.valid_until {
+        bail!(
+            "{}: field valid_from: {} is outside the issuer key's period {} to {}",
+            path.display(),
+            record.valid_from,
+            issuer.valid_from,
+            issuer.valid_until
+        );
+    }
+    let claim = record.claim(key_id, &bytes);
+    let signed_claim = claim
+        .sign(key)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let digits = encode_digits(signed_claim.as_bytes());
+
+    let sig_path = signature_path(path);
+    if sig_path.exists() {
+        let existing = fsutil::read_text(&sig_path)?;
+        if existing.trim() != digits && !force {
+            let why = match signed::load(path) {
+                Ok(_) => "it was made with another key",
+                Err(_) => "the record changed since it was signed, or the file is damaged",
+            };
+            bail!(
+                "{}: a different signature exists ({why}); refusing to replace it. Check the change, then use --force",
+                sig_path.display()
+            );
+        }
+    }
+    fsutil::write_atomic(&sig_path, format!("{digits}\n").as_bytes())?;
+    Ok(verify_url(&reg.config.base_url, signed_claim.as_bytes()))
+}
+
+/// Registry-level checks of a record: catalogue category, unique serial, superseded record exists.
+fn check_record(
+    reg: &Registry,
+    record: &Record,
+    serials: &BTreeMap<u64, Vec<std::path::PathBuf>>,
+    path: &Path,
+) -> Result<()> {
+    if reg.category(&record.category).is_none() {
+        let known: Vec<&str> = reg
+            .config
+            .categories
+            .iter()
+            .map(|c| c.code.as_str())
+            .collect();
+        bail!(
+            "{}: field category: unknown category {:?} (the catalogue has: {})",
+            path.display(),
+            record.category,
+            known.join(", ")
+        );
+    }
+    let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    if let Some(others) = serials.get(&record.serial) {
+        let me = canon(path);
+        if let Some(other) = others.iter().find(|o| canon(o) != me) {
+            bail!(
+                "{}: field serial: {} is already used by {}",
+                path.display(),
+                record.serial,
+                other.display()
+            );
+        }
+    }
+    if let Some(old) = record.supersedes {
+        if !serials.contains_key(&old) {
+            bail!(
+                "{}: field supersedes: no record has serial {old}",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
