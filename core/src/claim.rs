@@ -68,11 +68,15 @@ impl Serialize for Tier {
 pub fn check_category(code: &str) -> Result<(), DecodeError> {
     let ok = !code.is_empty()
         && code.len() <= MAX_CATEGORY
-        && code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if ok {
         Ok(())
     } else {
-        Err(DecodeError::InvalidCategory { code: String::from(code) })
+        Err(DecodeError::InvalidCategory {
+            code: String::from(code),
+        })
     }
 }
 
@@ -111,7 +115,9 @@ impl Claim {
         check_text("manufacturer", &self.manufacturer, MAX_MANUFACTURER)?;
         check_text("model", &self.model, MAX_MODEL)?;
         if self.valid_until < self.valid_from {
-            return Err(DecodeError::DatesOutOfOrder { field: "valid_until" });
+            return Err(DecodeError::DatesOutOfOrder {
+                field: "valid_until",
+            });
         }
         Ok(())
     }
@@ -119,7 +125,9 @@ impl Claim {
     /// The binary encoding. Fails only when a field breaks the format's limits.
     pub fn encode(&self) -> Result<Vec<u8>, DecodeError> {
         self.validate()?;
-        let mut out = Vec::with_capacity(48 + self.manufacturer.len() + self.model.len() + self.category.len());
+        let mut out = Vec::with_capacity(
+            48 + self.manufacturer.len() + self.model.len() + self.category.len(),
+        );
         out.push(CLAIM_VERSION);
         out.extend_from_slice(&self.key_id.0);
         put_varint(&mut out, self.serial);
@@ -145,30 +153,50 @@ impl Claim {
     fn read(r: &mut Reader<'_>) -> Result<Claim, DecodeError> {
         let version = r.u8("version")?;
         if version != CLAIM_VERSION {
-            return Err(DecodeError::UnsupportedVersion { found: version, expected: CLAIM_VERSION });
+            return Err(DecodeError::UnsupportedVersion {
+                found: version,
+                expected: CLAIM_VERSION,
+            });
         }
         let key_id = KeyId(r.array("key_id")?);
         let serial = r.varint("serial")?;
         let tier_byte = r.u8("tier")?;
-        let tier = Tier::from_stars(tier_byte).ok_or(DecodeError::InvalidTier { value: tier_byte })?;
+        let tier =
+            Tier::from_stars(tier_byte).ok_or(DecodeError::InvalidTier { value: tier_byte })?;
         let category = r.text("category", MAX_CATEGORY)?;
         check_category(&category)?;
         let valid_from = Day(r.u16("valid_from")?);
         let valid_until = Day(r.u16("valid_until")?);
         if valid_until < valid_from {
-            return Err(DecodeError::DatesOutOfOrder { field: "valid_until" });
+            return Err(DecodeError::DatesOutOfOrder {
+                field: "valid_until",
+            });
         }
         let manufacturer = r.text("manufacturer", MAX_MANUFACTURER)?;
         let model = r.text("model", MAX_MODEL)?;
         let record_sha256 = r.array("record_sha256")?;
-        Ok(Claim { key_id, serial, tier, category, valid_from, valid_until, manufacturer, model, record_sha256 })
+        Ok(Claim {
+            key_id,
+            serial,
+            tier,
+            category,
+            valid_from,
+            valid_until,
+            manufacturer,
+            model,
+            record_sha256,
+        })
     }
 
     /// Signs the claim: the payload of a label's QR code.
     pub fn sign(&self, key: &SecretKey) -> Result<SignedClaim, DecodeError> {
         let bytes = self.encode()?;
         let signature = key.sign_in_context(CLAIM_CONTEXT, &bytes);
-        Ok(SignedClaim { claim: self.clone(), claim_len: bytes.len(), bytes: [bytes, signature.to_vec()].concat() })
+        Ok(SignedClaim {
+            claim: self.clone(),
+            claim_len: bytes.len(),
+            bytes: [bytes, signature.to_vec()].concat(),
+        })
     }
 
     /// Whether `record_file` (the exact bytes of the record file) is the record this claim signs.
@@ -200,7 +228,11 @@ impl SignedClaim {
         let claim_len = r.position();
         r.bytes(SIGNATURE_LEN, "signature")?;
         r.finish()?;
-        Ok(SignedClaim { claim, claim_len, bytes: bytes.to_vec() })
+        Ok(SignedClaim {
+            claim,
+            claim_len,
+            bytes: bytes.to_vec(),
+        })
     }
 
     /// The decoded claim. Not yet verified: only the verdict decides whether to trust it.
@@ -262,20 +294,23 @@ pub(crate) mod tests {
             "[^\\p{Cc}]{1,20}",
             any::<[u8; 32]>(),
         )
-            .prop_filter_map("fits", |(k, serial, t, category, a, b, manufacturer, model, d)| {
-                let c = Claim {
-                    key_id: KeyId(k),
-                    serial,
-                    tier: Tier::from_stars(t)?,
-                    category,
-                    valid_from: Day(a.min(b)),
-                    valid_until: Day(a.max(b)),
-                    manufacturer,
-                    model,
-                    record_sha256: d,
-                };
-                c.validate().ok().map(|()| c)
-            })
+            .prop_filter_map(
+                "fits",
+                |(k, serial, t, category, a, b, manufacturer, model, d)| {
+                    let c = Claim {
+                        key_id: KeyId(k),
+                        serial,
+                        tier: Tier::from_stars(t)?,
+                        category,
+                        valid_from: Day(a.min(b)),
+                        valid_until: Day(a.max(b)),
+                        manufacturer,
+                        model,
+                        record_sha256: d,
+                    };
+                    c.validate().ok().map(|()| c)
+                },
+            )
     }
 
     #[test]
@@ -291,37 +326,74 @@ pub(crate) mod tests {
         let good = sample_claim(KeyId([1, 2, 3, 4])).encode().unwrap();
         // truncated at every length
         for n in 0..good.len() {
-            assert!(matches!(Claim::decode(&good[..n]), Err(DecodeError::Truncated { .. })), "len {n}");
+            assert!(
+                matches!(
+                    Claim::decode(&good[..n]),
+                    Err(DecodeError::Truncated { .. })
+                ),
+                "len {n}"
+            );
         }
         // trailing bytes
         let mut t = good.clone();
         t.push(0);
-        assert_eq!(Claim::decode(&t), Err(DecodeError::TrailingBytes { count: 1 }));
+        assert_eq!(
+            Claim::decode(&t),
+            Err(DecodeError::TrailingBytes { count: 1 })
+        );
         // bad version
         let mut v = good.clone();
         v[0] = 2;
-        assert_eq!(Claim::decode(&v), Err(DecodeError::UnsupportedVersion { found: 2, expected: 1 }));
+        assert_eq!(
+            Claim::decode(&v),
+            Err(DecodeError::UnsupportedVersion {
+                found: 2,
+                expected: 1
+            })
+        );
         // bad tier
         let mut tier = good.clone();
         tier[6] = 4;
-        assert_eq!(Claim::decode(&tier), Err(DecodeError::InvalidTier { value: 4 }));
+        assert_eq!(
+            Claim::decode(&tier),
+            Err(DecodeError::InvalidTier { value: 4 })
+        );
         // huge length prefix on the category
         let mut huge = good.clone();
         huge[7] = 0xff;
-        assert!(matches!(Claim::decode(&huge), Err(DecodeError::LengthTooLarge { field: "category", .. })));
+        assert!(matches!(
+            Claim::decode(&huge),
+            Err(DecodeError::LengthTooLarge {
+                field: "category",
+                ..
+            })
+        ));
         // bad UTF-8 in the manufacturer
         let mut utf = good.clone();
         let m = 7 + 1 + 6 + 4 + 1;
         utf[m] = 0xff;
-        assert_eq!(Claim::decode(&utf), Err(DecodeError::InvalidUtf8 { field: "manufacturer" }));
+        assert_eq!(
+            Claim::decode(&utf),
+            Err(DecodeError::InvalidUtf8 {
+                field: "manufacturer"
+            })
+        );
         // dates out of order
         let mut dates = good.clone();
         dates[14..16].copy_from_slice(&u16::MAX.to_be_bytes());
-        assert_eq!(Claim::decode(&dates), Err(DecodeError::DatesOutOfOrder { field: "valid_until" }));
+        assert_eq!(
+            Claim::decode(&dates),
+            Err(DecodeError::DatesOutOfOrder {
+                field: "valid_until"
+            })
+        );
         // upper-case category
         let mut cat = good;
         cat[8] = b'R';
-        assert!(matches!(Claim::decode(&cat), Err(DecodeError::InvalidCategory { .. })));
+        assert!(matches!(
+            Claim::decode(&cat),
+            Err(DecodeError::InvalidCategory { .. })
+        ));
     }
 
     #[test]
@@ -330,10 +402,16 @@ pub(crate) mod tests {
         let signed = sample_claim(sk.public_key().key_id()).sign(&sk).unwrap();
         let bytes = signed.as_bytes();
         assert!(SignedClaim::decode(bytes).is_ok());
-        assert!(matches!(SignedClaim::decode(&bytes[..bytes.len() - 1]), Err(DecodeError::Truncated { field: "signature" })));
+        assert!(matches!(
+            SignedClaim::decode(&bytes[..bytes.len() - 1]),
+            Err(DecodeError::Truncated { field: "signature" })
+        ));
         let mut long = bytes.to_vec();
         long.push(0);
-        assert_eq!(SignedClaim::decode(&long), Err(DecodeError::TrailingBytes { count: 1 }));
+        assert_eq!(
+            SignedClaim::decode(&long),
+            Err(DecodeError::TrailingBytes { count: 1 })
+        );
         assert!(signed.verify_signature(&sk.public_key()).is_ok());
     }
 

@@ -128,7 +128,10 @@ mod tests {
         assert_eq!(Day::parse("2149-06-06"), Some(Day::MAX));
         assert_eq!(Day::parse("2149-06-07"), None);
         assert_eq!(Day::parse("2025-02-29"), None);
-        assert_eq!(Day::parse("2024-02-29").map(|d| d.to_string()), Some("2024-02-29".into()));
+        assert_eq!(
+            Day::parse("2024-02-29").map(|d| d.to_string()),
+            Some("2024-02-29".into())
+        );
         assert_eq!(Day::parse("2025-13-01"), None);
         assert_eq!(Day::parse("2025-1-01"), None);
         assert_eq!(Day::parse("+025-01-01"), None);

@@ -57,7 +57,11 @@ impl PublicKey {
 
     /// Strict Ed25519 verification of `signature` over the raw `message` (no context).
     /// Use [`PublicKey::verify_in_context`] for starmark objects.
-    pub fn verify_raw(&self, message: &[u8], signature: &[u8; SIGNATURE_LEN]) -> Result<(), SignatureError> {
+    pub fn verify_raw(
+        &self,
+        message: &[u8],
+        signature: &[u8; SIGNATURE_LEN],
+    ) -> Result<(), SignatureError> {
         let sig = Signature::from_bytes(signature);
         self.0
             .verify_strict(message, &sig)
@@ -157,7 +161,9 @@ mod tests {
         let pk = sk.public_key();
         let sig = sk.sign_in_context(CLAIM_CONTEXT, b"abc");
         assert!(pk.verify_in_context(CLAIM_CONTEXT, b"abc", &sig).is_ok());
-        assert!(pk.verify_in_context(TRUST_LIST_CONTEXT, b"abc", &sig).is_err());
+        assert!(pk
+            .verify_in_context(TRUST_LIST_CONTEXT, b"abc", &sig)
+            .is_err());
         assert!(pk.verify_in_context(CLAIM_CONTEXT, b"abd", &sig).is_err());
     }
 
@@ -177,9 +183,9 @@ mod tests {
         ));
         // A point of order 8.
         let order8 = [
-            0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
-            0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
-            0x03, 0x7a,
+            0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10,
+            0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77,
+            0x92, 0xac, 0x03, 0x7a,
         ];
         assert_eq!(PublicKey::from_bytes(&order8), Err(KeyError::Weak));
     }

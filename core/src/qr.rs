@@ -39,12 +39,19 @@ pub fn decode_digits(digits: &str) -> Result<Vec<u8>, DigitsError> {
     if digits.is_empty() {
         return Err(DigitsError::Empty);
     }
-    if let Some((position, found)) = digits.chars().enumerate().find(|(_, c)| !c.is_ascii_digit()) {
+    if let Some((position, found)) = digits
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !c.is_ascii_digit())
+    {
         return Err(DigitsError::NotADigit { position, found });
     }
     let len = digits.len();
     if len > MAX_DIGITS {
-        return Err(DigitsError::TooLong { len, max: MAX_DIGITS });
+        return Err(DigitsError::TooLong {
+            len,
+            max: MAX_DIGITS,
+        });
     }
     let tail_digits = len % GROUP_DIGITS;
     let tail_bytes = DIGITS_FOR
@@ -78,7 +85,11 @@ pub fn decode_digits(digits: &str) -> Result<Vec<u8>, DigitsError> {
 
 /// The verify URL for a payload: `<base_url>/verify/#<digits>` (one slash between the parts).
 pub fn verify_url(base_url: &str, payload: &[u8]) -> String {
-    alloc::format!("{}/verify/#{}", base_url.trim_end_matches('/'), encode_digits(payload))
+    alloc::format!(
+        "{}/verify/#{}",
+        base_url.trim_end_matches('/'),
+        encode_digits(payload)
+    )
 }
 
 /// The digits from what a user has: a verify URL (the part after `#`) or the digits alone,
@@ -110,14 +121,38 @@ mod tests {
     #[test]
     fn rejects_malformed_digits() {
         assert_eq!(decode_digits(""), Err(DigitsError::Empty));
-        assert_eq!(decode_digits("12a"), Err(DigitsError::NotADigit { position: 2, found: 'a' }));
-        assert_eq!(decode_digits("1234"), Err(DigitsError::InvalidLength { len: 4 }));
-        assert_eq!(decode_digits("0000000000000000000"), Err(DigitsError::InvalidLength { len: 19 }));
-        assert_eq!(decode_digits("256"), Err(DigitsError::GroupOutOfRange { group: 0 }));
-        assert_eq!(decode_digits("72057594037927936"), Err(DigitsError::GroupOutOfRange { group: 0 }));
-        assert_eq!(decode_digits("99999999999999999"), Err(DigitsError::GroupOutOfRange { group: 0 }));
+        assert_eq!(
+            decode_digits("12a"),
+            Err(DigitsError::NotADigit {
+                position: 2,
+                found: 'a'
+            })
+        );
+        assert_eq!(
+            decode_digits("1234"),
+            Err(DigitsError::InvalidLength { len: 4 })
+        );
+        assert_eq!(
+            decode_digits("0000000000000000000"),
+            Err(DigitsError::InvalidLength { len: 19 })
+        );
+        assert_eq!(
+            decode_digits("256"),
+            Err(DigitsError::GroupOutOfRange { group: 0 })
+        );
+        assert_eq!(
+            decode_digits("72057594037927936"),
+            Err(DigitsError::GroupOutOfRange { group: 0 })
+        );
+        assert_eq!(
+            decode_digits("99999999999999999"),
+            Err(DigitsError::GroupOutOfRange { group: 0 })
+        );
         let long = "0".repeat(MAX_DIGITS + 17);
-        assert!(matches!(decode_digits(&long), Err(DigitsError::TooLong { .. })));
+        assert!(matches!(
+            decode_digits(&long),
+            Err(DigitsError::TooLong { .. })
+        ));
     }
 
     #[test]
@@ -125,8 +160,14 @@ mod tests {
         assert_eq!(digits_of("https://x.cn/verify/#123").unwrap(), "123");
         assert_eq!(digits_of(" 123\n").unwrap(), "123");
         assert_eq!(digits_of("#123").unwrap(), "123");
-        assert_eq!(digits_of("https://x.cn/verify/"), Err(DigitsError::NoFragment));
-        assert_eq!(verify_url("https://x.cn/", &[1]), "https://x.cn/verify/#001");
+        assert_eq!(
+            digits_of("https://x.cn/verify/"),
+            Err(DigitsError::NoFragment)
+        );
+        assert_eq!(
+            verify_url("https://x.cn/", &[1]),
+            "https://x.cn/verify/#001"
+        );
     }
 
     proptest! {

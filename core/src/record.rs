@@ -131,35 +131,62 @@ impl Record {
             field: Some(field.to_string()),
             message,
         };
-        let raw: RawRecord = toml::from_str(front).map_err(|e| toml_error(front, front_line, &e))?;
+        let raw: RawRecord =
+            toml::from_str(front).map_err(|e| toml_error(front, front_line, &e))?;
 
-        let serial = u64::try_from(raw.serial).map_err(|_| located("serial", "must not be negative".into()))?;
+        let serial = u64::try_from(raw.serial)
+            .map_err(|_| located("serial", "must not be negative".into()))?;
         let tier = u8::try_from(raw.tier)
             .ok()
             .and_then(Tier::from_stars)
-            .ok_or_else(|| located("tier", alloc::format!("{} is not a tier (1, 2 or 3)", raw.tier)))?;
+            .ok_or_else(|| {
+                located(
+                    "tier",
+                    alloc::format!("{} is not a tier (1, 2 or 3)", raw.tier),
+                )
+            })?;
         let date = |field: &str, dt: &toml::value::Datetime| -> Result<Day, RecordError> {
             match (&dt.date, &dt.time, &dt.offset) {
-                (Some(d), None, None) => Day::from_ymd(i32::from(d.year), u32::from(d.month), u32::from(d.day))
-                    .ok_or_else(|| located(field, alloc::format!("{dt} is outside 1970-01-01..2149-06-06"))),
-                _ => Err(located(field, alloc::format!("{dt} is not a plain date (YYYY-MM-DD)"))),
+                (Some(d), None, None) => {
+                    Day::from_ymd(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+                        .ok_or_else(|| {
+                            located(
+                                field,
+                                alloc::format!("{dt} is outside 1970-01-01..2149-06-06"),
+                            )
+                        })
+                }
+                _ => Err(located(
+                    field,
+                    alloc::format!("{dt} is not a plain date (YYYY-MM-DD)"),
+                )),
             }
         };
         let issued = date("issued", &raw.issued)?;
         let valid_from = date("valid_from", &raw.valid_from)?;
         let valid_until = date("valid_until", &raw.valid_until)?;
         if valid_until < valid_from {
-            return Err(located("valid_until", alloc::format!("{valid_until} is before valid_from {valid_from}")));
+            return Err(located(
+                "valid_until",
+                alloc::format!("{valid_until} is before valid_from {valid_from}"),
+            ));
         }
         if valid_from < issued {
-            return Err(located("valid_from", alloc::format!("{valid_from} is before issued {issued}")));
+            return Err(located(
+                "valid_from",
+                alloc::format!("{valid_from} is before issued {issued}"),
+            ));
         }
-        check_text("manufacturer", &raw.manufacturer, MAX_MANUFACTURER).map_err(|e| located("manufacturer", e.to_string()))?;
+        check_text("manufacturer", &raw.manufacturer, MAX_MANUFACTURER)
+            .map_err(|e| located("manufacturer", e.to_string()))?;
         check_text("model", &raw.model, MAX_MODEL).map_err(|e| located("model", e.to_string()))?;
         for (field, value) in [("product", &raw.product), ("lab", &raw.lab)] {
             check_text(field, value, 400).map_err(|e| located(field, e.to_string()))?;
         }
-        for (field, value) in [("manufacturer_en", &raw.manufacturer_en), ("local_agent", &raw.local_agent)] {
+        for (field, value) in [
+            ("manufacturer_en", &raw.manufacturer_en),
+            ("local_agent", &raw.local_agent),
+        ] {
             if let Some(v) = value {
                 check_text(field, v, 400).map_err(|e| located(field, e.to_string()))?;
             }
@@ -173,20 +200,32 @@ impl Record {
         }
         let supersedes = raw
             .supersedes
-            .map(|s| u64::try_from(s).map_err(|_| located("supersedes", "must not be negative".into())))
+            .map(|s| {
+                u64::try_from(s).map_err(|_| located("supersedes", "must not be negative".into()))
+            })
             .transpose()?;
         if supersedes == Some(serial) {
-            return Err(located("supersedes", "a certification cannot supersede itself".into()));
+            return Err(located(
+                "supersedes",
+                "a certification cannot supersede itself".into(),
+            ));
         }
         let evidence = raw
             .evidence
             .into_iter()
             .map(|e| {
-                check_text("evidence name", &e.name, 200).map_err(|err| located("evidence", err.to_string()))?;
+                check_text("evidence name", &e.name, 200)
+                    .map_err(|err| located("evidence", err.to_string()))?;
                 let sha256 = from_hex::<32>(&e.sha256).ok_or_else(|| {
-                    located("sha256", alloc::format!("{:?} is not 64 hex digits", e.sha256))
+                    located(
+                        "sha256",
+                        alloc::format!("{:?} is not 64 hex digits", e.sha256),
+                    )
                 })?;
-                Ok(Evidence { name: e.name, sha256 })
+                Ok(Evidence {
+                    name: e.name,
+                    sha256,
+                })
             })
             .collect::<Result<Vec<_>, RecordError>>()?;
 
@@ -230,12 +269,19 @@ impl Record {
 /// Splits `+++\n<toml>\n+++\n<body>`; returns the TOML, the body and the number of lines before
 /// the TOML (so TOML line n is file line n + that).
 fn split_front_matter(text: &str) -> Result<(&str, &str, usize), RecordError> {
-    let err = |line: usize, message: &str| RecordError { line: Some(line), field: None, message: message.into() };
+    let err = |line: usize, message: &str| RecordError {
+        line: Some(line),
+        field: None,
+        message: message.into(),
+    };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.split_inclusive('\n');
     let first = lines.next().unwrap_or("");
     if first.trim_end() != DELIMITER {
-        return Err(err(1, "the record must start with a +++ line (TOML front matter)"));
+        return Err(err(
+            1,
+            "the record must start with a +++ line (TOML front matter)",
+        ));
     }
     let start = first.len();
     let mut offset = start;
@@ -250,26 +296,37 @@ fn split_front_matter(text: &str) -> Result<(&str, &str, usize), RecordError> {
 
 /// The 1-based line (within the front matter) where `field = ...` is set.
 fn field_line(front: &str, field: &str) -> Option<usize> {
-    front.lines().position(|l| {
-        l.trim_start()
-            .strip_prefix(field)
-            .is_some_and(|rest| rest.trim_start().starts_with('='))
-    })
-    .map(|i| i + 1)
+    front
+        .lines()
+        .position(|l| {
+            l.trim_start()
+                .strip_prefix(field)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|i| i + 1)
 }
 
 fn toml_error(front: &str, front_line: usize, e: &toml::de::Error) -> RecordError {
-    let line = e.span().map(|s| front[..s.start.min(front.len())].matches('\n').count() + 1 + front_line);
+    let line = e
+        .span()
+        .map(|s| front[..s.start.min(front.len())].matches('\n').count() + 1 + front_line);
     let message = e.message().to_string();
     let field = ["unknown field `", "missing field `"].iter().find_map(|p| {
-        message.split_once(p).and_then(|(_, rest)| rest.split_once('`')).map(|(f, _)| f.to_string())
+        message
+            .split_once(p)
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(f, _)| f.to_string())
     });
     let line = match (&field, message.starts_with("missing")) {
         (_, true) => Some(1),
         (Some(f), false) => field_line(front, f).map(|l| l + front_line).or(line),
         _ => line,
     };
-    RecordError { line, field, message }
+    RecordError {
+        line,
+        field,
+        message,
+    }
 }
 
 #[cfg(test)]
@@ -297,7 +354,10 @@ mod tests {
         let e = err(&SAMPLE.replace("tier = 2", "tier = 4"));
         assert_eq!((e.line, e.field.as_deref()), (Some(8), Some("tier")));
         let e = err(&SAMPLE.replace("valid_until = 2029-07-02", "valid_until = 2025-07-02"));
-        assert_eq!((e.line, e.field.as_deref()), (Some(11), Some("valid_until")));
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(11), Some("valid_until"))
+        );
         let e = err(&SAMPLE.replace("lab = \"CCRC\"\n", "lab = \"CCRC\"\ncolour = \"red\"\n"));
         assert_eq!((e.line, e.field.as_deref()), (Some(13), Some("colour")));
         assert!(e.to_string().contains("unknown field"), "{e}");

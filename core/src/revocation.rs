@@ -118,7 +118,10 @@ impl RevocationList {
 
     /// Adds or replaces the entry for a serial, keeping the order.
     pub fn insert(&mut self, revocation: Revocation) {
-        match self.entries.binary_search_by_key(&revocation.serial, |e| e.serial) {
+        match self
+            .entries
+            .binary_search_by_key(&revocation.serial, |e| e.serial)
+        {
             Ok(i) => self.entries[i] = revocation,
             Err(i) => self.entries.insert(i, revocation),
         }
@@ -129,8 +132,11 @@ impl RevocationList {
         if self.entries.windows(2).any(|w| w[0].serial >= w[1].serial) {
             return Err(DecodeError::NotSorted { field: "entries" });
         }
-        let count = u32::try_from(self.entries.len())
-            .map_err(|_| DecodeError::LengthTooLarge { field: "count", len: self.entries.len(), max: u32::MAX as usize })?;
+        let count = u32::try_from(self.entries.len()).map_err(|_| DecodeError::LengthTooLarge {
+            field: "count",
+            len: self.entries.len(),
+            max: u32::MAX as usize,
+        })?;
         let mut out = Vec::with_capacity(37 + self.entries.len() * 3);
         out.push(REVOCATION_LIST_VERSION);
         out.extend_from_slice(&self.key_id.0);
@@ -149,7 +155,11 @@ impl RevocationList {
         out.extend_from_slice(&date_base.0.to_be_bytes());
         out.push(date_bits);
         out.push(k);
-        let mut bits = BitWriter { out, acc: 0, used: 0 };
+        let mut bits = BitWriter {
+            out,
+            acc: 0,
+            used: 0,
+        };
         for (e, gap) in self.entries.iter().zip(gaps) {
             let q = gap >> k;
             for _ in 0..q {
@@ -189,7 +199,10 @@ impl RevocationList {
     /// Decodes a signed list without checking the signature: for tools that show a list's
     /// content. Verdicts use [`RevocationList::decode_verified`].
     pub fn decode_unverified(bytes: &[u8]) -> Result<RevocationList, DecodeError> {
-        let body_len = bytes.len().checked_sub(SIGNATURE_LEN).ok_or(DecodeError::Truncated { field: "signature" })?;
+        let body_len = bytes
+            .len()
+            .checked_sub(SIGNATURE_LEN)
+            .ok_or(DecodeError::Truncated { field: "signature" })?;
         RevocationList::decode_body(&bytes[..body_len])
     }
 
@@ -199,7 +212,9 @@ impl RevocationList {
         let list = RevocationList::decode_unverified(bytes)?;
         let body_len = bytes.len() - SIGNATURE_LEN;
         let key_id = || to_hex(&list.key_id.0);
-        let issuer = trust.issuer(list.key_id).ok_or_else(|| ListError::UnknownSigner { key_id: key_id() })?;
+        let issuer = trust
+            .issuer(list.key_id)
+            .ok_or_else(|| ListError::UnknownSigner { key_id: key_id() })?;
         if issuer.compromised_since.is_some() {
             return Err(ListError::CompromisedSigner { key_id: key_id() }.into());
         }
@@ -216,7 +231,10 @@ impl RevocationList {
         let mut r = Reader::new(body);
         let version = r.u8("version")?;
         if version != REVOCATION_LIST_VERSION {
-            return Err(DecodeError::UnsupportedVersion { found: version, expected: REVOCATION_LIST_VERSION });
+            return Err(DecodeError::UnsupportedVersion {
+                found: version,
+                expected: REVOCATION_LIST_VERSION,
+            });
         }
         let key_id = KeyId(r.array("key_id")?);
         let sequence = r.u64("sequence")?;
@@ -238,10 +256,17 @@ impl RevocationList {
             let min_bits = 1 + usize::from(k) + 3 + usize::from(date_bits);
             let available = stream.len() * 8;
             if count > available / min_bits {
-                return Err(DecodeError::LengthTooLarge { field: "count", len: count, max: available / min_bits });
+                return Err(DecodeError::LengthTooLarge {
+                    field: "count",
+                    len: count,
+                    max: available / min_bits,
+                });
             }
             entries.reserve_exact(count);
-            let mut bits = BitReader { buf: stream, pos: 0 };
+            let mut bits = BitReader {
+                buf: stream,
+                pos: 0,
+            };
             let mut prev: Option<u64> = None;
             for _ in 0..count {
                 let mut q: u64 = 0;
@@ -258,22 +283,35 @@ impl RevocationList {
                 }
                 .ok_or(DecodeError::OutOfRange { field: "serial" })?;
                 let code = bits.get(3)? as u8;
-                let reason = Reason::from_code(code).ok_or(DecodeError::InvalidReason { value: code })?;
+                let reason =
+                    Reason::from_code(code).ok_or(DecodeError::InvalidReason { value: code })?;
                 let offset = bits.get(date_bits)?;
                 let date = u16::try_from(u64::from(date_base) + offset)
                     .map_err(|_| DecodeError::OutOfRange { field: "date" })?;
-                entries.push(Revocation { serial, date: Day(date), reason });
+                entries.push(Revocation {
+                    serial,
+                    date: Day(date),
+                    reason,
+                });
                 prev = Some(serial);
             }
             if bits.pos.div_ceil(8) != stream.len() {
-                return Err(DecodeError::TrailingBytes { count: stream.len() - bits.pos.div_ceil(8) });
+                return Err(DecodeError::TrailingBytes {
+                    count: stream.len() - bits.pos.div_ceil(8),
+                });
             }
             if bits.pos % 8 != 0 && bits.get(8 - (bits.pos % 8) as u8)? != 0 {
                 return Err(DecodeError::OutOfRange { field: "padding" });
             }
         }
         r.finish()?;
-        Ok(RevocationList { key_id, sequence, issued_at, next_update, entries })
+        Ok(RevocationList {
+            key_id,
+            sequence,
+            issued_at,
+            next_update,
+            entries,
+        })
     }
 }
 
@@ -288,7 +326,11 @@ fn low_mask(k: u8) -> u64 {
 /// The Rice parameter that gives the fewest bits for these gaps.
 fn best_rice_parameter(gaps: &[u64]) -> u8 {
     (0u8..=63)
-        .min_by_key(|&k| gaps.iter().map(|g| u128::from(g >> k) + 1 + u128::from(k)).sum::<u128>())
+        .min_by_key(|&k| {
+            gaps.iter()
+                .map(|g| u128::from(g >> k) + 1 + u128::from(k))
+                .sum::<u128>()
+        })
         .unwrap_or(0)
 }
 
@@ -328,7 +370,10 @@ impl BitReader<'_> {
     fn get(&mut self, nbits: u8) -> Result<u64, DecodeError> {
         let mut v = 0u64;
         for _ in 0..nbits {
-            let byte = self.buf.get(self.pos / 8).ok_or(DecodeError::Truncated { field: "entries" })?;
+            let byte = self
+                .buf
+                .get(self.pos / 8)
+                .ok_or(DecodeError::Truncated { field: "entries" })?;
             v = (v << 1) | u64::from((byte >> (7 - self.pos % 8)) & 1);
             self.pos += 1;
         }
@@ -343,18 +388,38 @@ pub(crate) mod tests {
     use proptest::prelude::*;
 
     pub(crate) fn list(key: &SecretKey, entries: Vec<Revocation>) -> RevocationList {
-        RevocationList { key_id: key.public_key().key_id(), sequence: 3, issued_at: 1_782_864_000, next_update: 1_783_468_800, entries }
+        RevocationList {
+            key_id: key.public_key().key_id(),
+            sequence: 3,
+            issued_at: 1_782_864_000,
+            next_update: 1_783_468_800,
+            entries,
+        }
     }
 
     #[test]
     fn round_trip_and_lookup() {
         let root = SecretKey::from_seed(&[1; 32]);
         let issuer = SecretKey::from_seed(&[2; 32]);
-        let trust = TrustList::decode_verified(&trust_sample(&root, &[&issuer]), &root.public_key()).unwrap();
+        let trust =
+            TrustList::decode_verified(&trust_sample(&root, &[&issuer]), &root.public_key())
+                .unwrap();
         let entries = vec![
-            Revocation { serial: 7, date: Day(20_700), reason: Reason::FalseClaim },
-            Revocation { serial: 8, date: Day(20_650), reason: Reason::Other },
-            Revocation { serial: 1000, date: Day(20_800), reason: Reason::SecurityFlaw },
+            Revocation {
+                serial: 7,
+                date: Day(20_700),
+                reason: Reason::FalseClaim,
+            },
+            Revocation {
+                serial: 8,
+                date: Day(20_650),
+                reason: Reason::Other,
+            },
+            Revocation {
+                serial: 1000,
+                date: Day(20_800),
+                reason: Reason::SecurityFlaw,
+            },
         ];
         let l = list(&issuer, entries);
         let bytes = l.sign(&issuer).unwrap();
@@ -365,7 +430,10 @@ pub(crate) mod tests {
         // signed by a key the trust list does not hold
         let stranger = SecretKey::from_seed(&[5; 32]);
         let forged = list(&stranger, vec![]).sign(&stranger).unwrap();
-        assert!(matches!(RevocationList::decode_verified(&forged, &trust), Err(Error::List(ListError::UnknownSigner { .. }))));
+        assert!(matches!(
+            RevocationList::decode_verified(&forged, &trust),
+            Err(Error::List(ListError::UnknownSigner { .. }))
+        ));
         // tampered
         let mut t = bytes.clone();
         let last_body = t.len() - 65;
@@ -376,27 +444,54 @@ pub(crate) mod tests {
     #[test]
     fn malformed_lists() {
         let issuer = SecretKey::from_seed(&[2; 32]);
-        let l = list(&issuer, vec![Revocation { serial: 5, date: Day(3), reason: Reason::Withdrawn }]);
+        let l = list(
+            &issuer,
+            vec![Revocation {
+                serial: 5,
+                date: Day(3),
+                reason: Reason::Withdrawn,
+            }],
+        );
         let body = l.encode_body().unwrap();
         let with_sig = |b: &[u8]| [b, &[0u8; 64][..]].concat();
         assert!(RevocationList::decode_unverified(&with_sig(&body)).is_ok());
         let mut bad = body.clone();
         // trailing byte
         bad.push(0);
-        assert!(matches!(RevocationList::decode_unverified(&with_sig(&bad)), Err(DecodeError::TrailingBytes { .. })));
+        assert!(matches!(
+            RevocationList::decode_unverified(&with_sig(&bad)),
+            Err(DecodeError::TrailingBytes { .. })
+        ));
         // huge count
         let mut huge = body.clone();
         huge[29..33].copy_from_slice(&u32::MAX.to_be_bytes());
-        assert!(matches!(RevocationList::decode_unverified(&with_sig(&huge)), Err(DecodeError::LengthTooLarge { .. })));
+        assert!(matches!(
+            RevocationList::decode_unverified(&with_sig(&huge)),
+            Err(DecodeError::LengthTooLarge { .. })
+        ));
         // bad version
         let mut v = body.clone();
         v[0] = 9;
-        assert!(matches!(RevocationList::decode_unverified(&with_sig(&v)), Err(DecodeError::UnsupportedVersion { .. })));
+        assert!(matches!(
+            RevocationList::decode_unverified(&with_sig(&v)),
+            Err(DecodeError::UnsupportedVersion { .. })
+        ));
         // unsorted entries refused on encode
-        let unsorted = list(&issuer, vec![
-            Revocation { serial: 5, date: Day(3), reason: Reason::Withdrawn },
-            Revocation { serial: 5, date: Day(3), reason: Reason::Withdrawn },
-        ]);
+        let unsorted = list(
+            &issuer,
+            vec![
+                Revocation {
+                    serial: 5,
+                    date: Day(3),
+                    reason: Reason::Withdrawn,
+                },
+                Revocation {
+                    serial: 5,
+                    date: Day(3),
+                    reason: Reason::Withdrawn,
+                },
+            ],
+        );
         assert!(unsorted.encode_body().is_err());
     }
 
@@ -412,7 +507,10 @@ pub(crate) mod tests {
         body.push(0);
         body.push(0b0111_0000);
         body.extend_from_slice(&[0; 64]);
-        assert_eq!(RevocationList::decode_unverified(&body), Err(DecodeError::InvalidReason { value: 7 }));
+        assert_eq!(
+            RevocationList::decode_unverified(&body),
+            Err(DecodeError::InvalidReason { value: 7 })
+        );
     }
 
     proptest! {

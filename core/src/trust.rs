@@ -46,8 +46,20 @@ pub struct IssuerKey {
 
 impl IssuerKey {
     /// A new entry for `public_key`.
-    pub fn new(public_key: PublicKey, name: String, valid_from: Day, valid_until: Day) -> IssuerKey {
-        IssuerKey { key_id: public_key.key_id(), public_key, name, valid_from, valid_until, compromised_since: None }
+    pub fn new(
+        public_key: PublicKey,
+        name: String,
+        valid_from: Day,
+        valid_until: Day,
+    ) -> IssuerKey {
+        IssuerKey {
+            key_id: public_key.key_id(),
+            public_key,
+            name,
+            valid_from,
+            valid_until,
+            compromised_since: None,
+        }
     }
 }
 
@@ -79,8 +91,11 @@ impl TrustList {
         if issuers.windows(2).any(|w| w[0].key_id == w[1].key_id) {
             return Err(DecodeError::NotSorted { field: "issuers" });
         }
-        let count = u16::try_from(issuers.len())
-            .map_err(|_| DecodeError::LengthTooLarge { field: "issuers", len: issuers.len(), max: usize::from(u16::MAX) })?;
+        let count = u16::try_from(issuers.len()).map_err(|_| DecodeError::LengthTooLarge {
+            field: "issuers",
+            len: issuers.len(),
+            max: usize::from(u16::MAX),
+        })?;
         let mut out = Vec::with_capacity(19 + issuers.len() * 80);
         out.push(TRUST_LIST_VERSION);
         out.extend_from_slice(&self.sequence.to_be_bytes());
@@ -89,7 +104,9 @@ impl TrustList {
         for k in &issuers {
             check_text("issuer name", &k.name, MAX_ISSUER_NAME)?;
             if k.valid_until < k.valid_from {
-                return Err(DecodeError::DatesOutOfOrder { field: "issuer valid_until" });
+                return Err(DecodeError::DatesOutOfOrder {
+                    field: "issuer valid_until",
+                });
             }
             out.extend_from_slice(&k.public_key.to_bytes());
             put_text(&mut out, &k.name);
@@ -117,7 +134,10 @@ impl TrustList {
     /// Decodes a signed trust list and checks the root signature. Never panics; rejects trailing
     /// bytes, unknown versions, unsorted or duplicate keys, weak keys.
     pub fn decode_verified(bytes: &[u8], root: &PublicKey) -> Result<TrustList, Error> {
-        let body_len = bytes.len().checked_sub(SIGNATURE_LEN).ok_or(DecodeError::Truncated { field: "signature" })?;
+        let body_len = bytes
+            .len()
+            .checked_sub(SIGNATURE_LEN)
+            .ok_or(DecodeError::Truncated { field: "signature" })?;
         let list = TrustList::decode_body(&bytes[..body_len])?;
         let mut sig = [0u8; SIGNATURE_LEN];
         sig.copy_from_slice(&bytes[body_len..]);
@@ -130,37 +150,64 @@ impl TrustList {
         let mut r = Reader::new(body);
         let version = r.u8("version")?;
         if version != TRUST_LIST_VERSION {
-            return Err(DecodeError::UnsupportedVersion { found: version, expected: TRUST_LIST_VERSION });
+            return Err(DecodeError::UnsupportedVersion {
+                found: version,
+                expected: TRUST_LIST_VERSION,
+            });
         }
         let sequence = r.u64("sequence")?;
         let issued_at = r.u64("issued_at")?;
         let count = usize::from(r.u16("count")?);
         if count * MIN_ENTRY > r.remaining() {
-            return Err(DecodeError::LengthTooLarge { field: "count", len: count, max: r.remaining() / MIN_ENTRY });
+            return Err(DecodeError::LengthTooLarge {
+                field: "count",
+                len: count,
+                max: r.remaining() / MIN_ENTRY,
+            });
         }
         let mut issuers: Vec<IssuerKey> = Vec::with_capacity(count);
         for _ in 0..count {
             let raw = r.array::<32>("public_key")?;
-            let public_key = PublicKey::from_bytes(&raw).map_err(|source| DecodeError::Key { field: "public_key", source })?;
+            let public_key = PublicKey::from_bytes(&raw).map_err(|source| DecodeError::Key {
+                field: "public_key",
+                source,
+            })?;
             let name = r.text("issuer name", MAX_ISSUER_NAME)?;
             let valid_from = Day(r.u16("issuer valid_from")?);
             let valid_until = Day(r.u16("issuer valid_until")?);
             if valid_until < valid_from {
-                return Err(DecodeError::DatesOutOfOrder { field: "issuer valid_until" });
+                return Err(DecodeError::DatesOutOfOrder {
+                    field: "issuer valid_until",
+                });
             }
             let compromised_since = match r.u8("compromised")? {
                 0 => None,
                 1 => Some(Day(r.u16("compromised_since")?)),
-                _ => return Err(DecodeError::OutOfRange { field: "compromised" }),
+                _ => {
+                    return Err(DecodeError::OutOfRange {
+                        field: "compromised",
+                    })
+                }
             };
-            let key = IssuerKey { key_id: public_key.key_id(), public_key, name, valid_from, valid_until, compromised_since };
+            let key = IssuerKey {
+                key_id: public_key.key_id(),
+                public_key,
+                name,
+                valid_from,
+                valid_until,
+                compromised_since,
+            };
             if issuers.last().is_some_and(|prev| prev.key_id >= key.key_id) {
                 return Err(DecodeError::NotSorted { field: "issuers" });
             }
             issuers.push(key);
         }
         r.finish()?;
-        Ok(TrustList { sequence, issued_at, issuers })
+        Ok(TrustList {
+            sequence,
+            issued_at,
+            issuers,
+        })
     }
 }
 
@@ -175,7 +222,14 @@ pub(crate) mod tests {
             issued_at: 1_782_864_000,
             issuers: issuers
                 .iter()
-                .map(|k| IssuerKey::new(k.public_key(), "Demo issuer".into(), Day(20_000), Day(25_000)))
+                .map(|k| {
+                    IssuerKey::new(
+                        k.public_key(),
+                        "Demo issuer".into(),
+                        Day(20_000),
+                        Day(25_000),
+                    )
+                })
                 .collect(),
         }
         .sign(root)
@@ -194,7 +248,10 @@ pub(crate) mod tests {
         assert!(list.issuer(KeyId([0; 4])).is_none());
         // the wrong root
         let other = SecretKey::from_seed(&[9; 32]).public_key();
-        assert_eq!(TrustList::decode_verified(&bytes, &other), Err(Error::List(ListError::TrustListSignature)));
+        assert_eq!(
+            TrustList::decode_verified(&bytes, &other),
+            Err(Error::List(ListError::TrustListSignature))
+        );
         // a flipped byte in the body
         let mut t = bytes.clone();
         t[3] ^= 1;
@@ -206,8 +263,15 @@ pub(crate) mod tests {
         let root = SecretKey::from_seed(&[1; 32]);
         let a = SecretKey::from_seed(&[2; 32]);
         let k = IssuerKey::new(a.public_key(), "x".into(), Day(0), Day(1));
-        let list = TrustList { sequence: 1, issued_at: 0, issuers: vec![k.clone(), k] };
-        assert_eq!(list.sign(&root), Err(DecodeError::NotSorted { field: "issuers" }));
+        let list = TrustList {
+            sequence: 1,
+            issued_at: 0,
+            issuers: vec![k.clone(), k],
+        };
+        assert_eq!(
+            list.sign(&root),
+            Err(DecodeError::NotSorted { field: "issuers" })
+        );
     }
 
     #[test]
@@ -218,7 +282,10 @@ pub(crate) mod tests {
         body.extend_from_slice(&[0; 64]);
         assert!(matches!(
             TrustList::decode_verified(&body, &SecretKey::from_seed(&[1; 32]).public_key()),
-            Err(Error::Decode(DecodeError::LengthTooLarge { field: "count", .. }))
+            Err(Error::Decode(DecodeError::LengthTooLarge {
+                field: "count",
+                ..
+            }))
         ));
     }
 

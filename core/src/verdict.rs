@@ -112,7 +112,9 @@ impl Verification {
 pub fn verify_target(target: &str, ctx: &Context<'_>) -> Verification {
     let bytes = match digits_of(target).and_then(decode_digits) {
         Ok(b) => b,
-        Err(e) => return Verification::without_claim(Verdict::Malformed, Some(alloc::format!("{e}"))),
+        Err(e) => {
+            return Verification::without_claim(Verdict::Malformed, Some(alloc::format!("{e}")))
+        }
     };
     verify_payload(&bytes, ctx)
 }
@@ -122,7 +124,9 @@ pub fn verify_payload(payload: &[u8], ctx: &Context<'_>) -> Verification {
     // 1. Structure.
     let signed = match SignedClaim::decode(payload) {
         Ok(s) => s,
-        Err(e) => return Verification::without_claim(Verdict::Malformed, Some(alloc::format!("{e}"))),
+        Err(e) => {
+            return Verification::without_claim(Verdict::Malformed, Some(alloc::format!("{e}")))
+        }
     };
     verify(&signed, ctx)
 }
@@ -135,7 +139,10 @@ pub fn verify(signed: &SignedClaim, ctx: &Context<'_>) -> Verification {
     let Some(issuer) = ctx.trust.issuer(claim.key_id) else {
         return Verification::without_claim(
             Verdict::UnknownIssuer,
-            Some(alloc::format!("key {} is not in the trust list", claim.key_id)),
+            Some(alloc::format!(
+                "key {} is not in the trust list",
+                claim.key_id
+            )),
         );
     };
 
@@ -158,7 +165,10 @@ pub fn verify(signed: &SignedClaim, ctx: &Context<'_>) -> Verification {
     // 4. Key status: a compromised key could have signed anything, with any dates.
     if let Some(since) = issuer.compromised_since {
         out.verdict = Verdict::IssuerCompromised;
-        out.detail = Some(alloc::format!("key {} compromised since {since}", claim.key_id));
+        out.detail = Some(alloc::format!(
+            "key {} compromised since {since}",
+            claim.key_id
+        ));
         return out;
     }
     // The key must have been authorised when the certification began.
@@ -166,7 +176,9 @@ pub fn verify(signed: &SignedClaim, ctx: &Context<'_>) -> Verification {
         out.verdict = Verdict::UnknownIssuer;
         out.detail = Some(alloc::format!(
             "key {} was authorised only from {} to {}",
-            claim.key_id, issuer.valid_from, issuer.valid_until
+            claim.key_id,
+            issuer.valid_from,
+            issuer.valid_until
         ));
         out.claim = None;
         return out;
@@ -174,7 +186,11 @@ pub fn verify(signed: &SignedClaim, ctx: &Context<'_>) -> Verification {
 
     // 5. Revocation data: refuse a rolled-back list, flag stale data.
     let list = match ctx.revocations {
-        Some(list) if ctx.highest_seen_sequence.is_some_and(|seen| list.sequence < seen) => {
+        Some(list)
+            if ctx
+                .highest_seen_sequence
+                .is_some_and(|seen| list.sequence < seen) =>
+        {
             out.rollback = true;
             None
         }

@@ -34,7 +34,10 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
-    pub(crate) fn array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N], DecodeError> {
+    pub(crate) fn array<const N: usize>(
+        &mut self,
+        field: &'static str,
+    ) -> Result<[u8; N], DecodeError> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.bytes(N, field)?);
         Ok(out)
@@ -104,7 +107,11 @@ pub(crate) fn check_text(field: &'static str, s: &str, max: usize) -> Result<(),
         return Err(DecodeError::EmptyText { field });
     }
     if s.len() > max {
-        return Err(DecodeError::LengthTooLarge { field, len: s.len(), max });
+        return Err(DecodeError::LengthTooLarge {
+            field,
+            len: s.len(),
+            max,
+        });
     }
     if s.chars().any(char::is_control) {
         return Err(DecodeError::ControlCharacter { field });
