@@ -39,6 +39,61 @@ pub enum Command {
     /// Verify a label: a verify URL, its digits, or a PNG/JPEG photo of the QR code.
     #[command(after_help = AFTER_HELP)]
     Verify(VerifyArgs),
+    /// Build the public registry site: pages, labels (SVG and PNG), JSON API, feed, sitemap.
+    Build(BuildArgs),
+    /// Build, serve on 127.0.0.1, and rebuild when a record, list or template changes.
+    Serve(ServeArgs),
+    /// Make a demo registry of N signed synthetic records (for benchmarks and trying at scale).
+    Demo(DemoArgs),
+}
+
+/// `starmark build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The registry directory (with starmark.toml).
+    #[arg(default_value = ".")]
+    pub registry: PathBuf,
+    /// Output directory. Default: REGISTRY/public.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// No progress bar and no summary line.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Rebuild everything, ignoring the build cache.
+    #[arg(long)]
+    pub full: bool,
+    /// Show statuses as of this day (YYYY-MM-DD) or Unix time. Default: the revocation list's
+    /// issue time, so the same registry always builds to the same bytes.
+    #[arg(long, value_name = "DATE")]
+    pub at: Option<String>,
+}
+
+/// `starmark serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The registry directory (with starmark.toml).
+    #[arg(default_value = ".")]
+    pub registry: PathBuf,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, short = 'p', default_value_t = 8000)]
+    pub port: u16,
+    /// Output directory. Default: REGISTRY/public.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Serve under this path prefix (e.g. /mirror/registry/), to try a mirror's layout.
+    #[arg(long, value_name = "PATH", default_value = "/")]
+    pub prefix: String,
+}
+
+/// `starmark demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of synthetic certifications.
+    #[arg(long, value_name = "N")]
+    pub synthetic: u64,
+    /// Directory of the new registry.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 /// Where the registry is.

@@ -4,9 +4,11 @@ mod cli;
 mod cmd;
 mod fsutil;
 mod keyfile;
+mod label;
 mod qrcode_image;
 mod registry;
 mod signed;
+mod site;
 mod time;
 
 use std::process::ExitCode;

@@ -39,6 +39,10 @@ pub struct Config {
     /// Revocation list settings.
     #[serde(default)]
     pub revocation: RevocationSettings,
+    /// A font file for label text (TTF/OTF/TTC with CJK glyphs), relative to the registry.
+    /// Default: the system's Noto Sans CJK (Debian package fonts-noto-cjk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_font: Option<PathBuf>,
     /// The product catalogue.
     #[serde(rename = "category")]
     pub categories: Vec<Category>,

@@ -22,6 +22,8 @@ pub struct SignedRecord {
     pub record: Record,
     /// The signed claim from the .sig file.
     pub signed: SignedClaim,
+    /// The record file's exact bytes.
+    pub bytes: Vec<u8>,
 }
 
 /// Reads the digits of a signature file.
@@ -68,6 +70,7 @@ pub fn load(path: &Path) -> Result<SignedRecord> {
         path: path.to_path_buf(),
         record,
         signed,
+        bytes,
     })
 }
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
-use starmark_core::{IssuerKey, RevocationList, TrustList};
+use starmark_core::{IssuerKey, RevocationList, SecretKey, TrustList};
 
 use crate::cli::InitArgs;
 use crate::registry::{
@@ -24,6 +24,28 @@ struct Catalogue {
 const ISSUER_KEY_YEARS: u16 = 5;
 
 pub fn run(args: &InitArgs) -> Result<u8> {
+    let (root, issuer, config) = create(args)?;
+    println!("created registry {}", args.dir.display());
+    println!(
+        "  {CONFIG_FILE}          name, base URL, catalogue of {} categories",
+        config.categories.len()
+    );
+    println!("  keys/root.key          root secret key (mode 0600): move it offline; only `starmark trust` needs it");
+    println!(
+        "  keys/issuer-1.key      issuer secret key {} (mode 0600): signs records and revocations",
+        issuer.public_key().key_id()
+    );
+    println!(
+        "  {TRUST_LIST_FILE}       trust list #1, signed by root key {}",
+        root.public_key().key_id()
+    );
+    println!("  {REVOCATION_LIST_FILE}  empty revocation list #1");
+    println!("  {RECORDS_DIR}/               write one Markdown record per certification here, then `starmark sign`");
+    Ok(crate::EXIT_OK)
+}
+
+/// Creates the registry; returns the root key, the issuer key and the configuration.
+pub fn create(args: &InitArgs) -> Result<(SecretKey, SecretKey, Config)> {
     let dir = &args.dir;
     if dir.join(CONFIG_FILE).exists() {
         bail!("{}: already a registry (has {CONFIG_FILE})", dir.display());
@@ -48,8 +70,8 @@ pub fn run(args: &InitArgs) -> Result<u8> {
     let issuer = keyfile::generate(&dir.join("keys/issuer-1"))?;
 
     let now = time::now();
-    let today = time::day_or_today(args.issuer_valid_from.as_deref(), "--issuer-valid-from")?;
-    let until = today
+    let from = time::day_or_today(args.issuer_valid_from.as_deref(), "--issuer-valid-from")?;
+    let until = from
         .checked_add(ISSUER_KEY_YEARS * 365)
         .unwrap_or(starmark_core::Day::MAX);
     let trust = TrustList {
@@ -58,7 +80,7 @@ pub fn run(args: &InitArgs) -> Result<u8> {
         issuers: vec![IssuerKey::new(
             issuer.public_key(),
             args.issuer_name.clone(),
-            today,
+            from,
             until,
         )],
     };
@@ -82,26 +104,10 @@ pub fn run(args: &InitArgs) -> Result<u8> {
         languages: vec!["zh".into(), "en".into()],
         keys,
         revocation: settings,
+        label_font: None,
         categories: catalogue.category,
     };
     let text = toml::to_string_pretty(&config).context("cannot write the configuration")?;
     fsutil::write_atomic(&dir.join(CONFIG_FILE), text.as_bytes())?;
-
-    println!("created registry {}", dir.display());
-    println!(
-        "  {CONFIG_FILE}          name, base URL, catalogue of {} categories",
-        config.categories.len()
-    );
-    println!("  keys/root.key          root secret key (mode 0600): move it offline; only `starmark trust` needs it");
-    println!(
-        "  keys/issuer-1.key      issuer secret key {} (mode 0600): signs records and revocations",
-        issuer.public_key().key_id()
-    );
-    println!(
-        "  {TRUST_LIST_FILE}       trust list #1, signed by root key {}",
-        root.public_key().key_id()
-    );
-    println!("  {REVOCATION_LIST_FILE}  empty revocation list #1");
-    println!("  {RECORDS_DIR}/               write one Markdown record per certification here, then `starmark sign`");
-    Ok(crate::EXIT_OK)
+    Ok((root, issuer, config))
 }

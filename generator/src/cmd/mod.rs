@@ -1,9 +1,12 @@
 //! One module per command.
 
+mod build;
+mod demo;
 mod init;
 mod keygen;
 mod qr;
 mod revoke;
+mod serve;
 mod sign;
 mod trust;
 mod verify;
@@ -22,5 +25,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Revoke(a) => revoke::run(&a),
         Command::Qr(a) => qr::run(&a),
         Command::Verify(a) => verify::run(&a),
+        Command::Build(a) => build::run(&a),
+        Command::Serve(a) => serve::run(&a),
+        Command::Demo(a) => demo::run(&a),
     }
 }

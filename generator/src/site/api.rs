@@ -1,0 +1,326 @@
+//! Machine-readable outputs: the JSON API, the search index, the Atom feed and the sitemap.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use starmark_core::{to_hex, Day, RevocationList, TrustList};
+
+use super::load::{Status, VerifiedCert};
+use super::views::{number, Row};
+
+/// Certifications per search shard.
+pub const SHARD_SIZE: usize = 5000;
+/// URLs per sitemap file (the sitemap protocol's limit is 50,000).
+pub const SITEMAP_URLS: usize = 40_000;
+
+/// `api/v1/certificates/<serial>.json`: the certification, its signature and its status.
+#[derive(Serialize)]
+struct CertJson<'a> {
+    serial: u64,
+    number: String,
+    manufacturer: &'a str,
+    manufacturer_en: Option<&'a str>,
+    local_agent: Option<&'a str>,
+    product: &'a str,
+    model: &'a str,
+    category: &'a str,
+    firmware: &'a [String],
+    tier: u8,
+    issued: Day,
+    valid_from: Day,
+    valid_until: Day,
+    lab: &'a str,
+    evidence: &'a [starmark_core::record::Evidence],
+    supersedes: Option<u64>,
+    superseded_by: Option<u64>,
+    status: &'static str,
+    revocation: Option<starmark_core::Revocation>,
+    key_id: String,
+    record_sha256: String,
+    signature_digits: &'a str,
+    verify_path: String,
+    record_path: String,
+    label_svg_path: String,
+    label_png_path: String,
+}
+
+/// The JSON of one certification.
+pub fn cert_json(c: &VerifiedCert) -> serde_json::Result<Vec<u8>> {
+    let r = &c.signed.record;
+    let claim = c.signed.signed.claim();
+    let j = CertJson {
+        serial: r.serial,
+        number: number(r.serial),
+        manufacturer: &r.manufacturer,
+        manufacturer_en: r.manufacturer_en.as_deref(),
+        local_agent: r.local_agent.as_deref(),
+        product: &r.product,
+        model: &r.model,
+        category: &r.category,
+        firmware: &r.firmware,
+        tier: r.tier.stars(),
+        issued: r.issued,
+        valid_from: r.valid_from,
+        valid_until: r.valid_until,
+        lab: &r.lab,
+        evidence: &r.evidence,
+        supersedes: r.supersedes,
+        superseded_by: c.superseded_by,
+        status: c.status.name(),
+        revocation: c.revocation,
+        key_id: claim.key_id.to_string(),
+        record_sha256: to_hex(&claim.record_sha256),
+        signature_digits: &c.digits,
+        verify_path: format!("verify/#{}", c.digits),
+        record_path: format!("records/{}.md", r.serial),
+        label_svg_path: format!("labels/{}.svg", r.serial),
+        label_png_path: format!("labels/{}.png", r.serial),
+    };
+    pretty(&j)
+}
+
+fn pretty<T: Serialize>(v: &T) -> serde_json::Result<Vec<u8>> {
+    let mut out = serde_json::to_vec_pretty(v)?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// `api/v1/index.json`: every certification, one compact row each.
+pub fn index_json(
+    certs: &BTreeMap<u64, VerifiedCert>,
+    as_of: u64,
+    registry: &str,
+) -> serde_json::Result<Vec<u8>> {
+    #[derive(Serialize)]
+    struct Index<'a> {
+        registry: &'a str,
+        as_of: Day,
+        count: usize,
+        certificates: Vec<Row<'a>>,
+    }
+    let idx = Index {
+        registry,
+        as_of: Day::from_unix(as_of),
+        count: certs.len(),
+        certificates: certs.values().map(Row::of).collect(),
+    };
+    let mut out = serde_json::to_vec(&idx)?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// `api/v1/trust-list.json`.
+pub fn trust_json(t: &TrustList) -> serde_json::Result<Vec<u8>> {
+    pretty(t)
+}
+
+/// `api/v1/revocation-list.json`.
+pub fn revocation_json(r: &RevocationList) -> serde_json::Result<Vec<u8>> {
+    #[derive(Serialize)]
+    struct J<'a> {
+        key_id: String,
+        sequence: u64,
+        issued_at: u64,
+        next_update: u64,
+        issued_at_day: Day,
+        next_update_day: Day,
+        count: usize,
+        entries: &'a [starmark_core::Revocation],
+    }
+    pretty(&J {
+        key_id: r.key_id.to_string(),
+        sequence: r.sequence,
+        issued_at: r.issued_at,
+        next_update: r.next_update,
+        issued_at_day: Day::from_unix(r.issued_at),
+        next_update_day: Day::from_unix(r.next_update),
+        count: r.entries.len(),
+        entries: &r.entries,
+    })
+}
+
+/// The search index: `search/meta.json` (names tables, shard files) and the shards.
+pub struct SearchIndex {
+    /// `meta.json`.
+    pub meta: Vec<u8>,
+    /// (file name, bytes) per shard.
+    pub shards: Vec<(String, Vec<u8>)>,
+}
+
+/// Builds the search index: columnar rows
+/// `[serial, number, maker index, model, product, tier, category index, status index, valid_until]`.
+pub fn search_index(
+    certs: &BTreeMap<u64, VerifiedCert>,
+    categories: &[String],
+) -> serde_json::Result<SearchIndex> {
+    let mut makers: Vec<&str> = certs
+        .values()
+        .map(|c| c.signed.record.manufacturer.as_str())
+        .collect();
+    makers.sort_unstable();
+    makers.dedup();
+    let maker_ix = |m: &str| makers.binary_search(&m).unwrap_or(0);
+    let cat_ix = |c: &str| categories.iter().position(|x| x == c).unwrap_or(0);
+    let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.name()).collect();
+    let status_ix = |s: Status| Status::ALL.iter().position(|x| *x == s).unwrap_or(0);
+    let all: Vec<&VerifiedCert> = certs.values().collect();
+    let mut shards = Vec::new();
+    for (i, chunk) in all.chunks(SHARD_SIZE).enumerate() {
+        let rows: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|c| {
+                let r = &c.signed.record;
+                serde_json::json!([
+                    r.serial,
+                    number(r.serial),
+                    maker_ix(&r.manufacturer),
+                    r.model,
+                    r.product,
+                    r.tier.stars(),
+                    cat_ix(&r.category),
+                    status_ix(c.status),
+                    r.valid_until.to_string()
+                ])
+            })
+            .collect();
+        let mut bytes = serde_json::to_vec(&serde_json::json!({ "rows": rows }))?;
+        bytes.push(b'\n');
+        shards.push((format!("shard-{i:03}.json"), bytes));
+    }
+    let names: Vec<&str> = shards.iter().map(|(n, _)| n.as_str()).collect();
+    let mut meta = serde_json::to_vec(&serde_json::json!({
+        "count": certs.len(),
+        "shards": names,
+        "makers": makers,
+        "categories": categories,
+        "statuses": statuses,
+    }))?;
+    meta.push(b'\n');
+    Ok(SearchIndex { meta, shards })
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Entries in the Atom feed.
+pub const FEED_ENTRIES: usize = 200;
+
+/// `feed.xml`: the newest certifications and revocations, newest first (Atom).
+pub fn feed(
+    certs: &BTreeMap<u64, VerifiedCert>,
+    revocations: &RevocationList,
+    base_url: &str,
+    title: &str,
+) -> Vec<u8> {
+    struct Entry {
+        day: Day,
+        id: String,
+        title: String,
+        link: String,
+    }
+    let mut entries: Vec<Entry> = certs
+        .values()
+        .map(|c| {
+            let r = &c.signed.record;
+            Entry {
+                day: r.issued,
+                id: format!("{base_url}/cert/{}.html#issued", r.serial),
+                title: format!(
+                    "{} {} {} ★{}",
+                    number(r.serial),
+                    r.manufacturer,
+                    r.model,
+                    r.tier.stars()
+                ),
+                link: format!("{base_url}/cert/{}.html", r.serial),
+            }
+        })
+        .collect();
+    for rv in &revocations.entries {
+        let who = certs
+            .get(&rv.serial)
+            .map(|c| {
+                format!(
+                    " {} {}",
+                    c.signed.record.manufacturer, c.signed.record.model
+                )
+            })
+            .unwrap_or_default();
+        entries.push(Entry {
+            day: rv.date,
+            id: format!("{base_url}/cert/{}.html#revoked", rv.serial),
+            title: format!("REVOKED {}{who} ({})", number(rv.serial), rv.reason.name()),
+            link: format!("{base_url}/cert/{}.html", rv.serial),
+        });
+    }
+    entries.sort_by(|a, b| b.day.cmp(&a.day).then_with(|| a.id.cmp(&b.id)));
+    entries.truncate(FEED_ENTRIES);
+    let updated = entries.first().map_or(Day(0), |e| e.day);
+    let mut x = String::new();
+    x.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
+    x.push_str(&format!(
+        "  <title>{}</title>\n  <id>{}/</id>\n  <updated>{updated}T00:00:00Z</updated>\n",
+        xml_escape(title),
+        xml_escape(base_url)
+    ));
+    x.push_str(&format!(
+        "  <link rel=\"self\" href=\"{}/feed.xml\"/>\n  <author><name>{}</name></author>\n",
+        xml_escape(base_url),
+        xml_escape(title)
+    ));
+    for e in entries {
+        x.push_str(&format!(
+            "  <entry>\n    <id>{}</id>\n    <title>{}</title>\n    <updated>{}T00:00:00Z</updated>\n    <link href=\"{}\"/>\n  </entry>\n",
+            xml_escape(&e.id),
+            xml_escape(&e.title),
+            e.day,
+            xml_escape(&e.link)
+        ));
+    }
+    x.push_str("</feed>\n");
+    x.into_bytes()
+}
+
+/// `sitemap.xml` (a sitemap index when there are more URLs than one file may hold) and its parts.
+pub fn sitemaps(paths: &[String], base_url: &str) -> Vec<(String, Vec<u8>)> {
+    let urlset = |chunk: &[String]| {
+        let mut x = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+        for p in chunk {
+            x.push_str(&format!(
+                "  <url><loc>{}/{}</loc></url>\n",
+                xml_escape(base_url),
+                xml_escape(p)
+            ));
+        }
+        x.push_str("</urlset>\n");
+        x.into_bytes()
+    };
+    if paths.len() <= SITEMAP_URLS {
+        return vec![("sitemap.xml".into(), urlset(paths))];
+    }
+    let mut out = Vec::new();
+    let mut index = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    for (i, chunk) in paths.chunks(SITEMAP_URLS).enumerate() {
+        let name = format!("sitemap-{i}.xml");
+        index.push_str(&format!(
+            "  <sitemap><loc>{}/{name}</loc></sitemap>\n",
+            xml_escape(base_url)
+        ));
+        out.push((name, urlset(chunk)));
+    }
+    index.push_str("</sitemapindex>\n");
+    out.push(("sitemap.xml".into(), index.into_bytes()));
+    out
+}

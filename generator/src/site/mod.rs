@@ -1,0 +1,728 @@
+//! `starmark build`: the public registry site, its labels and its API, from verified records.
+//!
+//! Steps: (1) load and verify every record, collecting every error, before anything is written;
+//! (2) plan the outputs as jobs, each with a content key; (3) run the jobs whose key changed, in
+//! parallel, into a temporary directory; (4) swap the result in. The same registry always builds
+//! to the same bytes: no clock is read (statuses are as of the revocation list's issue time) and
+//! every collection is ordered.
+
+mod api;
+mod load;
+mod markdown;
+mod output;
+mod theme;
+mod views;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use starmark_core::Day;
+
+use crate::label::{self, LabelFont, LabelInput};
+use crate::registry::{Category, Registry};
+use load::{Loaded, Status, VerifiedCert};
+use output::State;
+use theme::{Theme, LANGS};
+use views::{category_name, maker_slug, number, CategoryView, CertView, Row};
+
+/// Content-Security-Policy of every page: no inline script or style, nothing from elsewhere.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; manifest-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'none'";
+/// Pixels per inch of label PNGs.
+pub const LABEL_DPI: f32 = 300.0;
+/// Certifications listed as "latest" on the home page.
+const LATEST: usize = 20;
+
+/// What `starmark build` was asked to do.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The registry directory.
+    pub registry: PathBuf,
+    /// The output directory; default `REGISTRY/public`.
+    pub out: Option<PathBuf>,
+    /// No progress bar, no summary.
+    pub quiet: bool,
+    /// Ignore the build cache.
+    pub full: bool,
+    /// Reference time of statuses (Unix seconds); default the revocation list's issue time.
+    pub at: Option<u64>,
+}
+
+/// What a build did.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// The output directory.
+    pub out: PathBuf,
+    /// Certifications published.
+    pub certs: usize,
+    /// Files rendered in this build.
+    pub rendered: usize,
+    /// Files kept from the previous build.
+    pub reused: usize,
+    /// Whether the whole tree was rebuilt and swapped in.
+    pub full: bool,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "built {} certifications into {} in {:.2} s ({} build: {} files rendered, {} unchanged)",
+            self.certs,
+            self.out.display(),
+            self.elapsed.as_secs_f64(),
+            if self.full { "full" } else { "incremental" },
+            self.rendered,
+            self.reused
+        )
+    }
+}
+
+type Key = String;
+
+fn key_of(parts: &[&[u8]]) -> Key {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    starmark_core::to_hex(&h.finalize()[..16])
+}
+
+/// One unit of output: its files, its content key, and how to make them.
+struct Job<'a> {
+    id: String,
+    key: Key,
+    paths: Vec<String>,
+    /// Labels survive theme changes: a full build reuses them when their key is unchanged.
+    label: bool,
+    run: Box<dyn Fn() -> Result<Vec<Vec<u8>>> + Send + Sync + 'a>,
+}
+
+/// Everything the page renderers share.
+struct Site<'a> {
+    reg: &'a Registry,
+    loaded: &'a Loaded,
+    theme: &'a Theme,
+    categories: BTreeMap<&'a str, &'a Category>,
+}
+
+/// The path of a page in a language: the first language at the root, the others under `<lang>/`.
+fn lang_path(lang: &str, rel: &str) -> String {
+    if lang == LANGS[0] {
+        rel.to_string()
+    } else {
+        format!("{lang}/{rel}")
+    }
+}
+
+impl Site<'_> {
+    fn strings(&self, lang: &str) -> &BTreeMap<String, String> {
+        static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+        self.theme.strings.get(lang).unwrap_or(&EMPTY)
+    }
+
+    /// Renders `template` for `rel` (the page's path within a language) in every language.
+    fn page(
+        &self,
+        template: &str,
+        rel: &str,
+        fill: &dyn Fn(&str, &mut tera::Context),
+    ) -> Result<Vec<Vec<u8>>> {
+        LANGS
+            .iter()
+            .map(|lang| {
+                let full = lang_path(lang, rel);
+                let root = "../".repeat(full.matches('/').count());
+                let other = LANGS.iter().find(|l| *l != lang).copied().unwrap_or(lang);
+                let mut ctx = tera::Context::new();
+                ctx.insert("lang", lang);
+                ctx.insert("t", self.strings(lang));
+                ctx.insert("home", &format!("{root}{}", lang_path(lang, "")));
+                ctx.insert("alt", &format!("{root}{}", lang_path(other, rel)));
+                ctx.insert("root", &root);
+                ctx.insert("csp", CSP);
+                ctx.insert("assets", &self.theme.assets);
+                let name = match (lang, &self.reg.config.name_en) {
+                    (l, Some(en)) if *l != "zh" => en.as_str(),
+                    _ => self.reg.config.name.as_str(),
+                };
+                ctx.insert("site_name", name);
+                fill(lang, &mut ctx);
+                self.theme.render(template, &ctx).map(String::into_bytes)
+            })
+            .collect()
+    }
+
+    fn category_views(&self, lang: &str) -> Vec<CategoryView<'_>> {
+        self.reg
+            .config
+            .categories
+            .iter()
+            .map(|c| CategoryView {
+                code: &c.code,
+                name: category_name(c, lang),
+                count: self
+                    .loaded
+                    .certs
+                    .values()
+                    .filter(|v| v.signed.record.category == c.code)
+                    .count(),
+            })
+            .collect()
+    }
+}
+
+/// Builds the site. On any bad record it lists every one and writes nothing.
+pub fn build(opts: &BuildOptions) -> Result<Summary> {
+    let start = Instant::now();
+    let reg = Registry::open(&opts.registry)?;
+    let out = opts.out.clone().unwrap_or_else(|| reg.path("public"));
+    let loaded = load::load(&reg, opts.at)?;
+    let theme = Theme::load(&reg.path("templates"))?;
+    let font_path = reg.config.label_font.as_ref().map(|p| reg.path(p));
+    let font = LabelFont::load(font_path.as_deref())?;
+    check_label_glyphs(&loaded, &font)?;
+
+    let config_toml = toml::to_string(&reg.config).context("configuration")?;
+    let as_of_day = Day::from_unix(loaded.as_of).to_string();
+    let global = key_of(&[
+        &output::STATE_VERSION.to_le_bytes(),
+        &theme.digest,
+        config_toml.as_bytes(),
+        as_of_day.as_bytes(),
+    ]);
+    let site = Site {
+        reg: &reg,
+        loaded: &loaded,
+        theme: &theme,
+        categories: reg
+            .config
+            .categories
+            .iter()
+            .map(|c| (c.code.as_str(), c))
+            .collect(),
+    };
+    let jobs = plan(&site, &font, &global)?;
+
+    let out_canon = absolute(&out);
+    let state_path = reg.path(".starmark-cache").join("build-state.json");
+    let previous = State::read(&state_path);
+    let incremental =
+        !opts.full && out.is_dir() && previous.out == out_canon && previous.global == global;
+
+    let todo: Vec<&Job<'_>> = jobs
+        .iter()
+        .filter(|j| {
+            let unchanged = previous.jobs.get(&j.id).is_some_and(|(k, _)| *k == j.key)
+                && j.paths.iter().all(|p| out.join(p).is_file());
+            !(unchanged && (incremental || j.label))
+        })
+        .collect();
+    let reuse: Vec<&Job<'_>> = if incremental {
+        Vec::new()
+    } else {
+        jobs.iter()
+            .filter(|j| j.label && !todo.iter().any(|t| t.id == j.id))
+            .collect()
+    };
+
+    let tmp = output::sibling(&out, if incremental { "staging" } else { "tmp" });
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp)
+            .with_context(|| format!("{}: cannot remove", tmp.display()))?;
+    }
+    let bar = progress(todo.len() + reuse.len(), opts.quiet);
+    let shown = AtomicBool::new(false);
+    let tick = || {
+        bar.inc(1);
+        if !opts.quiet && !shown.load(Ordering::Relaxed) && start.elapsed() > Duration::from_secs(1)
+        {
+            shown.store(true, Ordering::Relaxed);
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    };
+    let rendered = AtomicUsize::new(0);
+    let result: Result<()> = (|| {
+        std::fs::create_dir_all(&tmp)
+            .with_context(|| format!("{}: cannot create", tmp.display()))?;
+        todo.par_iter().try_for_each(|job| -> Result<()> {
+            let files = (job.run)().with_context(|| format!("rendering {}", job.id))?;
+            for (path, bytes) in job.paths.iter().zip(files) {
+                output::put(&tmp, path, &bytes)?;
+                rendered.fetch_add(1, Ordering::Relaxed);
+            }
+            tick();
+            Ok(())
+        })?;
+        reuse.par_iter().try_for_each(|job| -> Result<()> {
+            for path in &job.paths {
+                output::reuse(&out, &tmp, path)?;
+            }
+            tick();
+            Ok(())
+        })
+    })();
+    bar.finish_and_clear();
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e.context("build failed; the previous output is untouched"));
+    }
+
+    let mut state = State {
+        version: output::STATE_VERSION,
+        out: out_canon,
+        global,
+        jobs: BTreeMap::new(),
+    };
+    for j in &jobs {
+        state
+            .jobs
+            .insert(j.id.clone(), (j.key.clone(), j.paths.clone()));
+    }
+    let total_files: usize = jobs.iter().map(|j| j.paths.len()).sum();
+    let rendered = rendered.into_inner();
+    if incremental {
+        let staged: Vec<String> = todo.iter().flat_map(|j| j.paths.iter().cloned()).collect();
+        let live: std::collections::HashSet<&String> =
+            jobs.iter().flat_map(|j| j.paths.iter()).collect();
+        let gone: Vec<String> = previous
+            .jobs
+            .values()
+            .flat_map(|(_, p)| p.iter())
+            .filter(|p| !live.contains(p))
+            .cloned()
+            .collect();
+        output::apply_staged(&tmp, &out, &staged, &gone)?;
+    } else {
+        output::swap_in(&tmp, &out)?;
+    }
+    state.write(&state_path)?;
+    Ok(Summary {
+        out,
+        certs: loaded.certs.len(),
+        rendered,
+        reused: total_files - rendered,
+        full: !incremental,
+        elapsed: start.elapsed(),
+    })
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(p))
+            .unwrap_or_else(|_| p.to_path_buf())
+    };
+    abs.canonicalize().unwrap_or(abs)
+}
+
+fn progress(len: usize, quiet: bool) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::hidden());
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} building [{bar:40}] {pos}/{len} jobs, {eta} left")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    if quiet {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar
+}
+
+/// Refuses a build in which a label would need a glyph the font lacks, naming record and field.
+fn check_label_glyphs(loaded: &Loaded, font: &LabelFont) -> Result<()> {
+    let mut errors: Vec<String> = loaded
+        .certs
+        .values()
+        .filter_map(|c| {
+            let r = &c.signed.record;
+            let fields = [
+                ("manufacturer", r.manufacturer.as_str()),
+                ("model", r.model.as_str()),
+            ];
+            let missing = fields.iter().find_map(|(field, text)| {
+                text.chars()
+                    .find(|ch| !font.has_glyph(*ch))
+                    .map(|ch| (field, ch))
+            });
+            missing.map(|(field, ch)| {
+                format!(
+                    "{}: field {field}: the label font has no glyph for {ch:?} (U+{:04X})",
+                    c.signed.path.display(),
+                    ch as u32
+                )
+            })
+        })
+        .collect();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    errors.sort();
+    anyhow::bail!(
+        "{} record(s) cannot be printed on a label; nothing was written:\n  {}",
+        errors.len(),
+        errors.join("\n  ")
+    )
+}
+
+fn cert_key(global: &str, c: &VerifiedCert) -> Key {
+    let rev = c
+        .revocation
+        .map(|r| format!("{}/{}", r.date, r.reason.name()))
+        .unwrap_or_default();
+    key_of(&[
+        global.as_bytes(),
+        &c.signed.bytes,
+        c.digits.as_bytes(),
+        c.status.name().as_bytes(),
+        rev.as_bytes(),
+        &c.superseded_by.unwrap_or(u64::MAX).to_le_bytes(),
+    ])
+}
+
+/// Plans every output of the site.
+fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec<Job<'a>>> {
+    let loaded = site.loaded;
+    let mut jobs: Vec<Job<'a>> = Vec::new();
+    let cert_keys: BTreeMap<u64, Key> = loaded
+        .certs
+        .par_iter()
+        .map(|(s, c)| (*s, cert_key(global, c)))
+        .collect();
+    let members_key = |serials: &mut dyn Iterator<Item = u64>| {
+        let mut h = Sha256::new();
+        h.update(global.as_bytes());
+        for s in serials {
+            h.update(s.to_le_bytes());
+            if let Some(k) = cert_keys.get(&s) {
+                h.update(k.as_bytes());
+            }
+        }
+        starmark_core::to_hex(&h.finalize()[..16])
+    };
+    let all_key = members_key(&mut loaded.certs.keys().copied());
+    let base_url = site.reg.config.base_url.as_str();
+
+    for (serial, c) in &loaded.certs {
+        let serial = *serial;
+        let category = site
+            .categories
+            .get(c.signed.record.category.as_str())
+            .copied();
+        let Some(category) = category else { continue };
+        jobs.push(Job {
+            id: format!("cert/{serial}"),
+            key: cert_keys.get(&serial).cloned().unwrap_or_default(),
+            paths: vec![
+                format!("cert/{serial}.html"),
+                lang_path(LANGS[1], &format!("cert/{serial}.html")),
+                format!("records/{serial}.md"),
+                format!("records/{serial}.sig"),
+                format!("api/v1/certificates/{serial}.json"),
+            ],
+            label: false,
+            run: Box::new(move || {
+                let body = markdown::render(&c.signed.record.body);
+                let mut files =
+                    site.page("cert.html", &format!("cert/{serial}.html"), &|lang, ctx| {
+                        ctx.insert("c", &CertView::of(c, category, lang, &body));
+                    })?;
+                files.push(c.signed.bytes.clone());
+                files.push(format!("{}\n", c.digits).into_bytes());
+                files.push(api::cert_json(c)?);
+                Ok(files)
+            }),
+        });
+        let r = &c.signed.record;
+        let url = starmark_core::qr::verify_url(base_url, c.signed.signed.as_bytes());
+        let label_key = key_of(&[
+            b"label",
+            label::VERSION.as_bytes(),
+            font.id().as_bytes(),
+            r.manufacturer.as_bytes(),
+            r.manufacturer_en.as_deref().unwrap_or("").as_bytes(),
+            r.model.as_bytes(),
+            &[r.tier.stars()],
+            r.valid_from.to_string().as_bytes(),
+            r.valid_until.to_string().as_bytes(),
+            url.as_bytes(),
+        ]);
+        jobs.push(Job {
+            id: format!("label/{serial}"),
+            key: label_key,
+            paths: vec![
+                format!("labels/{serial}.svg"),
+                format!("labels/{serial}.png"),
+            ],
+            label: true,
+            run: Box::new(move || {
+                let r = &c.signed.record;
+                let number = number(r.serial);
+                let input = LabelInput {
+                    manufacturer: &r.manufacturer,
+                    manufacturer_en: r.manufacturer_en.as_deref(),
+                    model: &r.model,
+                    tier: r.tier.stars(),
+                    certificate_number: &number,
+                    valid_from: r.valid_from,
+                    valid_until: r.valid_until,
+                    verify_url: &url,
+                };
+                let svg = label::render_svg(&input, font)?;
+                let png = label::render_png(&svg, LABEL_DPI)?;
+                Ok(vec![svg.into_bytes(), png])
+            }),
+        });
+    }
+
+    // Manufacturer pages.
+    let mut makers: BTreeMap<&str, Vec<&VerifiedCert>> = BTreeMap::new();
+    for c in loaded.certs.values() {
+        makers
+            .entry(c.signed.record.manufacturer.as_str())
+            .or_default()
+            .push(c);
+    }
+    for (name, certs) in makers {
+        let slug = maker_slug(name);
+        let key = members_key(&mut certs.iter().map(|c| c.signed.record.serial));
+        jobs.push(Job {
+            id: format!("maker/{slug}"),
+            key,
+            paths: both(&format!("maker/{slug}.html")),
+            label: false,
+            run: Box::new(move || {
+                let rows: Vec<Row<'_>> = certs.iter().map(|c| Row::of(c)).collect();
+                let name_en = certs.iter().find_map(|c| c.signed.record.manufacturer_en.as_deref());
+                let revoked = certs.iter().filter(|c| c.status == Status::Revoked).count();
+                site.page("maker.html", &format!("maker/{}.html", maker_slug(name)), &|_, ctx| {
+                    ctx.insert("maker", &serde_json::json!({ "name": name, "name_en": name_en, "revoked": revoked }));
+                    ctx.insert("certs", &rows);
+                })
+            }),
+        });
+    }
+
+    // Category pages, one per catalogue entry.
+    for cat in &site.reg.config.categories {
+        let members: Vec<&VerifiedCert> = loaded
+            .certs
+            .values()
+            .filter(|c| c.signed.record.category == cat.code)
+            .collect();
+        let key = members_key(&mut members.iter().map(|c| c.signed.record.serial));
+        jobs.push(Job {
+            id: format!("category/{}", cat.code),
+            key,
+            paths: both(&format!("category/{}.html", cat.code)),
+            label: false,
+            run: Box::new(move || {
+                let rows: Vec<Row<'_>> = members.iter().map(|c| Row::of(c)).collect();
+                site.page("category.html", &format!("category/{}.html", cat.code), &|lang, ctx| {
+                    ctx.insert("category", &serde_json::json!({ "code": cat.code, "name": category_name(cat, lang) }));
+                    ctx.insert("certs", &rows);
+                })
+            }),
+        });
+    }
+
+    // Home, about, verify, revoked.
+    jobs.push(Job {
+        id: "home".into(),
+        key: all_key.clone(),
+        paths: both("index.html"),
+        label: false,
+        run: Box::new(move || {
+            let mut latest: Vec<&VerifiedCert> = loaded.certs.values().collect();
+            latest.sort_by(|a, b| b.signed.record.issued.cmp(&a.signed.record.issued).then(b.signed.record.serial.cmp(&a.signed.record.serial)));
+            let latest: Vec<Row<'_>> = latest.into_iter().take(LATEST).map(Row::of).collect();
+            let count = |s: Status| loaded.certs.values().filter(|c| c.status == s).count();
+            site.page("index.html", "index.html", &|lang, ctx| {
+                ctx.insert("total", &loaded.certs.len());
+                ctx.insert("counts", &serde_json::json!({ "valid": count(Status::Valid), "revoked": count(Status::Revoked) }));
+                ctx.insert("as_of", &Day::from_unix(loaded.as_of).to_string());
+                ctx.insert("latest", &latest);
+                ctx.insert("categories", &site.category_views(lang));
+                ctx.insert("statuses", &views::status_names());
+                ctx.insert("search_strings", &search_strings(site.strings(lang)));
+            })
+        }),
+    });
+    for (id, template) in [
+        ("about.html", "about.html"),
+        ("verify/index.html", "verify.html"),
+    ] {
+        jobs.push(Job {
+            id: id.into(),
+            key: key_of(&[global.as_bytes(), id.as_bytes()]),
+            paths: both(id),
+            label: false,
+            run: Box::new(move || site.page(template, id, &|_, _| {})),
+        });
+    }
+    jobs.push(Job {
+        id: "revoked".into(),
+        key: key_of(&[all_key.as_bytes(), &loaded.revocation_bytes]),
+        paths: both("revoked.html"),
+        label: false,
+        run: Box::new(move || {
+            let mut entries = loaded.revocations.entries.clone();
+            entries.sort_by(|a, b| b.date.cmp(&a.date).then(a.serial.cmp(&b.serial)));
+            let rows: Vec<serde_json::Value> = entries
+                .iter()
+                .map(|r| {
+                    let cert = loaded.certs.get(&r.serial).map(Row::of);
+                    serde_json::json!({ "serial": r.serial, "date": r.date, "reason": r.reason.name(), "cert": cert })
+                })
+                .collect();
+            let list = &loaded.revocations;
+            site.page("revoked.html", "revoked.html", &|_, ctx| {
+                ctx.insert("revoked", &rows);
+                ctx.insert(
+                    "revocation",
+                    &serde_json::json!({
+                        "sequence": list.sequence,
+                        "issued_at": Day::from_unix(list.issued_at),
+                        "next_update": Day::from_unix(list.next_update),
+                    }),
+                );
+            })
+        }),
+    });
+
+    // Machine-readable outputs.
+    let registry_name = site.reg.config.name.as_str();
+    jobs.push(Job {
+        id: "api/v1/index.json".into(),
+        key: all_key.clone(),
+        paths: vec!["api/v1/index.json".into()],
+        label: false,
+        run: Box::new(move || {
+            Ok(vec![api::index_json(
+                &loaded.certs,
+                loaded.as_of,
+                registry_name,
+            )?])
+        }),
+    });
+    jobs.push(Job {
+        id: "api/v1/lists".into(),
+        key: key_of(&[&loaded.trust_bytes, &loaded.revocation_bytes]),
+        paths: vec![
+            "api/v1/trust-list.bin".into(),
+            "api/v1/trust-list.json".into(),
+            "api/v1/revocation-list.bin".into(),
+            "api/v1/revocation-list.json".into(),
+        ],
+        label: false,
+        run: Box::new(move || {
+            Ok(vec![
+                loaded.trust_bytes.clone(),
+                api::trust_json(&loaded.trust)?,
+                loaded.revocation_bytes.clone(),
+                api::revocation_json(&loaded.revocations)?,
+            ])
+        }),
+    });
+    jobs.push(Job {
+        id: "api/v1/categories.json".into(),
+        key: key_of(&[global.as_bytes(), b"categories"]),
+        paths: vec!["api/v1/categories.json".into()],
+        label: false,
+        run: Box::new(move || {
+            let mut v = serde_json::to_vec_pretty(&site.reg.config.categories)?;
+            v.push(b'\n');
+            Ok(vec![v])
+        }),
+    });
+    let codes: Vec<String> = site
+        .reg
+        .config
+        .categories
+        .iter()
+        .map(|c| c.code.clone())
+        .collect();
+    let search = api::search_index(&loaded.certs, &codes)?;
+    let mut search_paths = vec!["search/meta.json".to_string()];
+    search_paths.extend(search.shards.iter().map(|(n, _)| format!("search/{n}")));
+    jobs.push(Job {
+        id: "search".into(),
+        key: all_key.clone(),
+        paths: search_paths,
+        label: false,
+        run: Box::new(move || {
+            let mut files = vec![search.meta.clone()];
+            files.extend(search.shards.iter().map(|(_, b)| b.clone()));
+            Ok(files)
+        }),
+    });
+    jobs.push(Job {
+        id: "feed.xml".into(),
+        key: key_of(&[all_key.as_bytes(), &loaded.revocation_bytes]),
+        paths: vec!["feed.xml".into()],
+        label: false,
+        run: Box::new(move || {
+            Ok(vec![api::feed(
+                &loaded.certs,
+                &loaded.revocations,
+                base_url,
+                registry_name,
+            )])
+        }),
+    });
+    let page_paths: Vec<String> = jobs
+        .iter()
+        .flat_map(|j| j.paths.iter())
+        .filter(|p| p.ends_with(".html"))
+        .cloned()
+        .collect();
+    let sitemaps = api::sitemaps(&page_paths, base_url);
+    jobs.push(Job {
+        id: "sitemap".into(),
+        key: key_of(&[all_key.as_bytes(), b"sitemap"]),
+        paths: sitemaps.iter().map(|(n, _)| n.clone()).collect(),
+        label: false,
+        run: Box::new(move || Ok(sitemaps.iter().map(|(_, b)| b.clone()).collect())),
+    });
+    let assets: Vec<&theme::Asset> = site.theme.assets.values().collect();
+    jobs.push(Job {
+        id: "assets".into(),
+        key: key_of(&[&site.theme.digest]),
+        paths: assets.iter().map(|a| a.path.clone()).collect(),
+        label: false,
+        run: Box::new(move || Ok(assets.iter().map(|a| a.bytes.clone()).collect())),
+    });
+    Ok(jobs)
+}
+
+/// A page's paths in every language.
+fn both(rel: &str) -> Vec<String> {
+    LANGS.iter().map(|l| lang_path(l, rel)).collect()
+}
+
+/// The strings the search script needs, as a JSON attribute value.
+fn search_strings(t: &BTreeMap<String, String>) -> String {
+    let get = |k: &str| t.get(k).cloned().unwrap_or_default();
+    let status: BTreeMap<&str, String> = Status::ALL
+        .iter()
+        .map(|s| (s.name(), get(&format!("status_{}", s.name()))))
+        .collect();
+    serde_json::json!({
+        "loading": get("search_loading"),
+        "results": get("search_results"),
+        "more": get("search_more"),
+        "none": get("search_none"),
+        "status": status,
+    })
+    .to_string()
+}

@@ -1,0 +1,118 @@
+//! Writing a build: a full build renders into a temporary directory beside the target and swaps it
+//! in at the end; an incremental build stages only the changed files in a temporary directory and
+//! moves them in at the end. Either way, a build that fails leaves the published output untouched.
+//! The build state (one content key per job) lives in the registry's `.starmark-cache/`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// Version of the state file and of everything that decides output bytes besides the inputs.
+pub const STATE_VERSION: u32 = 1;
+
+/// What the previous build wrote: per job id, its key and its files.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct State {
+    /// [`STATE_VERSION`].
+    pub version: u32,
+    /// The output directory (canonical) the state describes.
+    pub out: PathBuf,
+    /// The theme and configuration key of that build.
+    pub global: String,
+    /// Job id -> (key, paths).
+    pub jobs: BTreeMap<String, (String, Vec<String>)>,
+}
+
+impl State {
+    /// Reads the state, or an empty one when missing or unreadable (the build is then full).
+    pub fn read(path: &Path) -> State {
+        fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<State>(&b).ok())
+            .filter(|s| s.version == STATE_VERSION)
+            .unwrap_or_default()
+    }
+
+    /// Writes the state atomically.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+        }
+        crate::fsutil::write_atomic(path, &serde_json::to_vec(self)?)
+    }
+}
+
+/// A sibling path of `out` with a suffix, e.g. `public` -> `.public.tmp-123`.
+pub fn sibling(out: &Path, what: &str) -> PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "public".into());
+    out.with_file_name(format!(".{name}.{what}-{}", std::process::id()))
+}
+
+/// Writes one file under `root`, creating its directories.
+pub fn put(root: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
+    let path = root.join(rel);
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    }
+    fs::write(&path, bytes).with_context(|| format!("{}: cannot write", path.display()))
+}
+
+/// Links (or copies) an unchanged file of the previous output into the new tree.
+pub fn reuse(old_root: &Path, new_root: &Path, rel: &str) -> Result<()> {
+    let (from, to) = (old_root.join(rel), new_root.join(rel));
+    if let Some(dir) = to.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    }
+    if fs::hard_link(&from, &to).is_err() {
+        fs::copy(&from, &to)
+            .with_context(|| format!("{}: cannot copy to {}", from.display(), to.display()))?;
+    }
+    Ok(())
+}
+
+/// Replaces `out` by the finished tree `tmp`; the old tree is removed afterwards.
+pub fn swap_in(tmp: &Path, out: &Path) -> Result<()> {
+    if out.exists() {
+        let old = sibling(out, "old");
+        fs::rename(out, &old)
+            .with_context(|| format!("{}: cannot move the previous output aside", out.display()))?;
+        fs::rename(tmp, out)
+            .with_context(|| format!("{}: cannot move the new output in", out.display()))?;
+        fs::remove_dir_all(&old)
+            .with_context(|| format!("{}: cannot remove the previous output", old.display()))?;
+    } else {
+        if let Some(parent) = out.parent() {
+            fs::create_dir_all(parent)
+                .with_context(|| format!("{}: cannot create", parent.display()))?;
+        }
+        fs::rename(tmp, out)
+            .with_context(|| format!("{}: cannot move the new output in", out.display()))?;
+    }
+    Ok(())
+}
+
+/// Moves every staged file into `out` (rename per file), then removes `gone` files from `out`.
+pub fn apply_staged(staging: &Path, out: &Path, staged: &[String], gone: &[String]) -> Result<()> {
+    for rel in staged {
+        let to = out.join(rel);
+        if let Some(dir) = to.parent() {
+            fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+        }
+        fs::rename(staging.join(rel), &to)
+            .with_context(|| format!("{}: cannot replace", to.display()))?;
+    }
+    for rel in gone {
+        let path = out.join(rel);
+        if path.exists() {
+            fs::remove_file(&path).with_context(|| format!("{}: cannot remove", path.display()))?;
+        }
+    }
+    fs::remove_dir_all(staging).with_context(|| format!("{}: cannot remove", staging.display()))?;
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! The theme of a build: Tera templates, strings per language and static assets, embedded in the
+//! binary from `templates/`, each overridable by a file of the same name in `REGISTRY/templates/`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use base64::Engine;
+use include_dir::{include_dir, Dir};
+use sha2::{Digest, Sha256, Sha384};
+
+static EMBEDDED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../templates");
+
+/// The languages of the site, in order; the first is served at the root, the others under
+/// `<code>/`.
+pub const LANGS: [&str; 2] = ["zh", "en"];
+
+/// A static asset with a content-hashed file name and its Subresource Integrity value.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Asset {
+    /// Path relative to the site root, e.g. `assets/style.1a2b3c4d.css`.
+    pub path: String,
+    /// `sha384-...`.
+    pub sri: String,
+    /// The bytes.
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+}
+
+impl Asset {
+    /// An asset named `assets/<stem>.<hash8>.<ext>`.
+    pub fn new(stem: &str, ext: &str, bytes: Vec<u8>) -> Asset {
+        let hash = Sha256::digest(&bytes);
+        let path = format!("assets/{stem}.{}.{ext}", starmark_core::to_hex(&hash[..4]));
+        let sri = format!(
+            "sha384-{}",
+            base64::engine::general_purpose::STANDARD.encode(Sha384::digest(&bytes))
+        );
+        Asset { path, sri, bytes }
+    }
+}
+
+/// Templates, strings and assets of a build.
+pub struct Theme {
+    /// The Tera engine with every template.
+    pub tera: tera::Tera,
+    /// Strings per language.
+    pub strings: BTreeMap<&'static str, BTreeMap<String, String>>,
+    /// Assets by name (`css`, `search`, ...).
+    pub assets: BTreeMap<&'static str, Asset>,
+    /// SHA-256 over every template, string and asset: part of every page's cache key.
+    pub digest: [u8; 32],
+}
+
+/// Reads an embedded file, or the registry's override of it.
+fn file(overrides: &Path, name: &str) -> Result<Vec<u8>> {
+    let over = overrides.join(name);
+    if over.is_file() {
+        return crate::fsutil::read(&over);
+    }
+    EMBEDDED
+        .get_file(name)
+        .map(|f| f.contents().to_vec())
+        .with_context(|| format!("built-in template {name} is missing"))
+}
+
+impl Theme {
+    /// Loads the theme; `overrides` is `REGISTRY/templates`.
+    pub fn load(overrides: &Path) -> Result<Theme> {
+        let mut digest = Sha256::new();
+        let mut tera = tera::Tera::default();
+        let mut templates = Vec::new();
+        for f in EMBEDDED.files() {
+            let name = f.path().to_string_lossy().into_owned();
+            if name.ends_with(".html") {
+                let bytes = file(overrides, &name)?;
+                let text = String::from_utf8(bytes)
+                    .with_context(|| format!("template {name}: not UTF-8"))?;
+                digest.update(name.as_bytes());
+                digest.update(text.as_bytes());
+                templates.push((name, text));
+            }
+        }
+        templates.sort();
+        tera.add_raw_templates(templates)
+            .map_err(|e| anyhow::anyhow!("templates: {}", tera_error(&e)))?;
+        tera.autoescape_on(vec![".html", ".xml"]);
+
+        let mut strings = BTreeMap::new();
+        for lang in LANGS {
+            let name = format!("i18n/{lang}.toml");
+            let bytes = file(overrides, &name)?;
+            digest.update(&bytes);
+            let text = String::from_utf8(bytes).with_context(|| format!("{name}: not UTF-8"))?;
+            let map: BTreeMap<String, String> =
+                toml::from_str(&text).map_err(|e| anyhow::anyhow!("{name}: {}", e.message()))?;
+            strings.insert(lang, map);
+        }
+        let keys = |l: &str| {
+            strings
+                .get(l)
+                .map(|m| m.keys().cloned().collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
+        let first = keys(LANGS[0]);
+        for lang in &LANGS[1..] {
+            let other = keys(lang);
+            if let Some(k) = first
+                .iter()
+                .find(|k| !other.contains(k))
+                .or_else(|| other.iter().find(|k| !first.contains(k)))
+            {
+                bail!(
+                    "i18n: string {k:?} is not defined in every language ({})",
+                    LANGS.join(", ")
+                );
+            }
+        }
+
+        let mut assets = BTreeMap::new();
+        for (key, name, stem, ext) in [
+            ("css", "static/style.css", "style", "css"),
+            ("search", "static/search.js", "search", "js"),
+        ] {
+            let bytes = file(overrides, name)?;
+            digest.update(&bytes);
+            assets.insert(key, Asset::new(stem, ext, bytes));
+        }
+        Ok(Theme {
+            tera,
+            strings,
+            assets,
+            digest: digest.finalize().into(),
+        })
+    }
+
+    /// Renders a template with a context; errors name the template and the cause.
+    pub fn render(&self, template: &str, ctx: &tera::Context) -> Result<String> {
+        self.tera
+            .render(template, ctx)
+            .map_err(|e| anyhow::anyhow!("template {template}: {}", tera_error(&e)))
+    }
+}
+
+/// Tera errors nest their cause; show the whole chain on one line.
+fn tera_error(e: &tera::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    s
+}
