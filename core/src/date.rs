@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Seconds in one day.
 pub const SECONDS_PER_DAY: u64 = 86_400;
@@ -76,6 +76,13 @@ impl fmt::Display for Day {
 impl Serialize for Day {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Day, D::Error> {
+        let s = <&str>::deserialize(d)?;
+        Day::parse(s).ok_or_else(|| serde::de::Error::custom("not a date (YYYY-MM-DD, 1970-01-01..2149-06-06)"))
     }
 }
 

@@ -10,7 +10,7 @@ use crate::claim::{Claim, SignedClaim};
 use crate::date::Day;
 use crate::qr::{decode_digits, digits_of};
 use crate::revocation::{Revocation, RevocationList};
-use crate::trust::TrustList;
+use crate::trust::{IssuerKey, TrustList};
 
 /// What a label is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -150,7 +150,13 @@ pub fn verify(signed: &SignedClaim, ctx: &Context<'_>) -> Verification {
     if signed.verify_signature(&issuer.public_key).is_err() {
         return Verification::without_claim(Verdict::Counterfeit, None);
     }
+    assess(claim, issuer, ctx)
+}
 
+/// Steps 4 to 6 of [`verify`] (key status, revocation, validity) for a claim whose signature
+/// already verified under `issuer`, a key of `ctx.trust`. For callers that keep the outcome of
+/// step 3 for unchanged input (the site build's cache); everyone else calls [`verify`].
+pub fn assess(claim: &Claim, issuer: &IssuerKey, ctx: &Context<'_>) -> Verification {
     let mut out = Verification {
         verdict: Verdict::Valid,
         stale: false,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use starmark_core::{to_hex, Day, RevocationList, TrustList};
 
-use super::load::{Status, VerifiedCert};
+use super::load::{Full, Status, VerifiedCert};
 use super::views::{number, Row};
 
 /// Certifications per search shard.
@@ -45,9 +45,9 @@ struct CertJson<'a> {
 }
 
 /// The JSON of one certification.
-pub fn cert_json(c: &VerifiedCert) -> serde_json::Result<Vec<u8>> {
-    let r = &c.signed.record;
-    let claim = c.signed.signed.claim();
+pub fn cert_json(c: &VerifiedCert, full: &Full) -> serde_json::Result<Vec<u8>> {
+    let r = &full.record;
+    let claim = c.signed.claim();
     let j = CertJson {
         serial: r.serial,
         number: number(r.serial),
@@ -155,7 +155,7 @@ pub fn search_index(
 ) -> serde_json::Result<SearchIndex> {
     let mut makers: Vec<&str> = certs
         .values()
-        .map(|c| c.signed.record.manufacturer.as_str())
+        .map(|c| c.summary.manufacturer.as_str())
         .collect();
     makers.sort_unstable();
     makers.dedup();
@@ -169,14 +169,14 @@ pub fn search_index(
         let rows: Vec<serde_json::Value> = chunk
             .iter()
             .map(|c| {
-                let r = &c.signed.record;
+                let r = &c.summary;
                 serde_json::json!([
                     r.serial,
                     number(r.serial),
                     maker_ix(&r.manufacturer),
                     r.model,
                     r.product,
-                    r.tier.stars(),
+                    r.tier,
                     cat_ix(&r.category),
                     status_ix(c.status),
                     r.valid_until.to_string()
@@ -233,7 +233,7 @@ pub fn feed(
     let mut entries: Vec<Entry> = certs
         .values()
         .map(|c| {
-            let r = &c.signed.record;
+            let r = &c.summary;
             Entry {
                 day: r.issued,
                 id: format!("{base_url}/cert/{}.html#issued", r.serial),
@@ -242,7 +242,7 @@ pub fn feed(
                     number(r.serial),
                     r.manufacturer,
                     r.model,
-                    r.tier.stars()
+                    r.tier
                 ),
                 link: format!("{base_url}/cert/{}.html", r.serial),
             }
@@ -251,12 +251,7 @@ pub fn feed(
     for rv in &revocations.entries {
         let who = certs
             .get(&rv.serial)
-            .map(|c| {
-                format!(
-                    " {} {}",
-                    c.signed.record.manufacturer, c.signed.record.model
-                )
-            })
+            .map(|c| format!(" {} {}", c.summary.manufacturer, c.summary.model))
             .unwrap_or_default();
         entries.push(Entry {
             day: rv.date,

@@ -1,21 +1,34 @@
 //! Loading the registry for a build: every record is parsed, bound to its signature file and
 //! verified (signature, digest, catalogue category, trust list, unique serials) before anything is
 //! written. All problems are collected, so one build reports every bad record.
+//!
+//! A record cache (`.starmark-cache/records.json`) keeps, per record file, its size and
+//! modification time, its signature digits and the fields other pages need. A file whose size and
+//! time are unchanged, under the same trust list and catalogue, is not read or verified again; its
+//! page job reads it only if its page must be rendered again. `--full` ignores the cache.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::UNIX_EPOCH;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 use rayon::prelude::*;
-use starmark_core::verdict::{verify, Context, Verdict};
-use starmark_core::{Revocation, RevocationList, TrustList};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use starmark_core::claim::SignedClaim;
+use starmark_core::record::Record;
+use starmark_core::verdict::{assess, verify, Context, Verdict, Verification};
+use starmark_core::{Day, Revocation, RevocationList, TrustList};
 
 use crate::fsutil;
-use crate::registry::{Registry, REVOCATION_LIST_FILE, TRUST_LIST_FILE};
-use crate::signed::{self, SignedRecord};
+use crate::registry::{
+    load_record, signature_path, Registry, REVOCATION_LIST_FILE, TRUST_LIST_FILE,
+};
+use crate::signed;
 
 /// The status of a certification on the site, as of the build's reference time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Genuine and within its validity period.
@@ -52,11 +65,58 @@ impl Status {
     }
 }
 
+/// The fields of a record that pages other than its own show.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Summary {
+    pub serial: u64,
+    pub manufacturer: String,
+    pub manufacturer_en: Option<String>,
+    pub product: String,
+    pub model: String,
+    pub category: String,
+    pub tier: u8,
+    pub issued: Day,
+    pub valid_from: Day,
+    pub valid_until: Day,
+    pub supersedes: Option<u64>,
+}
+
+impl Summary {
+    fn of(r: &Record) -> Summary {
+        Summary {
+            serial: r.serial,
+            manufacturer: r.manufacturer.clone(),
+            manufacturer_en: r.manufacturer_en.clone(),
+            product: r.product.clone(),
+            model: r.model.clone(),
+            category: r.category.clone(),
+            tier: r.tier.stars(),
+            issued: r.issued,
+            valid_from: r.valid_from,
+            valid_until: r.valid_until,
+            supersedes: r.supersedes,
+        }
+    }
+}
+
+/// A record file with everything in it, read when its own page is rendered.
+#[derive(Debug)]
+pub struct Full {
+    /// The parsed record.
+    pub record: Record,
+    /// The file's exact bytes.
+    pub bytes: Vec<u8>,
+}
+
 /// One certification that passed every check.
 #[derive(Debug)]
 pub struct VerifiedCert {
-    /// The signed record.
-    pub signed: SignedRecord,
+    /// The record file.
+    pub path: PathBuf,
+    /// The fields other pages show.
+    pub summary: Summary,
+    /// The signed claim (its signature verified, now or in a cached earlier build).
+    pub signed: SignedClaim,
     /// The signature file's digits.
     pub digits: String,
     /// Status as of the reference time.
@@ -65,6 +125,25 @@ pub struct VerifiedCert {
     pub revocation: Option<Revocation>,
     /// The serial of the certification that replaces this one.
     pub superseded_by: Option<u64>,
+    full: OnceLock<Full>,
+}
+
+impl VerifiedCert {
+    /// The whole record, read now if it was not read during loading; fails when the file no longer
+    /// matches its signature.
+    pub fn full(&self) -> Result<&Full> {
+        if let Some(f) = self.full.get() {
+            return Ok(f);
+        }
+        let (record, bytes) = load_record(&self.path)?;
+        if !self.signed.claim().matches_record(&bytes) {
+            bail!(
+                "{}: digest mismatch: the record changed during the build",
+                self.path.display()
+            );
+        }
+        Ok(self.full.get_or_init(|| Full { record, bytes }))
+    }
 }
 
 /// Everything a build needs, verified.
@@ -82,43 +161,166 @@ pub struct Loaded {
     pub revocation_bytes: Vec<u8>,
     /// Reference time of statuses (Unix seconds).
     pub as_of: u64,
+    /// The record cache to keep for the next build.
+    cache: RecordCache,
 }
 
-/// Loads and verifies the whole registry. `at` overrides the reference time, which is otherwise
-/// the revocation list's issued-at (so the same registry always builds to the same bytes).
-pub fn load(reg: &Registry, at: Option<u64>) -> Result<Loaded> {
+/// The lists and the reference time, loaded before the records (they decide the cache keys).
+pub struct Lists {
+    pub trust: TrustList,
+    pub trust_bytes: Vec<u8>,
+    pub revocations: RevocationList,
+    pub revocation_bytes: Vec<u8>,
+    pub as_of: u64,
+}
+
+/// Loads and checks the trust list and revocation list. `at` overrides the reference time, which
+/// is otherwise the revocation list's issued-at (so the same registry always builds the same).
+pub fn lists(reg: &Registry, at: Option<u64>) -> Result<Lists> {
     let trust = reg.trust_list()?;
     let trust_bytes = fsutil::read(&reg.path(TRUST_LIST_FILE))?;
     let revocations = reg.revocation_list(&trust)?;
     let revocation_bytes = fsutil::read(&reg.path(REVOCATION_LIST_FILE))?;
     let as_of = at.unwrap_or(revocations.issued_at);
-    let files = reg.record_files()?;
+    Ok(Lists {
+        trust,
+        trust_bytes,
+        revocations,
+        revocation_bytes,
+        as_of,
+    })
+}
 
+const CACHE_VERSION: u32 = 1;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct RecordCache {
+    version: u32,
+    /// SHA-256 of the trust list bytes and the catalogue codes the entries were checked under.
+    basis: String,
+    records: BTreeMap<String, CacheEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CacheEntry {
+    stamp: Stamp,
+    digits: String,
+    summary: Summary,
+}
+
+/// Size and modification time of a record file and its signature file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Stamp {
+    size: u64,
+    mtime: u128,
+    sig_size: u64,
+    sig_mtime: u128,
+}
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let m = std::fs::metadata(path).ok()?;
+    let s = std::fs::metadata(signature_path(path)).ok()?;
+    let t = |m: &std::fs::Metadata| {
+        m.modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos())
+    };
+    Some(Stamp {
+        size: m.len(),
+        mtime: t(&m)?,
+        sig_size: s.len(),
+        sig_mtime: t(&s)?,
+    })
+}
+
+fn cache_path(reg: &Registry) -> PathBuf {
+    reg.path(".starmark-cache").join("records.json")
+}
+
+impl Loaded {
+    /// Keeps the record cache for the next build (after the build succeeded).
+    pub fn save_cache(&self, reg: &Registry) -> Result<()> {
+        let path = cache_path(reg);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("{}: cannot create", dir.display()))?;
+        }
+        fsutil::write_atomic(&path, &serde_json::to_vec(&self.cache)?)
+    }
+}
+
+/// Loads and verifies every record. With `use_cache`, unchanged files are taken from the record
+/// cache without being read again.
+pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
+    let Lists {
+        trust,
+        trust_bytes,
+        revocations,
+        revocation_bytes,
+        as_of,
+    } = lists;
+    let mut basis = Sha256::new();
+    basis.update(&trust_bytes);
+    for c in &reg.config.categories {
+        basis.update(c.code.as_bytes());
+        basis.update([0]);
+    }
+    let basis = starmark_core::to_hex(&basis.finalize());
+    let previous: RecordCache = if use_cache {
+        std::fs::read(cache_path(reg))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<RecordCache>(&b).ok())
+            .filter(|c| c.version == CACHE_VERSION && c.basis == basis)
+            .unwrap_or_default()
+    } else {
+        RecordCache::default()
+    };
+    let files = reg.record_files()?;
     let ctx = Context {
         trust: &trust,
         revocations: Some(&revocations),
         now: as_of,
         highest_seen_sequence: None,
     };
-    let results: Vec<Result<VerifiedCert, String>> = files
+    let results: Vec<Result<(VerifiedCert, CacheEntry), String>> = files
         .par_iter()
-        .map(|path| check_one(reg, &ctx, path))
+        .map(|path| {
+            let key = path.to_string_lossy();
+            let st = stamp(path);
+            match previous
+                .records
+                .get(key.as_ref())
+                .filter(|e| Some(e.stamp) == st)
+            {
+                Some(entry) => from_cache(path, entry, &ctx),
+                None => check_one(reg, &ctx, path, st),
+            }
+        })
         .collect();
 
     let mut errors = Vec::new();
     let mut certs: BTreeMap<u64, VerifiedCert> = BTreeMap::new();
+    let mut cache = RecordCache {
+        version: CACHE_VERSION,
+        basis,
+        records: BTreeMap::new(),
+    };
     for r in results {
         match r {
             Err(e) => errors.push(e),
-            Ok(c) => {
-                let serial = c.signed.record.serial;
+            Ok((c, entry)) => {
+                let serial = c.summary.serial;
                 if let Some(first) = certs.get(&serial) {
                     errors.push(format!(
                         "{}: field serial: duplicate serial {serial}, also used by {}",
-                        c.signed.path.display(),
-                        first.signed.path.display()
+                        c.path.display(),
+                        first.path.display()
                     ));
                 } else {
+                    cache
+                        .records
+                        .insert(c.path.to_string_lossy().into_owned(), entry);
                     certs.insert(serial, c);
                 }
             }
@@ -127,10 +329,9 @@ pub fn load(reg: &Registry, at: Option<u64>) -> Result<Loaded> {
     let supersedes: Vec<(u64, u64, PathBuf)> = certs
         .values()
         .filter_map(|c| {
-            c.signed
-                .record
+            c.summary
                 .supersedes
-                .map(|old| (old, c.signed.record.serial, c.signed.path.clone()))
+                .map(|old| (old, c.summary.serial, c.path.clone()))
         })
         .collect();
     for (old, new, path) in supersedes {
@@ -162,16 +363,72 @@ pub fn load(reg: &Registry, at: Option<u64>) -> Result<Loaded> {
         revocations,
         revocation_bytes,
         as_of,
+        cache,
     })
+}
+
+fn status_of(path: &Path, v: &Verification) -> Result<Status, String> {
+    match v.verdict {
+        Verdict::Valid => Ok(Status::Valid),
+        Verdict::Expired => Ok(Status::Expired),
+        Verdict::NotYetValid => Ok(Status::NotYetValid),
+        Verdict::Revoked => Ok(Status::Revoked),
+        Verdict::Counterfeit => Err(format!(
+            "{}: bad signature: the signature in {} does not verify",
+            path.display(),
+            signature_path(path).display()
+        )),
+        other => Err(format!(
+            "{}: verdict {}{}",
+            path.display(),
+            other.name(),
+            v.detail
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        )),
+    }
+}
+
+fn from_cache(
+    path: &Path,
+    entry: &CacheEntry,
+    ctx: &Context<'_>,
+) -> Result<(VerifiedCert, CacheEntry), String> {
+    let fail = |e: String| {
+        format!(
+            "{}: cached signature unusable ({e}); rebuild with --full",
+            path.display()
+        )
+    };
+    let bytes = starmark_core::qr::decode_digits(&entry.digits).map_err(|e| fail(e.to_string()))?;
+    let signed = SignedClaim::decode(&bytes).map_err(|e| fail(e.to_string()))?;
+    let issuer = ctx
+        .trust
+        .issuer(signed.claim().key_id)
+        .ok_or_else(|| fail("issuer key gone".into()))?;
+    let v = assess(signed.claim(), issuer, ctx);
+    let status = status_of(path, &v)?;
+    let cert = VerifiedCert {
+        path: path.to_path_buf(),
+        summary: entry.summary.clone(),
+        signed,
+        digits: entry.digits.clone(),
+        status,
+        revocation: v.revocation,
+        superseded_by: None,
+        full: OnceLock::new(),
+    };
+    Ok((cert, entry.clone()))
 }
 
 fn check_one(
     reg: &Registry,
     ctx: &Context<'_>,
-    path: &std::path::Path,
-) -> Result<VerifiedCert, String> {
+    path: &Path,
+    st: Option<Stamp>,
+) -> Result<(VerifiedCert, CacheEntry), String> {
     let sr = signed::load(path).map_err(|e| format!("{e:#}"))?;
-    signed::check_signature(&sr, ctx.trust).map_err(|e| format!("{e:#}"))?;
     let record = &sr.record;
     if reg.category(&record.category).is_none() {
         return Err(format!(
@@ -181,26 +438,33 @@ fn check_one(
         ));
     }
     let v = verify(&sr.signed, ctx);
-    let status = match v.verdict {
-        Verdict::Valid => Status::Valid,
-        Verdict::Expired => Status::Expired,
-        Verdict::NotYetValid => Status::NotYetValid,
-        Verdict::Revoked => Status::Revoked,
-        other => {
-            return Err(format!(
-                "{}: verdict {}{}",
-                path.display(),
-                other.name(),
-                v.detail.map(|d| format!(": {d}")).unwrap_or_default()
-            ))
-        }
-    };
+    let status = status_of(path, &v)?;
     let digits = starmark_core::qr::encode_digits(sr.signed.as_bytes());
-    Ok(VerifiedCert {
-        revocation: v.revocation,
-        signed: sr,
+    let summary = Summary::of(record);
+    let entry = CacheEntry {
+        stamp: st.unwrap_or(Stamp {
+            size: u64::MAX,
+            mtime: 0,
+            sig_size: 0,
+            sig_mtime: 0,
+        }),
+        digits: digits.clone(),
+        summary: summary.clone(),
+    };
+    let full = OnceLock::new();
+    let _ = full.set(Full {
+        record: sr.record,
+        bytes: sr.bytes,
+    });
+    let cert = VerifiedCert {
+        path: path.to_path_buf(),
+        summary,
+        signed: sr.signed,
         digits,
         status,
+        revocation: v.revocation,
         superseded_by: None,
-    })
+        full,
+    };
+    Ok((cert, entry))
 }

@@ -173,7 +173,7 @@ impl Site<'_> {
                     .loaded
                     .certs
                     .values()
-                    .filter(|v| v.signed.record.category == c.code)
+                    .filter(|v| v.summary.category == c.code)
                     .count(),
             })
             .collect()
@@ -185,20 +185,27 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
     let start = Instant::now();
     let reg = Registry::open(&opts.registry)?;
     let out = opts.out.clone().unwrap_or_else(|| reg.path("public"));
-    let loaded = load::load(&reg, opts.at)?;
+    let timings = std::env::var_os("STARMARK_TIMINGS").is_some();
+    let phase = |name: &str| {
+        if timings {
+            eprintln!("[{:>8.3} s] {name}", start.elapsed().as_secs_f64());
+        }
+    };
+    let lists = load::lists(&reg, opts.at)?;
     let theme = Theme::load(&reg.path("templates"))?;
     let font_path = reg.config.label_font.as_ref().map(|p| reg.path(p));
     let font = LabelFont::load(font_path.as_deref())?;
-    check_label_glyphs(&loaded, &font)?;
-
     let config_toml = toml::to_string(&reg.config).context("configuration")?;
-    let as_of_day = Day::from_unix(loaded.as_of).to_string();
+    let as_of_day = Day::from_unix(lists.as_of).to_string();
     let global = key_of(&[
         &output::STATE_VERSION.to_le_bytes(),
         &theme.digest,
         config_toml.as_bytes(),
         as_of_day.as_bytes(),
     ]);
+    let loaded = load::load(&reg, lists, !opts.full)?;
+    phase("loaded and verified");
+    check_label_glyphs(&loaded, &font)?;
     let site = Site {
         reg: &reg,
         loaded: &loaded,
@@ -211,6 +218,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
             .collect(),
     };
     let jobs = plan(&site, &font, &global)?;
+    phase("planned");
 
     let out_canon = absolute(&out);
     let state_path = reg.path(".starmark-cache").join("build-state.json");
@@ -218,22 +226,21 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
     let incremental =
         !opts.full && out.is_dir() && previous.out == out_canon && previous.global == global;
 
-    let todo: Vec<&Job<'_>> = jobs
-        .iter()
-        .filter(|j| {
-            let unchanged = previous.jobs.get(&j.id).is_some_and(|(k, _)| *k == j.key)
-                && j.paths.iter().all(|p| out.join(p).is_file());
-            !(unchanged && (incremental || j.label))
-        })
-        .collect();
-    let reuse: Vec<&Job<'_>> = if incremental {
-        Vec::new()
-    } else {
-        jobs.iter()
-            .filter(|j| j.label && !todo.iter().any(|t| t.id == j.id))
-            .collect()
-    };
+    // Incremental builds trust the state for what is in the output; full builds reuse only
+    // labels, and only those still there.
+    let (todo, reuse): (Vec<&Job<'_>>, Vec<&Job<'_>>) = jobs.par_iter().partition_map(|j| {
+        let same_key = previous.jobs.get(&j.id).is_some_and(|(k, _)| *k == j.key);
+        let keep =
+            same_key && (incremental || (j.label && j.paths.iter().all(|p| out.join(p).is_file())));
+        if keep {
+            rayon::iter::Either::Right(j)
+        } else {
+            rayon::iter::Either::Left(j)
+        }
+    });
+    let reuse: Vec<&Job<'_>> = if incremental { Vec::new() } else { reuse };
 
+    phase("compared with the previous build");
     let tmp = output::sibling(&out, if incremental { "staging" } else { "tmp" });
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp)
@@ -251,12 +258,23 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
     };
     let rendered = AtomicUsize::new(0);
     let result: Result<()> = (|| {
+        let dirs: std::collections::BTreeSet<&str> = todo
+            .iter()
+            .chain(reuse.iter())
+            .flat_map(|j| j.paths.iter())
+            .map(|p| p.rsplit_once('/').map_or("", |(d, _)| d))
+            .collect();
         std::fs::create_dir_all(&tmp)
             .with_context(|| format!("{}: cannot create", tmp.display()))?;
+        for d in dirs {
+            let dir = tmp.join(d);
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("{}: cannot create", dir.display()))?;
+        }
         todo.par_iter().try_for_each(|job| -> Result<()> {
             let files = (job.run)().with_context(|| format!("rendering {}", job.id))?;
             for (path, bytes) in job.paths.iter().zip(files) {
-                output::put(&tmp, path, &bytes)?;
+                output::put_in(&tmp, path, &bytes)?;
                 rendered.fetch_add(1, Ordering::Relaxed);
             }
             tick();
@@ -264,13 +282,14 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
         })?;
         reuse.par_iter().try_for_each(|job| -> Result<()> {
             for path in &job.paths {
-                output::reuse(&out, &tmp, path)?;
+                output::reuse_in(&out, &tmp, path)?;
             }
             tick();
             Ok(())
         })
     })();
     bar.finish_and_clear();
+    phase("rendered");
     if let Err(e) = result {
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e.context("build failed; the previous output is untouched"));
@@ -304,7 +323,10 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
     } else {
         output::swap_in(&tmp, &out)?;
     }
+    phase("swapped in");
     state.write(&state_path)?;
+    loaded.save_cache(&reg)?;
+    phase("state written");
     Ok(Summary {
         out,
         certs: loaded.certs.len(),
@@ -345,7 +367,7 @@ fn check_label_glyphs(loaded: &Loaded, font: &LabelFont) -> Result<()> {
         .certs
         .values()
         .filter_map(|c| {
-            let r = &c.signed.record;
+            let r = &c.summary;
             let fields = [
                 ("manufacturer", r.manufacturer.as_str()),
                 ("model", r.model.as_str()),
@@ -358,7 +380,7 @@ fn check_label_glyphs(loaded: &Loaded, font: &LabelFont) -> Result<()> {
             missing.map(|(field, ch)| {
                 format!(
                     "{}: field {field}: the label font has no glyph for {ch:?} (U+{:04X})",
-                    c.signed.path.display(),
+                    c.path.display(),
                     ch as u32
                 )
             })
@@ -382,7 +404,7 @@ fn cert_key(global: &str, c: &VerifiedCert) -> Key {
         .unwrap_or_default();
     key_of(&[
         global.as_bytes(),
-        &c.signed.bytes,
+        &c.signed.claim().record_sha256,
         c.digits.as_bytes(),
         c.status.name().as_bytes(),
         rev.as_bytes(),
@@ -415,10 +437,7 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec
 
     for (serial, c) in &loaded.certs {
         let serial = *serial;
-        let category = site
-            .categories
-            .get(c.signed.record.category.as_str())
-            .copied();
+        let category = site.categories.get(c.summary.category.as_str()).copied();
         let Some(category) = category else { continue };
         jobs.push(Job {
             id: format!("cert/{serial}"),
@@ -432,19 +451,20 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec
             ],
             label: false,
             run: Box::new(move || {
-                let body = markdown::render(&c.signed.record.body);
+                let full = c.full()?;
+                let body = markdown::render(&full.record.body);
                 let mut files =
                     site.page("cert.html", &format!("cert/{serial}.html"), &|lang, ctx| {
-                        ctx.insert("c", &CertView::of(c, category, lang, &body));
+                        ctx.insert("c", &CertView::of(c, full, category, lang, &body));
                     })?;
-                files.push(c.signed.bytes.clone());
+                files.push(full.bytes.clone());
                 files.push(format!("{}\n", c.digits).into_bytes());
-                files.push(api::cert_json(c)?);
+                files.push(api::cert_json(c, full)?);
                 Ok(files)
             }),
         });
-        let r = &c.signed.record;
-        let url = starmark_core::qr::verify_url(base_url, c.signed.signed.as_bytes());
+        let r = &c.summary;
+        let url = starmark_core::qr::verify_url(base_url, c.signed.as_bytes());
         let label_key = key_of(&[
             b"label",
             label::VERSION.as_bytes(),
@@ -452,7 +472,7 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec
             r.manufacturer.as_bytes(),
             r.manufacturer_en.as_deref().unwrap_or("").as_bytes(),
             r.model.as_bytes(),
-            &[r.tier.stars()],
+            &[r.tier],
             r.valid_from.to_string().as_bytes(),
             r.valid_until.to_string().as_bytes(),
             url.as_bytes(),
@@ -466,13 +486,13 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec
             ],
             label: true,
             run: Box::new(move || {
-                let r = &c.signed.record;
+                let r = &c.summary;
                 let number = number(r.serial);
                 let input = LabelInput {
                     manufacturer: &r.manufacturer,
                     manufacturer_en: r.manufacturer_en.as_deref(),
                     model: &r.model,
-                    tier: r.tier.stars(),
+                    tier: r.tier,
                     certificate_number: &number,
                     valid_from: r.valid_from,
                     valid_until: r.valid_until,
@@ -489,13 +509,13 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec
     let mut makers: BTreeMap<&str, Vec<&VerifiedCert>> = BTreeMap::new();
     for c in loaded.certs.values() {
         makers
-            .entry(c.signed.record.manufacturer.as_str())
+            .entry(c.summary.manufacturer.as_str())
             .or_default()
             .push(c);
     }
     for (name, certs) in makers {
         let slug = maker_slug(name);
-        let key = members_key(&mut certs.iter().map(|c| c.signed.record.serial));
+        let key = members_key(&mut certs.iter().map(|c| c.summary.serial));
         jobs.push(Job {
             id: format!("maker/{slug}"),
             key,
@@ -503,7 +523,7 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec
             label: false,
             run: Box::new(move || {
                 let rows: Vec<Row<'_>> = certs.iter().map(|c| Row::of(c)).collect();
-                let name_en = certs.iter().find_map(|c| c.signed.record.manufacturer_en.as_deref());
+                let name_en = certs.iter().find_map(|c| c.summary.manufacturer_en.as_deref());
                 let revoked = certs.iter().filter(|c| c.status == Status::Revoked).count();
                 site.page("maker.html", &format!("maker/{}.html", maker_slug(name)), &|_, ctx| {
                     ctx.insert("maker", &serde_json::json!({ "name": name, "name_en": name_en, "revoked": revoked }));
@@ -518,9 +538,9 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec
         let members: Vec<&VerifiedCert> = loaded
             .certs
             .values()
-            .filter(|c| c.signed.record.category == cat.code)
+            .filter(|c| c.summary.category == cat.code)
             .collect();
-        let key = members_key(&mut members.iter().map(|c| c.signed.record.serial));
+        let key = members_key(&mut members.iter().map(|c| c.summary.serial));
         jobs.push(Job {
             id: format!("category/{}", cat.code),
             key,
@@ -544,7 +564,7 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec
         label: false,
         run: Box::new(move || {
             let mut latest: Vec<&VerifiedCert> = loaded.certs.values().collect();
-            latest.sort_by(|a, b| b.signed.record.issued.cmp(&a.signed.record.issued).then(b.signed.record.serial.cmp(&a.signed.record.serial)));
+            latest.sort_by(|a, b| b.summary.issued.cmp(&a.summary.issued).then(b.summary.serial.cmp(&a.summary.serial)));
             let latest: Vec<Row<'_>> = latest.into_iter().take(LATEST).map(Row::of).collect();
             let count = |s: Status| loaded.certs.values().filter(|c| c.status == s).count();
             site.page("index.html", "index.html", &|lang, ctx| {

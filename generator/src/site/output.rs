@@ -54,21 +54,16 @@ pub fn sibling(out: &Path, what: &str) -> PathBuf {
     out.with_file_name(format!(".{name}.{what}-{}", std::process::id()))
 }
 
-/// Writes one file under `root`, creating its directories.
-pub fn put(root: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
+/// Writes one file under `root` whose directory exists already.
+pub fn put_in(root: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
     let path = root.join(rel);
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-    }
     fs::write(&path, bytes).with_context(|| format!("{}: cannot write", path.display()))
 }
 
-/// Links (or copies) an unchanged file of the previous output into the new tree.
-pub fn reuse(old_root: &Path, new_root: &Path, rel: &str) -> Result<()> {
+/// Links (or copies) an unchanged file of the previous output into the new tree, whose directory
+/// exists already.
+pub fn reuse_in(old_root: &Path, new_root: &Path, rel: &str) -> Result<()> {
     let (from, to) = (old_root.join(rel), new_root.join(rel));
-    if let Some(dir) = to.parent() {
-        fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-    }
     if fs::hard_link(&from, &to).is_err() {
         fs::copy(&from, &to)
             .with_context(|| format!("{}: cannot copy to {}", from.display(), to.display()))?;

@@ -4,7 +4,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use starmark_core::to_hex;
 
-use super::load::{Status, VerifiedCert};
+use super::load::{Full, Status, VerifiedCert};
 use crate::registry::Category;
 
 /// The certificate number as printed: the serial, at least eight digits.
@@ -45,7 +45,7 @@ pub struct Row<'a> {
 impl<'a> Row<'a> {
     /// The row of a certification.
     pub fn of(c: &'a VerifiedCert) -> Row<'a> {
-        let r = &c.signed.record;
+        let r = &c.summary;
         Row {
             serial: r.serial,
             number: number(r.serial),
@@ -53,7 +53,7 @@ impl<'a> Row<'a> {
             maker_slug: maker_slug(&r.manufacturer),
             model: &r.model,
             product: &r.product,
-            tier: r.tier.stars(),
+            tier: r.tier,
             category: &r.category,
             valid_from: r.valid_from.to_string(),
             valid_until: r.valid_until.to_string(),
@@ -96,12 +96,13 @@ impl<'a> CertView<'a> {
     /// The view of a certification in one language.
     pub fn of(
         c: &'a VerifiedCert,
+        full: &'a Full,
         category: &'a Category,
         lang: &str,
         body_html: &'a str,
     ) -> CertView<'a> {
-        let r = &c.signed.record;
-        let claim = c.signed.signed.claim();
+        let r = &full.record;
+        let claim = c.signed.claim();
         CertView {
             row: Row::of(c),
             manufacturer_en: r.manufacturer_en.as_deref(),
