@@ -36,7 +36,8 @@
         if (next >= m.shards.length) return Promise.resolve();
         var file = m.shards[next++];
         return getJSON(base + file).then(function (s) {
-          rows = rows.concat(s.rows);
+          // Each shard names its own manufacturers; keep the name in the row.
+          s.rows.forEach(function (r) { r[2] = s.makers[r[2]]; rows.push(r); });
           run();
           return more();
         });
@@ -56,8 +57,8 @@
     if (!text && !maker && !tier && !cat && !st) { results.textContent = ''; status.textContent = ''; return; }
     var hits = [], total = 0;
     for (var i = 0; i < rows.length; i++) {
-      var r = rows[i]; // [serial, number, maker, model, product, tier, category, status, valid_until]
-      var mk = meta.makers[r[2]];
+      var r = rows[i]; // [serial, number, maker name, model, product, tier, category, status, valid_until]
+      var mk = r[2];
       if (tier && String(r[5]) !== tier) continue;
       if (cat && meta.categories[r[6]] !== cat) continue;
       if (st && meta.statuses[r[7]] !== st) continue;
@@ -87,7 +88,7 @@
     hits.forEach(function (r) {
       var tr = document.createElement('tr');
       cell(tr, r[1], certBase + r[0] + '.html');
-      cell(tr, meta.makers[r[2]]);
+      cell(tr, r[2]);
       cell(tr, r[3]);
       cell(tr, r[4]);
       var stars = cell(tr, '★★★'.slice(0, r[5]) + '☆☆☆'.slice(0, 3 - r[5]));

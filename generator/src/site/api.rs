@@ -139,64 +139,49 @@ pub fn revocation_json(r: &RevocationList) -> serde_json::Result<Vec<u8>> {
     })
 }
 
-/// The search index: `search/meta.json` (names tables, shard files) and the shards.
-pub struct SearchIndex {
-    /// `meta.json`.
-    pub meta: Vec<u8>,
-    /// (file name, bytes) per shard.
-    pub shards: Vec<(String, Vec<u8>)>,
-}
-
-/// Builds the search index: columnar rows
-/// `[serial, number, maker index, model, product, tier, category index, status index, valid_until]`.
-pub fn search_index(
-    certs: &BTreeMap<u64, VerifiedCert>,
-    categories: &[String],
-) -> serde_json::Result<SearchIndex> {
-    let mut makers: Vec<&str> = certs
-        .values()
-        .map(|c| c.summary.manufacturer.as_str())
-        .collect();
+/// One shard of the search index: self-contained columnar rows
+/// `[serial, number, maker index, model, product, tier, category index, status index, valid_until]`
+/// with the shard's own table of manufacturer names.
+pub fn search_shard(certs: &[&VerifiedCert], categories: &[String]) -> serde_json::Result<Vec<u8>> {
+    let mut makers: Vec<&str> = certs.iter().map(|c| c.summary.manufacturer.as_str()).collect();
     makers.sort_unstable();
     makers.dedup();
     let maker_ix = |m: &str| makers.binary_search(&m).unwrap_or(0);
     let cat_ix = |c: &str| categories.iter().position(|x| x == c).unwrap_or(0);
-    let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.name()).collect();
     let status_ix = |s: Status| Status::ALL.iter().position(|x| *x == s).unwrap_or(0);
-    let all: Vec<&VerifiedCert> = certs.values().collect();
-    let mut shards = Vec::new();
-    for (i, chunk) in all.chunks(SHARD_SIZE).enumerate() {
-        let rows: Vec<serde_json::Value> = chunk
-            .iter()
-            .map(|c| {
-                let r = &c.summary;
-                serde_json::json!([
-                    r.serial,
-                    number(r.serial),
-                    maker_ix(&r.manufacturer),
-                    r.model,
-                    r.product,
-                    r.tier,
-                    cat_ix(&r.category),
-                    status_ix(c.status),
-                    r.valid_until.to_string()
-                ])
-            })
-            .collect();
-        let mut bytes = serde_json::to_vec(&serde_json::json!({ "rows": rows }))?;
-        bytes.push(b'\n');
-        shards.push((format!("shard-{i:03}.json"), bytes));
-    }
-    let names: Vec<&str> = shards.iter().map(|(n, _)| n.as_str()).collect();
+    let rows: Vec<serde_json::Value> = certs
+        .iter()
+        .map(|c| {
+            let r = &c.summary;
+            serde_json::json!([
+                r.serial,
+                number(r.serial),
+                maker_ix(&r.manufacturer),
+                r.model,
+                r.product,
+                r.tier,
+                cat_ix(&r.category),
+                status_ix(c.status),
+                r.valid_until.to_string()
+            ])
+        })
+        .collect();
+    let mut bytes = serde_json::to_vec(&serde_json::json!({ "makers": makers, "rows": rows }))?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// `search/meta.json`: the shard files and the code tables the rows refer to.
+pub fn search_meta(count: usize, shards: &[String], categories: &[String]) -> serde_json::Result<Vec<u8>> {
+    let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.name()).collect();
     let mut meta = serde_json::to_vec(&serde_json::json!({
-        "count": certs.len(),
-        "shards": names,
-        "makers": makers,
+        "count": count,
+        "shards": shards,
         "categories": categories,
         "statuses": statuses,
     }))?;
     meta.push(b'\n');
-    Ok(SearchIndex { meta, shards })
+    Ok(meta)
 }
 
 fn xml_escape(s: &str) -> String {
@@ -288,8 +273,19 @@ pub fn feed(
     x.into_bytes()
 }
 
-/// `sitemap.xml` (a sitemap index when there are more URLs than one file may hold) and its parts.
-pub fn sitemaps(paths: &[String], base_url: &str) -> Vec<(String, Vec<u8>)> {
+/// The file names of the sitemap of `count` pages: `sitemap.xml` last.
+pub fn sitemap_names(count: usize) -> Vec<String> {
+    if count <= SITEMAP_URLS {
+        return vec!["sitemap.xml".into()];
+    }
+    let mut names: Vec<String> = (0..count.div_ceil(SITEMAP_URLS)).map(|i| format!("sitemap-{i}.xml")).collect();
+    names.push("sitemap.xml".into());
+    names
+}
+
+/// `sitemap.xml` (a sitemap index when there are more URLs than one file may hold) and its parts,
+/// in the order of [`sitemap_names`].
+pub fn sitemaps(paths: &[String], base_url: &str) -> Vec<Vec<u8>> {
     let urlset = |chunk: &[String]| {
         let mut x = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
         for p in chunk {
@@ -303,7 +299,7 @@ pub fn sitemaps(paths: &[String], base_url: &str) -> Vec<(String, Vec<u8>)> {
         x.into_bytes()
     };
     if paths.len() <= SITEMAP_URLS {
-        return vec![("sitemap.xml".into(), urlset(paths))];
+        return vec![urlset(paths)];
     }
     let mut out = Vec::new();
     let mut index = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
@@ -313,9 +309,9 @@ pub fn sitemaps(paths: &[String], base_url: &str) -> Vec<(String, Vec<u8>)> {
             "  <sitemap><loc>{}/{name}</loc></sitemap>\n",
             xml_escape(base_url)
         ));
-        out.push((name, urlset(chunk)));
+        out.push(urlset(chunk));
     }
     index.push_str("</sitemapindex>\n");
-    out.push(("sitemap.xml".into(), index.into_bytes()));
+    out.push(index.into_bytes());
     out
 }

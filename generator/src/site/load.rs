@@ -66,7 +66,7 @@ impl Status {
 }
 
 /// The fields of a record that pages other than its own show.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug)]
 pub struct Summary {
     pub serial: u64,
     pub manufacturer: String,
@@ -163,6 +163,8 @@ pub struct Loaded {
     pub as_of: u64,
     /// The record cache to keep for the next build.
     cache: RecordCache,
+    /// Whether it differs from the one read.
+    cache_changed: bool,
 }
 
 /// The lists and the reference time, loaded before the records (they decide the cache keys).
@@ -204,8 +206,37 @@ struct RecordCache {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct CacheEntry {
     stamp: Stamp,
-    digits: String,
-    summary: Summary,
+    /// The signed claim (`claim || signature`).
+    payload: Vec<u8>,
+    /// The record fields the claim does not hold.
+    extras: Extras,
+}
+
+/// The fields of a summary that are not in the claim.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Extras {
+    manufacturer_en: Option<String>,
+    product: String,
+    issued: u16,
+    supersedes: Option<u64>,
+}
+
+impl Summary {
+    fn from_claim(claim: &starmark_core::Claim, x: &Extras) -> Summary {
+        Summary {
+            serial: claim.serial,
+            manufacturer: claim.manufacturer.clone(),
+            manufacturer_en: x.manufacturer_en.clone(),
+            product: x.product.clone(),
+            model: claim.model.clone(),
+            category: claim.category.clone(),
+            tier: claim.tier.stars(),
+            issued: Day(x.issued),
+            valid_from: claim.valid_from,
+            valid_until: claim.valid_until,
+            supersedes: x.supersedes,
+        }
+    }
 }
 
 /// Size and modification time of a record file and its signature file.
@@ -235,18 +266,21 @@ fn stamp(path: &Path) -> Option<Stamp> {
 }
 
 fn cache_path(reg: &Registry) -> PathBuf {
-    reg.path(".starmark-cache").join("records.json")
+    reg.path(".starmark-cache").join("records.bin")
 }
 
 impl Loaded {
     /// Keeps the record cache for the next build (after the build succeeded).
     pub fn save_cache(&self, reg: &Registry) -> Result<()> {
+        if !self.cache_changed {
+            return Ok(());
+        }
         let path = cache_path(reg);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("{}: cannot create", dir.display()))?;
         }
-        fsutil::write_atomic(&path, &serde_json::to_vec(&self.cache)?)
+        fsutil::write_atomic(&path, &postcard::to_stdvec(&self.cache)?)
     }
 }
 
@@ -270,7 +304,7 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
     let previous: RecordCache = if use_cache {
         std::fs::read(cache_path(reg))
             .ok()
-            .and_then(|b| serde_json::from_slice::<RecordCache>(&b).ok())
+            .and_then(|b| postcard::from_bytes::<RecordCache>(&b).ok())
             .filter(|c| c.version == CACHE_VERSION && c.basis == basis)
             .unwrap_or_default()
     } else {
@@ -283,7 +317,7 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
         now: as_of,
         highest_seen_sequence: None,
     };
-    let results: Vec<Result<(VerifiedCert, CacheEntry), String>> = files
+    let results: Vec<Result<(VerifiedCert, CacheEntry, bool), String>> = files
         .par_iter()
         .map(|path| {
             let key = path.to_string_lossy();
@@ -293,8 +327,8 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
                 .get(key.as_ref())
                 .filter(|e| Some(e.stamp) == st)
             {
-                Some(entry) => from_cache(path, entry, &ctx),
-                None => check_one(reg, &ctx, path, st),
+                Some(entry) => from_cache(path, entry, &ctx).map(|(c, e)| (c, e, false)),
+                None => check_one(reg, &ctx, path, st).map(|(c, e)| (c, e, true)),
             }
         })
         .collect();
@@ -306,10 +340,12 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
         basis,
         records: BTreeMap::new(),
     };
+    let mut cache_changed = false;
     for r in results {
         match r {
             Err(e) => errors.push(e),
-            Ok((c, entry)) => {
+            Ok((c, entry, fresh)) => {
+                cache_changed |= fresh;
                 let serial = c.summary.serial;
                 if let Some(first) = certs.get(&serial) {
                     errors.push(format!(
@@ -356,6 +392,7 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
             errors.join("\n  ")
         );
     }
+    cache_changed |= cache.records.len() != previous.records.len();
     Ok(Loaded {
         certs,
         trust,
@@ -364,6 +401,7 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
         revocation_bytes,
         as_of,
         cache,
+        cache_changed,
     })
 }
 
@@ -390,30 +428,17 @@ fn status_of(path: &Path, v: &Verification) -> Result<Status, String> {
     }
 }
 
-fn from_cache(
-    path: &Path,
-    entry: &CacheEntry,
-    ctx: &Context<'_>,
-) -> Result<(VerifiedCert, CacheEntry), String> {
-    let fail = |e: String| {
-        format!(
-            "{}: cached signature unusable ({e}); rebuild with --full",
-            path.display()
-        )
-    };
-    let bytes = starmark_core::qr::decode_digits(&entry.digits).map_err(|e| fail(e.to_string()))?;
-    let signed = SignedClaim::decode(&bytes).map_err(|e| fail(e.to_string()))?;
-    let issuer = ctx
-        .trust
-        .issuer(signed.claim().key_id)
-        .ok_or_else(|| fail("issuer key gone".into()))?;
+fn from_cache(path: &Path, entry: &CacheEntry, ctx: &Context<'_>) -> Result<(VerifiedCert, CacheEntry), String> {
+    let fail = |e: String| format!("{}: cached signature unusable ({e}); rebuild with --full", path.display());
+    let signed = SignedClaim::decode(&entry.payload).map_err(|e| fail(e.to_string()))?;
+    let issuer = ctx.trust.issuer(signed.claim().key_id).ok_or_else(|| fail("issuer key gone".into()))?;
     let v = assess(signed.claim(), issuer, ctx);
     let status = status_of(path, &v)?;
     let cert = VerifiedCert {
         path: path.to_path_buf(),
-        summary: entry.summary.clone(),
+        summary: Summary::from_claim(signed.claim(), &entry.extras),
+        digits: starmark_core::qr::encode_digits(&entry.payload),
         signed,
-        digits: entry.digits.clone(),
         status,
         revocation: v.revocation,
         superseded_by: None,
@@ -448,8 +473,13 @@ fn check_one(
             sig_size: 0,
             sig_mtime: 0,
         }),
-        digits: digits.clone(),
-        summary: summary.clone(),
+        payload: sr.signed.as_bytes().to_vec(),
+        extras: Extras {
+            manufacturer_en: record.manufacturer_en.clone(),
+            product: record.product.clone(),
+            issued: record.issued.0,
+            supersedes: record.supersedes,
+        },
     };
     let full = OnceLock::new();
     let _ = full.set(Full {

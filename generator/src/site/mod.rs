@@ -221,7 +221,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
     phase("planned");
 
     let out_canon = absolute(&out);
-    let state_path = reg.path(".starmark-cache").join("build-state.json");
+    let state_path = reg.path(".starmark-cache").join("build-state.bin");
     let previous = State::read(&state_path);
     let incremental =
         !opts.full && out.is_dir() && previous.out == out_canon && previous.global == global;
@@ -308,23 +308,29 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
     }
     let total_files: usize = jobs.iter().map(|j| j.paths.len()).sum();
     let rendered = rendered.into_inner();
+    let mut unchanged_tree = false;
     if incremental {
         let staged: Vec<String> = todo.iter().flat_map(|j| j.paths.iter().cloned()).collect();
-        let live: std::collections::HashSet<&String> =
-            jobs.iter().flat_map(|j| j.paths.iter()).collect();
+        let current: std::collections::HashMap<&str, &Vec<String>> =
+            jobs.iter().map(|j| (j.id.as_str(), &j.paths)).collect();
         let gone: Vec<String> = previous
             .jobs
-            .values()
-            .flat_map(|(_, p)| p.iter())
-            .filter(|p| !live.contains(p))
+            .iter()
+            .flat_map(|(id, (_, old))| {
+                let now = current.get(id.as_str());
+                old.iter().filter(move |p| now.is_none_or(|n| !n.contains(p)))
+            })
             .cloned()
             .collect();
+        unchanged_tree = staged.is_empty() && gone.is_empty() && previous.jobs.len() == jobs.len();
         output::apply_staged(&tmp, &out, &staged, &gone)?;
     } else {
         output::swap_in(&tmp, &out)?;
     }
     phase("swapped in");
-    state.write(&state_path)?;
+    if !unchanged_tree {
+        state.write(&state_path)?;
+    }
     loaded.save_cache(&reg)?;
     phase("state written");
     Ok(Summary {
@@ -672,19 +678,28 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec
         .iter()
         .map(|c| c.code.clone())
         .collect();
-    let search = api::search_index(&loaded.certs, &codes)?;
-    let mut search_paths = vec!["search/meta.json".to_string()];
-    search_paths.extend(search.shards.iter().map(|(n, _)| format!("search/{n}")));
+    let all_certs: Vec<&VerifiedCert> = loaded.certs.values().collect();
+    let mut shard_names = Vec::new();
+    for (i, chunk) in all_certs.chunks(api::SHARD_SIZE).enumerate() {
+        let name = format!("shard-{i:03}.json");
+        let codes = codes.clone();
+        let chunk: Vec<&VerifiedCert> = chunk.to_vec();
+        jobs.push(Job {
+            id: format!("search/{name}"),
+            key: members_key(&mut chunk.iter().map(|c| c.summary.serial)),
+            paths: vec![format!("search/{name}")],
+            label: false,
+            run: Box::new(move || Ok(vec![api::search_shard(&chunk, &codes)?])),
+        });
+        shard_names.push(name);
+    }
+    let meta_key = key_of(&[global.as_bytes(), shard_names.join(",").as_bytes(), &loaded.certs.len().to_le_bytes()]);
     jobs.push(Job {
-        id: "search".into(),
-        key: all_key.clone(),
-        paths: search_paths,
+        id: "search/meta.json".into(),
+        key: meta_key,
+        paths: vec!["search/meta.json".into()],
         label: false,
-        run: Box::new(move || {
-            let mut files = vec![search.meta.clone()];
-            files.extend(search.shards.iter().map(|(_, b)| b.clone()));
-            Ok(files)
-        }),
+        run: Box::new(move || Ok(vec![api::search_meta(loaded.certs.len(), &shard_names, &codes)?])),
     });
     jobs.push(Job {
         id: "feed.xml".into(),
@@ -706,13 +721,13 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec
         .filter(|p| p.ends_with(".html"))
         .cloned()
         .collect();
-    let sitemaps = api::sitemaps(&page_paths, base_url);
+    let sitemap_key = key_of(&[global.as_bytes(), page_paths.join("\n").as_bytes()]);
     jobs.push(Job {
         id: "sitemap".into(),
-        key: key_of(&[all_key.as_bytes(), b"sitemap"]),
-        paths: sitemaps.iter().map(|(n, _)| n.clone()).collect(),
+        key: sitemap_key,
+        paths: api::sitemap_names(page_paths.len()),
         label: false,
-        run: Box::new(move || Ok(sitemaps.iter().map(|(_, b)| b.clone()).collect())),
+        run: Box::new(move || Ok(api::sitemaps(&page_paths, base_url))),
     });
     let assets: Vec<&theme::Asset> = site.theme.assets.values().collect();
     jobs.push(Job {

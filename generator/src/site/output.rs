@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 /// Version of the state file and of everything that decides output bytes besides the inputs.
-pub const STATE_VERSION: u32 = 1;
+pub const STATE_VERSION: u32 = 2;
 
 /// What the previous build wrote: per job id, its key and its files.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -31,7 +31,7 @@ impl State {
     pub fn read(path: &Path) -> State {
         fs::read(path)
             .ok()
-            .and_then(|b| serde_json::from_slice::<State>(&b).ok())
+            .and_then(|b| postcard::from_bytes::<State>(&b).ok())
             .filter(|s| s.version == STATE_VERSION)
             .unwrap_or_default()
     }
@@ -41,7 +41,7 @@ impl State {
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
         }
-        crate::fsutil::write_atomic(path, &serde_json::to_vec(self)?)
+        crate::fsutil::write_atomic(path, &postcard::to_stdvec(self)?)
     }
 }
 

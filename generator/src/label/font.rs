@@ -1,0 +1,337 @@
+//! The label font: one OpenType face held in memory once per build, and a thread-safe cache of
+//! glyph outlines already turned into compact SVG path data.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+use ttf_parser::{Face, OutlineBuilder};
+
+/// Where [`LabelFont::load`] looks when no font is configured, in order. The first is Debian's
+/// `fonts-noto-cjk`, the font the golden files are made with.
+pub const SYSTEM_FONTS: &[&str] = &[
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-sans-cjk-fonts/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf",
+    "/usr/share/fonts/OTF/NotoSansCJKsc-Regular.otf",
+    "/usr/local/share/fonts/NotoSansCJK-Regular.ttc",
+    "/usr/local/share/fonts/NotoSansCJKsc-Regular.otf",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/wenquanyi/wqy-microhei/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+    "/System/Library/Fonts/STHeiti Light.ttc",
+    "/Library/Fonts/Arial Unicode.ttf",
+    "C:\\Windows\\Fonts\\msyh.ttc",
+    "C:\\Windows\\Fonts\\simhei.ttf",
+];
+
+/// The font every text of a label is outlined with.
+///
+/// Guarantees: `Send + Sync`; the font file is read once and kept in memory; a glyph is outlined
+/// at most a few times per build (once per thread that first meets it) and then shared.
+pub struct LabelFont {
+    data: Vec<u8>,
+    index: u32,
+    source: PathBuf,
+    units_per_em: u16,
+    ascender: i16,
+    cache: RwLock<HashMap<char, Option<Arc<Glyph>>>>,
+    id: OnceLock<String>,
+}
+
+impl std::fmt::Debug for LabelFont {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LabelFont")
+            .field("source", &self.source)
+            .field("face", &self.index)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One glyph: advance and ink box in font units, and the outline as SVG path data.
+#[derive(Debug)]
+pub struct Glyph {
+    /// Horizontal advance, font units.
+    pub advance: i32,
+    /// Ink box `(x_min, y_min, x_max, y_max)`, font units with y up; `None` for blank glyphs.
+    pub bbox: Option<(i32, i32, i32, i32)>,
+    /// Closed contours.
+    pub contours: Vec<Contour>,
+}
+
+/// One closed contour: its absolute start point (font units, y up) and the rest of the contour
+/// as relative SVG path commands ending in `z`.
+#[derive(Debug)]
+pub struct Contour {
+    /// Start point.
+    pub start: (i32, i32),
+    /// Relative commands after the start point, ending with `z`.
+    pub body: String,
+}
+
+impl LabelFont {
+    /// Loads the font from `path` (TTF/OTF/TTC; for a collection, the Simplified Chinese face),
+    /// or when `None` from the first of [`SYSTEM_FONTS`] that exists. The error names every path
+    /// tried and says how to get a font.
+    pub fn load(path: Option<&Path>) -> Result<LabelFont> {
+        if let Some(path) = path {
+            let data = std::fs::read(path)
+                .with_context(|| format!("label font {}: cannot read the file", path.display()))?;
+            return LabelFont::from_data(data, path)
+                .with_context(|| format!("label font {}", path.display()));
+        }
+        let mut tried = Vec::new();
+        for candidate in SYSTEM_FONTS {
+            let p = Path::new(candidate);
+            match std::fs::read(p) {
+                Ok(data) => match LabelFont::from_data(data, p) {
+                    Ok(font) => return Ok(font),
+                    Err(e) => tried.push(format!("{candidate} ({e:#})")),
+                },
+                Err(_) => tried.push(format!("{candidate} (not found)")),
+            }
+        }
+        bail!(
+            "no CJK font found for labels; tried:\n  {}\ninstall fonts-noto-cjk (Debian/Ubuntu: \
+             apt install fonts-noto-cjk) or set label_font in starmark.toml to a TTF/OTF/TTC file",
+            tried.join("\n  ")
+        )
+    }
+
+    fn from_data(data: Vec<u8>, source: &Path) -> Result<LabelFont> {
+        let index = pick_face(&data)?;
+        let face = Face::parse(&data, index).context("not a usable TTF/OTF/TTC font")?;
+        let units_per_em = face.units_per_em();
+        let ascender = face.typographic_ascender().unwrap_or(face.ascender());
+        let has_cjk = face.glyph_index('网').is_some_and(|g| g.0 != 0);
+        if !has_cjk {
+            bail!("the font has no Chinese glyphs (no glyph for '网')");
+        }
+        Ok(LabelFont {
+            data,
+            index,
+            source: source.to_path_buf(),
+            units_per_em,
+            ascender,
+            cache: RwLock::new(HashMap::new()),
+            id: OnceLock::new(),
+        })
+    }
+
+    /// Whether the font can draw `c`.
+    pub fn has_glyph(&self, c: char) -> bool {
+        self.glyph(c).is_some()
+    }
+
+    /// A stable identity of the font (SHA-256 of its bytes and the face index), for cache keys:
+    /// it changes when the font file does.
+    pub fn id(&self) -> String {
+        self.id
+            .get_or_init(|| {
+                let mut h = Sha256::new();
+                h.update(&self.data);
+                h.update(self.index.to_le_bytes());
+                hex::encode(h.finalize())
+            })
+            .clone()
+    }
+
+    /// Font units per em.
+    pub fn units_per_em(&self) -> u16 {
+        self.units_per_em
+    }
+
+    /// The typographic ascender, font units.
+    pub fn ascender(&self) -> i16 {
+        self.ascender
+    }
+
+    /// The outline of `c`, or `None` when the font has no glyph for it.
+    pub fn glyph(&self, c: char) -> Option<Arc<Glyph>> {
+        {
+            let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(g) = cache.get(&c) {
+                return g.clone();
+            }
+        }
+        let g = self.outline(c).map(Arc::new);
+        let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
+        cache.entry(c).or_insert(g).clone()
+    }
+
+    fn outline(&self, c: char) -> Option<Glyph> {
+        let face = Face::parse(&self.data, self.index).ok()?;
+        let id = face.glyph_index(c).filter(|g| g.0 != 0)?;
+        let advance = i32::from(face.glyph_hor_advance(id)?);
+        let mut b = PathWriter::default();
+        let bbox = face.outline_glyph(id, &mut b).map(|r| {
+            (
+                i32::from(r.x_min),
+                i32::from(r.y_min),
+                i32::from(r.x_max),
+                i32::from(r.y_max),
+            )
+        });
+        b.finish();
+        Some(Glyph {
+            advance,
+            bbox,
+            contours: b.contours,
+        })
+    }
+}
+
+/// The face of a collection to use: the Simplified Chinese one (family name with `SC`, `GB`,
+/// `CN` or `Simplified`, or a name in Chinese (PRC)), proportional before monospaced.
+fn pick_face(data: &[u8]) -> Result<u32> {
+    let count = ttf_parser::fonts_in_collection(data).unwrap_or(1);
+    let mut best: Option<(i32, u32)> = None;
+    for index in 0..count {
+        let Ok(face) = Face::parse(data, index) else {
+            continue;
+        };
+        let mut score = 0;
+        for name in face.names() {
+            if name.language_id == 0x0804 {
+                score = score.max(5);
+            }
+            if name.name_id == ttf_parser::name_id::FAMILY
+                || name.name_id == ttf_parser::name_id::TYPOGRAPHIC_FAMILY
+            {
+                if let Some(family) = name.to_string() {
+                    let sc = family
+                        .split_whitespace()
+                        .any(|w| matches!(w, "SC" | "GB" | "CN" | "Simplified"));
+                    let mono = family.contains("Mono");
+                    score = score.max(if sc { 10 } else { 0 } - i32::from(mono));
+                }
+            }
+        }
+        if best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, index));
+        }
+    }
+    match best {
+        Some((_, index)) => Ok(index),
+        None => bail!("not a TTF/OTF/TTC font"),
+    }
+}
+
+/// Collects an outline as rounded integer coordinates in relative SVG path commands.
+#[derive(Default)]
+struct PathWriter {
+    contours: Vec<Contour>,
+    start: (i32, i32),
+    at: (i32, i32),
+    body: String,
+    open: bool,
+    /// Byte offset in `body` of the last command when it was a line, with the point it ends at.
+    last_line: Option<(usize, (i32, i32))>,
+}
+
+impl PathWriter {
+    fn finish(&mut self) {
+        if self.open {
+            self.close();
+        }
+    }
+
+    fn command(&mut self, letter: char, points: &[(i32, i32)]) {
+        let mut first = true;
+        self.body.push(letter);
+        for &(x, y) in points {
+            for v in [x - self.at.0, y - self.at.1] {
+                push_int(&mut self.body, v, first);
+                first = false;
+            }
+        }
+    }
+}
+
+fn round(v: f32) -> i32 {
+    v.round() as i32
+}
+
+/// Appends an integer to path data, with a space before it unless it is the first number after
+/// a command letter or it starts with `-`.
+pub fn push_int(out: &mut String, v: i32, first: bool) {
+    if !first && v >= 0 {
+        out.push(' ');
+    }
+    let _ = write!(out, "{v}");
+}
+
+impl OutlineBuilder for PathWriter {
+    fn move_to(&mut self, x: f32, y: f32) {
+        if self.open {
+            self.close();
+        }
+        self.start = (round(x), round(y));
+        self.at = self.start;
+        self.open = true;
+        self.last_line = None;
+    }
+
+    fn line_to(&mut self, x: f32, y: f32) {
+        let p = (round(x), round(y));
+        if p == self.at {
+            return;
+        }
+        let offset = self.body.len();
+        let (dx, dy) = (p.0 - self.at.0, p.1 - self.at.1);
+        if dy == 0 {
+            self.body.push('h');
+            push_int(&mut self.body, dx, true);
+        } else if dx == 0 {
+            self.body.push('v');
+            push_int(&mut self.body, dy, true);
+        } else {
+            self.command('l', &[p]);
+        }
+        self.at = p;
+        self.last_line = Some((offset, p));
+    }
+
+    fn quad_to(&mut self, x1: f32, y1: f32, x: f32, y: f32) {
+        let p = (round(x), round(y));
+        self.command('q', &[(round(x1), round(y1)), p]);
+        self.at = p;
+        self.last_line = None;
+    }
+
+    fn curve_to(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, x: f32, y: f32) {
+        let p = (round(x), round(y));
+        self.command('c', &[(round(x1), round(y1)), (round(x2), round(y2)), p]);
+        self.at = p;
+        self.last_line = None;
+    }
+
+    fn close(&mut self) {
+        if !self.open {
+            return;
+        }
+        // A closing line back to the start is implied by `z`.
+        if let Some((offset, p)) = self.last_line {
+            if p == self.start {
+                self.body.truncate(offset);
+            }
+        }
+        let mut body = std::mem::take(&mut self.body);
+        if !body.is_empty() {
+            body.push('z');
+            self.contours.push(Contour {
+                start: self.start,
+                body,
+            });
+        }
+        self.open = false;
+        self.at = self.start;
+        self.last_line = None;
+    }
+}

@@ -1,0 +1,488 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use super::layout::{self, Label, BORDER, HEIGHT, MARGIN, QUIET, WIDTH};
+use super::*;
+
+/// The system font; a missing font fails the tests (CI installs fonts-noto-cjk).
+fn font() -> &'static LabelFont {
+    static FONT: OnceLock<LabelFont> = OnceLock::new();
+    FONT.get_or_init(|| {
+        LabelFont::load(None).expect("label tests need the system CJK font: apt install fonts-noto-cjk")
+    })
+}
+
+/// 396 digits that decode to 163 bytes (23 groups of 17 digits and a 2-byte tail of 5).
+fn digits() -> String {
+    let bytes: Vec<u8> = (0..163u32).map(|i| (i * 37 + 11) as u8).collect();
+    let d = starmark_core::qr::encode_digits(&bytes);
+    assert_eq!(d.len(), 396);
+    assert_eq!(starmark_core::qr::decode_digits(&d).unwrap(), bytes);
+    d
+}
+
+fn url() -> String {
+    format!("https://label.example.cn/verify/#{}", digits())
+}
+
+fn input<'a>(url: &'a str) -> LabelInput<'a> {
+    LabelInput {
+        manufacturer: "深圳市星联科技有限公司",
+        manufacturer_en: Some("Shenzhen Xinglian Technology Co., Ltd."),
+        model: "XL-AX3000",
+        tier: 2,
+        certificate_number: "00000001",
+        valid_from: Day::parse("2026-07-03").unwrap(),
+        valid_until: Day::parse("2029-07-02").unwrap(),
+        verify_url: url,
+    }
+}
+
+fn temp_file(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "starmark-label-{}-{:?}-{name}",
+        std::process::id(),
+        std::thread::current().id()
+    ))
+}
+
+#[test]
+fn golden_label_svg() {
+    let url = url();
+    let svg = render_svg(&input(&url), font()).unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/label-0001.svg");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &svg).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
+    assert!(
+        svg == expected,
+        "label SVG differs from {}; if the change is intended, run with UPDATE_GOLDEN=1",
+        path.display()
+    );
+}
+
+#[test]
+fn svg_is_outlines_only_and_parses() {
+    let url = url();
+    let svg = render_svg(&input(&url), font()).unwrap();
+    assert!(!svg.contains("<text"));
+    assert!(!svg.contains("font"));
+    assert!(!svg.contains("href"));
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"20mm\""));
+    assert!(svg.contains("viewBox=\"0 0 20 32\""));
+    let tree = resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).unwrap();
+    // 20 mm at 96 px per inch.
+    assert!((tree.size().width() - 20.0 / 25.4 * 96.0).abs() < 0.01);
+    // Exactly one QR path, black, crisp.
+    assert_eq!(svg.matches("crispEdges").count(), 1);
+}
+
+/// The QR path of an SVG: its transform (module size, x, y in mm) and the bounding box of its
+/// path data in module units.
+fn qr_path(svg: &str) -> ((f64, f64, f64), (i32, i32, i32, i32)) {
+    let start = svg.find("<path shape-rendering=\"crispEdges\"").unwrap();
+    let element = &svg[start..start + svg[start..].find("/>").unwrap()];
+    let matrix = element.split("matrix(").nth(1).unwrap().split(')').next().unwrap();
+    let m: Vec<f64> = matrix.split(' ').map(|v| v.parse().unwrap()).collect();
+    assert_eq!((m[0], m[1], m[2]), (m[3], 0.0, 0.0));
+    let d = element.split("d=\"").nth(1).unwrap().trim_end_matches('"');
+    // Only m (relative, first absolute), h, v and z occur.
+    let (mut x, mut y, mut sx, mut sy) = (0i32, 0i32, 0i32, 0i32);
+    let mut bbox = (i32::MAX, i32::MAX, i32::MIN, i32::MIN);
+    let mut chars = d.chars().peekable();
+    let number = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| -> i32 {
+        while chars.peek() == Some(&' ') {
+            chars.next();
+        }
+        let mut s = String::new();
+        while let Some(&c) = chars.peek() {
+            if c.is_ascii_digit() || (c == '-' && s.is_empty()) {
+                s.push(c);
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        s.parse().unwrap()
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            'm' => {
+                x = sx + number(&mut chars);
+                y = sy + number(&mut chars);
+                (sx, sy) = (x, y);
+            }
+            'h' => x += number(&mut chars),
+            'v' => y += number(&mut chars),
+            'z' => (x, y) = (sx, sy),
+            other => panic!("unexpected {other:?} in QR path"),
+        }
+        bbox = (bbox.0.min(x), bbox.1.min(y), bbox.2.max(x), bbox.3.max(y));
+    }
+    ((m[0], m[4], m[5]), bbox)
+}
+
+#[test]
+fn qr_keeps_its_quiet_zone_inside_the_label() {
+    let url = url();
+    let inp = input(&url);
+    let svg = render_svg(&inp, font()).unwrap();
+    let ((module, x, y), bbox) = qr_path(&svg);
+    let code = crate::qrcode_image::encode_url(&url).unwrap();
+    let n = code.width() as i32;
+    let q = QUIET as i32;
+    // The modules span exactly the code; the quiet zone is the 4 modules around them.
+    assert_eq!(bbox, (q, q, q + n, q + n));
+    let side = f64::from((n + 2 * q) as u32) * module;
+    assert!(x >= BORDER && y >= 3.9 && x + side <= WIDTH - BORDER && y + side <= HEIGHT - BORDER);
+    // Nothing else is drawn on the quiet zone.
+    let label = layout::layout(&inp, font()).unwrap();
+    for run in &label.runs {
+        let (_, _, _, y1) = run.ink_box().unwrap();
+        assert!(y1 < y, "text reaches into the quiet zone");
+    }
+    for s in &label.stars {
+        assert!(s.cy + s.r < y);
+    }
+    // And in the PNG, the quiet zone is pure white, the modules pure black.
+    let png = render_png(&svg, 300.0).unwrap();
+    let img = image::load_from_memory(&png).unwrap().to_luma8();
+    let px = |mm: f64| (mm * 300.0 / 25.4).round() as u32;
+    let (x0, y0, s) = (px(x), px(y), px(side));
+    let m = px(module);
+    assert_eq!(m, 3, "a version-10 code has 3 px modules at 300 dpi");
+    for yy in y0..y0 + s {
+        for xx in x0..x0 + s {
+            let v = img.get_pixel(xx, yy).0[0];
+            let inside = xx >= x0 + 4 * m && xx < x0 + s - 4 * m && yy >= y0 + 4 * m && yy < y0 + s - 4 * m;
+            if inside {
+                assert!(v == 0 || v == 255, "grey QR pixel {v} at {xx},{yy}");
+            } else {
+                assert_eq!(v, 255, "quiet zone pixel at {xx},{yy} is not white");
+            }
+        }
+    }
+    // The white frame around the quiet zone too: a pixel outside it on each side is white.
+    for (xx, yy) in [(x0 - 1, y0 + s / 2), (x0 + s, y0 + s / 2), (x0 + s / 2, y0 - 1)] {
+        assert_eq!(img.get_pixel(xx, yy).0[0], 255);
+    }
+}
+
+#[test]
+fn png_decodes_to_the_verify_url() {
+    let url = url();
+    let svg = render_svg(&input(&url), font()).unwrap();
+    let png = render_png(&svg, 300.0).unwrap();
+    let img = image::load_from_memory(&png).unwrap();
+    assert_eq!((img.width(), img.height()), (236, 378));
+    assert_eq!(
+        crate::qrcode_image::decode_image(&img.to_luma8()).unwrap(),
+        url
+    );
+    let path = temp_file("decode.png");
+    std::fs::write(&path, &png).unwrap();
+    let out = Command::new("zbarimg")
+        .args(["-q", "--raw"])
+        .arg(&path)
+        .output()
+        .expect("zbarimg (Debian zbar-tools) is needed by the label tests");
+    let _ = std::fs::remove_file(&path);
+    assert!(out.status.success(), "zbarimg: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim_end_matches('\n'), url);
+}
+
+#[test]
+fn png_records_its_resolution() {
+    let url = url();
+    let svg = render_svg(&input(&url), font()).unwrap();
+    let png = render_png(&svg, 300.0).unwrap();
+    let i = png.windows(4).position(|w| w == b"pHYs").unwrap();
+    assert_eq!(&png[i + 4..i + 8], &11811u32.to_be_bytes());
+    assert_eq!(png[i + 12], 1);
+    assert!(render_png(&svg, f32::NAN).is_err());
+    assert!(render_png("<svg", 300.0).is_err());
+}
+
+#[test]
+fn missing_glyph_names_the_character_and_the_field() {
+    let url = url();
+    assert!(!font().has_glyph('\u{10FFFF}'));
+    assert!(!font().has_glyph('\u{1F600}'));
+    assert!(font().has_glyph('联'));
+    let mut inp = input(&url);
+    inp.manufacturer = "星联\u{10FFFF}科技";
+    let e = format!("{:#}", render_svg(&inp, font()).unwrap_err());
+    assert!(e.contains("U+10FFFF") && e.contains("manufacturer"), "{e}");
+    let mut inp = input(&url);
+    inp.model = "XL-\u{1F600}";
+    let e = format!("{:#}", render_svg(&inp, font()).unwrap_err());
+    assert!(e.contains("U+1F600") && e.contains("field model"), "{e}");
+    let mut inp = input(&url);
+    inp.manufacturer_en = Some("Smile \u{1F600}");
+    let e = format!("{:#}", render_svg(&inp, font()).unwrap_err());
+    assert!(e.contains("U+1F600") && e.contains("field manufacturer_en"), "{e}");
+    let mut inp = input(&url);
+    inp.certificate_number = "0001\u{10FFFF}";
+    let e = format!("{:#}", render_svg(&inp, font()).unwrap_err());
+    assert!(e.contains("U+10FFFF") && e.contains("certificate_number"), "{e}");
+}
+
+#[test]
+fn bad_tier_and_url_are_errors() {
+    let url = url();
+    let mut inp = input(&url);
+    inp.tier = 4;
+    let e = format!("{:#}", render_svg(&inp, font()).unwrap_err());
+    assert!(e.contains("tier"), "{e}");
+    inp.tier = 0;
+    assert!(render_svg(&inp, font()).is_err());
+    let mut inp = input(&url);
+    inp.verify_url = "https://label.example.cn/verify/";
+    assert!(render_svg(&inp, font()).is_err());
+}
+
+#[test]
+fn renders_are_deterministic() {
+    let url = url();
+    let a = render_svg(&input(&url), font()).unwrap();
+    let b = render_svg(&input(&url), font()).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(render_png(&a, 300.0).unwrap(), render_png(&b, 300.0).unwrap());
+    // A font loaded again gives the same bytes: nothing depends on cache order.
+    let again = LabelFont::load(None).unwrap();
+    assert_eq!(render_svg(&input(&url), &again).unwrap(), a);
+    assert_eq!(again.id(), font().id());
+}
+
+/// Every text and star lies inside the card, within the margins, above the QR code, and text
+/// lines do not overlap each other.
+fn assert_fits(label: &Label) {
+    let mut boxes = Vec::new();
+    for run in &label.runs {
+        let Some((x0, y0, x1, y1)) = run.ink_box() else {
+            continue;
+        };
+        let tol = 0.05;
+        assert!(x0 >= MARGIN - tol && x1 <= WIDTH - MARGIN + tol, "run overflows: {x0}..{x1}");
+        assert!(run.x >= MARGIN - 1e-9 && run.x + run.width() <= WIDTH - MARGIN + 1e-9);
+        assert!(y0 >= BORDER && y1 < label.qr.y, "run outside the body: {y0}..{y1}");
+        boxes.push((x0, y0, x1, y1));
+    }
+    for (i, a) in boxes.iter().enumerate() {
+        for b in &boxes[i + 1..] {
+            let overlap = a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3;
+            assert!(!overlap, "text overlaps: {a:?} {b:?}");
+        }
+    }
+    for s in &label.stars {
+        assert!(s.cx - s.r >= MARGIN && s.cx + s.r <= WIDTH - MARGIN);
+    }
+}
+
+#[test]
+fn long_texts_shrink_or_wrap_inside_the_label() {
+    let url = url();
+    let maker = "深圳市星联科技有限公司广东省分公司东莞市松山湖高新技术产业开发区智能终端研究院中心";
+    let maker: String = maker.chars().take(40).collect();
+    assert_eq!(maker.len(), 120);
+    let mut inp = input(&url);
+    inp.manufacturer = &maker;
+    let label = layout::layout(&inp, font()).unwrap();
+    assert_fits(&label);
+    // The 40 characters went to two lines of 20.
+    let long_lines = label.runs.iter().filter(|r| r.glyphs.len() == 20).count();
+    assert_eq!(long_lines, 2);
+
+    let model = "AX3000-PRO-MAX-ULTRA-2026-EDITION-WIFI7-MESH-ROUTER-KIT-XL99";
+    assert_eq!(model.len(), 60);
+    let model_cn = "智能家用无线路由器专业版二零二六年款";
+    let en = "Shenzhen Xinglian Intelligent Network Technology Research Institute Co., Ltd.";
+    for (m, e) in [(model, Some(en)), (model_cn, None), ("X", Some("X")), (model, None)] {
+        let mut inp = input(&url);
+        inp.manufacturer = &maker;
+        inp.model = m;
+        inp.manufacturer_en = e;
+        assert_fits(&layout::layout(&inp, font()).unwrap());
+        inp.manufacturer = "星联";
+        assert_fits(&layout::layout(&inp, font()).unwrap());
+    }
+    assert_fits(&layout::layout(&input(&url), font()).unwrap());
+}
+
+#[test]
+fn qr_is_exactly_the_code_of_encode_url() {
+    let mut urls = vec![url(), "https://x.cn/verify/#1".to_string()];
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for k in 0..48u64 {
+        let len = 1 + k * 19 + k * k / 3;
+        let digits: String = (0..len)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                char::from(b'0' + (seed % 10) as u8)
+            })
+            .collect();
+        urls.push(format!("https://label.example.cn/verify/#{digits}"));
+    }
+    for url in urls {
+        let expected = crate::qrcode_image::encode_url(&url).unwrap();
+        let fast = super::qr::encode(&url).unwrap();
+        assert_eq!(fast.width as usize, expected.width(), "{url}");
+        let dark: Vec<bool> = expected
+            .to_colors()
+            .into_iter()
+            .map(|c| c == qrcode::types::Color::Dark)
+            .collect();
+        assert!(fast.dark == dark, "different code for {url}");
+    }
+    assert!(super::qr::encode("https://x.cn/verify/#12a").is_err());
+}
+
+#[test]
+fn every_tier_renders() {
+    let url = url();
+    for tier in 1..=3u8 {
+        let mut inp = input(&url);
+        inp.tier = tier;
+        let label = layout::layout(&inp, font()).unwrap();
+        assert_eq!(label.stars.iter().filter(|s| s.filled).count(), usize::from(tier));
+        let svg = render_svg(&inp, font()).unwrap();
+        assert!(svg.contains(["一星级", "二星级", "三星级"][usize::from(tier - 1)]));
+    }
+}
+
+#[test]
+fn short_url_still_decodes() {
+    // A smaller code gets bigger modules, still whole pixels at 300 dpi.
+    let url = "https://label.example.cn/verify/#0012345678901234567";
+    let mut inp = input(url);
+    inp.verify_url = url;
+    let svg = render_svg(&inp, font()).unwrap();
+    let png = render_png(&svg, 300.0).unwrap();
+    let img = image::load_from_memory(&png).unwrap().to_luma8();
+    assert_eq!(crate::qrcode_image::decode_image(&img).unwrap(), url);
+    let ((module, _, _), _) = qr_path(&svg);
+    let px = module * 300.0 / 25.4;
+    assert!((px - px.round()).abs() < 1e-3 && px >= 3.0, "{px}");
+}
+
+#[test]
+fn font_errors_name_the_path() {
+    let missing = Path::new("/nonexistent/label-font.ttf");
+    let e = format!("{:#}", LabelFont::load(Some(missing)).err().unwrap());
+    assert!(e.contains("/nonexistent/label-font.ttf"), "{e}");
+    let not_font = temp_file("not-a-font.ttf");
+    std::fs::write(&not_font, b"not a font").unwrap();
+    let e = format!("{:#}", LabelFont::load(Some(&not_font)).err().unwrap());
+    let _ = std::fs::remove_file(&not_font);
+    assert!(e.contains("not-a-font.ttf"), "{e}");
+}
+
+#[test]
+fn picks_the_simplified_chinese_face() {
+    let f = font();
+    let source = format!("{f:?}");
+    if source.contains("NotoSansCJK-Regular.ttc") {
+        let data = std::fs::read(super::font::SYSTEM_FONTS[0]).unwrap();
+        let index = (0..ttf_parser::fonts_in_collection(&data).unwrap())
+            .find(|&i| {
+                ttf_parser::Face::parse(&data, i).unwrap().names().into_iter().any(|n| {
+                    n.name_id == ttf_parser::name_id::FAMILY
+                        && n.to_string().as_deref() == Some("Noto Sans CJK SC")
+                })
+            })
+            .unwrap();
+        let face = ttf_parser::Face::parse(&data, index).unwrap();
+        // The SC face's glyph for 骨 differs from the JP face's; compare the advance and outline.
+        let g = f.glyph('骨').unwrap();
+        let id = face.glyph_index('骨').unwrap();
+        let bbox = face.glyph_bounding_box(id).unwrap();
+        assert_eq!(g.bbox, Some((bbox.x_min.into(), bbox.y_min.into(), bbox.x_max.into(), bbox.y_max.into())));
+    }
+}
+
+#[test]
+fn font_is_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<LabelFont>();
+    let url = url();
+    let expected = render_svg(&input(&url), font()).unwrap();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| render_svg(&input(&url), font()).unwrap()))
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().unwrap(), expected);
+        }
+    });
+}
+
+/// CPU seconds used by this process so far (user + system), from /proc; timing by CPU time
+/// keeps the figures meaningful on a loaded machine.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+/// Writes the label of the golden test to $TMPDIR for a look, and prints timings. Run with
+/// `cargo test --release -p starmark label::tests::look -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn look() {
+    let url = url();
+    let inp = input(&url);
+    let svg = render_svg(&inp, font()).unwrap();
+    let png = render_png(&svg, 300.0).unwrap();
+    std::fs::write(std::env::temp_dir().join("starmark-label.svg"), &svg).unwrap();
+    std::fs::write(std::env::temp_dir().join("starmark-label.png"), &png).unwrap();
+    let big = render_png(&svg, 1200.0).unwrap();
+    std::fs::write(std::env::temp_dir().join("starmark-label-1200.png"), &big).unwrap();
+    let long = "深圳市星联科技有限公司广东省分公司东莞市松山湖高新技术产业开发区智能终端研究院中心";
+    let mut long_input = input(&url);
+    long_input.manufacturer = long;
+    long_input.model = "AX3000-PRO-MAX-ULTRA-2026-EDITION-WIFI7-MESH-ROUTER-KIT-XL99";
+    long_input.tier = 3;
+    let long_svg = render_svg(&long_input, font()).unwrap();
+    let long_png = render_png(&long_svg, 1200.0).unwrap();
+    std::fs::write(std::env::temp_dir().join("starmark-label-long.png"), &long_png).unwrap();
+    let n: u32 = std::env::var("LABEL_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let t = cpu_seconds();
+    for _ in 0..n {
+        std::hint::black_box(render_svg(&inp, font()).unwrap());
+    }
+    let svg_ms = (cpu_seconds() - t) * 1000.0 / f64::from(n);
+    let t = cpu_seconds();
+    for _ in 0..n {
+        std::hint::black_box(render_png(&svg, 300.0).unwrap());
+    }
+    let png_ms = (cpu_seconds() - t) * 1000.0 / f64::from(n);
+    let t = cpu_seconds();
+    for _ in 0..n {
+        std::hint::black_box(super::qr::encode(&url).unwrap());
+    }
+    let qr_ms = (cpu_seconds() - t) * 1000.0 / f64::from(n);
+    let t = cpu_seconds();
+    for _ in 0..n {
+        std::hint::black_box(resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).unwrap());
+    }
+    let parse_ms = (cpu_seconds() - t) * 1000.0 / f64::from(n);
+    println!("qr encode {qr_ms:.3} ms, usvg parse {parse_ms:.3} ms");
+    println!(
+        "svg {svg_ms:.3} ms/label, png {png_ms:.3} ms/label, svg {} bytes, png {} bytes",
+        svg.len(),
+        png.len()
+    );
+}
