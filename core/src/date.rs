@@ -82,7 +82,9 @@ impl Serialize for Day {
 impl<'de> Deserialize<'de> for Day {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Day, D::Error> {
         let s = <&str>::deserialize(d)?;
-        Day::parse(s).ok_or_else(|| serde::de::Error::custom("not a date (YYYY-MM-DD, 1970-01-01..2149-06-06)"))
+        Day::parse(s).ok_or_else(|| {
+            serde::de::Error::custom("not a date (YYYY-MM-DD, 1970-01-01..2149-06-06)")
+        })
     }
 }
 

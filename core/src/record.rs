@@ -317,6 +317,15 @@ fn toml_error(front: &str, front_line: usize, e: &toml::de::Error) -> RecordErro
             .and_then(|(_, rest)| rest.split_once('`'))
             .map(|(f, _)| f.to_string())
     });
+    // An error inside a value (e.g. an impossible date) names no field: take it from its line.
+    let field = field.or_else(|| {
+        let l = line?.checked_sub(front_line + 1)?;
+        let text = front.lines().nth(l)?;
+        let (key, _) = text.split_once('=')?;
+        let key = key.trim();
+        (!key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+            .then(|| key.to_string())
+    });
     let line = match (&field, message.starts_with("missing")) {
         (_, true) => Some(1),
         (Some(f), false) => field_line(front, f).map(|l| l + front_line).or(line),
@@ -365,7 +374,11 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("lab"));
         assert!(e.to_string().contains("missing field"), "{e}");
         let e = err(&SAMPLE.replace("2029-07-02", "2029-13-02"));
-        assert_eq!(e.line, Some(11), "{e}");
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(11), Some("valid_until")),
+            "{e}"
+        );
         let e = err(&SAMPLE.replace("= \"router\"", "= \"Router!\""));
         assert_eq!(e.field.as_deref(), Some("category"));
         let e = err(&SAMPLE.replace("000000000001\"", "00000000001\""));

@@ -63,8 +63,8 @@ pub fn write_public(path: &Path, key: &PublicKey) -> Result<()> {
 
 /// Generates a key pair and writes `base.key` (0600) and `base.pub`. Refuses to overwrite.
 pub fn generate(base: &Path) -> Result<SecretKey> {
-    let secret_path = base.with_extension("key");
-    let public_path = base.with_extension("pub");
+    let secret_path = with_suffix(base, "key");
+    let public_path = with_suffix(base, "pub");
     for p in [&secret_path, &public_path] {
         if p.exists() {
             bail!(
@@ -82,4 +82,12 @@ pub fn generate(base: &Path) -> Result<SecretKey> {
     )?;
     write_public(&public_path, &key.public_key())?;
     Ok(key)
+}
+
+/// `base` with `.ext` appended (keeping any dot already in the name: `issuer.v2` -> `issuer.v2.key`).
+pub fn with_suffix(base: &Path, ext: &str) -> std::path::PathBuf {
+    let mut s = base.as_os_str().to_os_string();
+    s.push(".");
+    s.push(ext);
+    s.into()
 }

@@ -111,6 +111,7 @@ pub fn decode_image(img: &GrayImage) -> Result<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
+use starmark_core::error::ListError;
 use starmark_core::record::Record;
 use starmark_core::{PublicKey, RevocationList, SecretKey, TrustList};
 
@@ -188,6 +189,49 @@ impl Registry {
             .with_context(|| format!("{}: revocation list refused", path.display()))
     }
 
+    /// The revocation list, or `None` with a warning when its only fault is that the trust list
+    /// now marks its signing key compromised (verdicts then say the revocation data is stale).
+    pub fn revocation_list_unless_compromised(
+        &self,
+        trust: &TrustList,
+    ) -> Result<Option<RevocationList>> {
+        let path = self.path(REVOCATION_LIST_FILE);
+        let bytes = fsutil::read(&path)?;
+        match RevocationList::decode_verified(&bytes, trust) {
+            Ok(list) => Ok(Some(list)),
+            Err(starmark_core::Error::List(ListError::CompromisedSigner { key_id })) => {
+                eprintln!(
+                    "starmark: warning: {}: signed by key {key_id}, now marked compromised; it is ignored until the issuer re-signs it (`starmark revoke --refresh` with a good key)",
+                    path.display()
+                );
+                Ok(None)
+            }
+            Err(e) => Err(anyhow::Error::new(e)
+                .context(format!("{}: revocation list refused", path.display()))),
+        }
+    }
+
+    /// The revocation list for re-signing by the issuer: a list whose signing key is now marked
+    /// compromised is still read, after checking that its signature verifies under that key, so
+    /// its entries carry over to the list the new key signs.
+    pub fn revocation_list_for_resigning(&self, trust: &TrustList) -> Result<RevocationList> {
+        let path = self.path(REVOCATION_LIST_FILE);
+        let bytes = fsutil::read(&path)?;
+        match RevocationList::decode_verified(&bytes, trust) {
+            Ok(list) => Ok(list),
+            Err(starmark_core::Error::List(ListError::CompromisedSigner { .. })) => {
+                let mut healed = trust.clone();
+                for k in &mut healed.issuers {
+                    k.compromised_since = None;
+                }
+                RevocationList::decode_verified(&bytes, &healed)
+                    .with_context(|| format!("{}: revocation list refused", path.display()))
+            }
+            Err(e) => Err(anyhow::Error::new(e)
+                .context(format!("{}: revocation list refused", path.display()))),
+        }
+    }
+
     /// The issuer secret key.
     pub fn issuer_secret(&self) -> Result<SecretKey> {
         keyfile::read_secret(&self.path(&self.config.keys.issuer_secret))
@@ -212,22 +256,6 @@ impl Registry {
         let mut out = Vec::new();
         collect_md(&self.path(RECORDS_DIR), &mut out)?;
         out.sort();
-        Ok(out)
-    }
-
-    /// Parses every record; returns (path, record) pairs, or every error.
-    pub fn records(&self) -> Result<Vec<(PathBuf, Record)>> {
-        let mut out = Vec::new();
-        let mut errors = Vec::new();
-        for path in self.record_files()? {
-            match load_record(&path) {
-                Ok((r, _)) => out.push((path, r)),
-                Err(e) => errors.push(format!("{e:#}")),
-            }
-        }
-        if !errors.is_empty() {
-            bail!("{} bad record(s):\n  {}", errors.len(), errors.join("\n  "));
-        }
         Ok(out)
     }
 }

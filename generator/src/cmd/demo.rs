@@ -63,9 +63,9 @@ const PRODUCTS: &[(&str, &str, &str)] = &[
     ("wearable", "智能手表", "WT"),
     ("smart-plug", "Wi-Fi 智能插座", "PL"),
     ("baby-monitor", "婴儿看护器", "BM"),
-    ("industrial-gateway", "工业物联网网关", "GW"),
+    ("ind-gateway", "工业物联网网关", "GW"),
     ("plc", "可编程逻辑控制器", "PLC"),
-    ("industrial-switch", "工业以太网交换机", "SW"),
+    ("ind-switch", "工业以太网交换机", "SW"),
     ("ev-charger", "交流充电桩", "EV"),
 ];
 

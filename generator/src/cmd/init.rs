@@ -39,8 +39,11 @@ pub fn run(args: &InitArgs) -> Result<u8> {
         "  {TRUST_LIST_FILE}       trust list #1, signed by root key {}",
         root.public_key().key_id()
     );
-    println!("  {REVOCATION_LIST_FILE}  empty revocation list #1");
-    println!("  {RECORDS_DIR}/               write one Markdown record per certification here, then `starmark sign`");
+    println!("  {REVOCATION_LIST_FILE:<22} empty revocation list #1");
+    println!(
+        "  {:<22} write one Markdown record per certification here, then `starmark sign`",
+        format!("{RECORDS_DIR}/")
+    );
     Ok(crate::EXIT_OK)
 }
 

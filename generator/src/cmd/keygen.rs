@@ -10,8 +10,11 @@ pub fn run(args: &KeygenArgs) -> Result<u8> {
     println!("key id {}", key.public_key().key_id());
     println!(
         "secret key: {} (mode 0600; keep it secret)",
-        args.path.with_extension("key").display()
+        keyfile::with_suffix(&args.path, "key").display()
     );
-    println!("public key: {}", args.path.with_extension("pub").display());
+    println!(
+        "public key: {}",
+        keyfile::with_suffix(&args.path, "pub").display()
+    );
     Ok(crate::EXIT_OK)
 }

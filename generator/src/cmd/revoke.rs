@@ -11,7 +11,7 @@ use crate::{fsutil, time};
 pub fn run(args: &RevokeArgs) -> Result<u8> {
     let reg = Registry::locate(args.registry.registry.as_deref(), None)?;
     let trust = reg.trust_list()?;
-    let mut list = reg.revocation_list(&trust)?;
+    let mut list = reg.revocation_list_for_resigning(&trust)?;
     let key = reg.issuer_secret()?;
     let key_id = key.public_key().key_id();
     match trust.issuer(key_id) {
@@ -35,7 +35,12 @@ pub fn run(args: &RevokeArgs) -> Result<u8> {
             )
         })?;
         let date = time::day_or_today(args.date.as_deref(), "--date")?;
-        let known = reg.records()?.into_iter().any(|(_, r)| r.serial == serial);
+        // Drafts that do not parse yet must not block a revocation: look only at good records.
+        let known = reg
+            .record_files()?
+            .iter()
+            .filter_map(|p| crate::registry::load_record(p).ok())
+            .any(|(r, _)| r.serial == serial);
         if !known {
             bail!(
                 "serial {serial}: no record in {} has this serial",

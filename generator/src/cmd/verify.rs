@@ -14,7 +14,7 @@ use crate::{qrcode_image, time};
 pub fn run(args: &VerifyArgs) -> Result<u8> {
     let reg = Registry::locate(args.registry.registry.as_deref(), None)?;
     let trust = reg.trust_list()?;
-    let revocations = reg.revocation_list(&trust)?;
+    let revocations = reg.revocation_list_unless_compromised(&trust)?;
     let now = match &args.at {
         Some(s) => time::parse_instant(s)?,
         None => time::now(),
@@ -26,7 +26,7 @@ pub fn run(args: &VerifyArgs) -> Result<u8> {
     };
     let ctx = Context {
         trust: &trust,
-        revocations: Some(&revocations),
+        revocations: revocations.as_ref(),
         now,
         highest_seen_sequence: args.seen_sequence,
     };
@@ -45,7 +45,7 @@ pub fn run(args: &VerifyArgs) -> Result<u8> {
 
 fn looks_like_image(target: &str) -> bool {
     let lower = target.to_ascii_lowercase();
-    [".png", ".jpg", ".jpeg"].iter().any(|e| lower.ends_with(e)) && Path::new(target).is_file()
+    !target.contains('#') && [".png", ".jpg", ".jpeg"].iter().any(|e| lower.ends_with(e))
 }
 
 /// The `--json` output: a flat object, stable field names.

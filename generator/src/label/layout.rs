@@ -165,8 +165,26 @@ fn is_cjk(c: char) -> bool {
 fn no_break_before(c: char) -> bool {
     matches!(
         c,
-        ')' | ']' | '}' | ',' | '.' | ';' | ':' | '!' | '?' | '）' | '，' | '。' | '、' | '；' | '：'
-            | '！' | '？' | '》' | '】' | '」' | '』'
+        ')' | ']'
+            | '}'
+            | ','
+            | '.'
+            | ';'
+            | ':'
+            | '!'
+            | '?'
+            | '）'
+            | '，'
+            | '。'
+            | '、'
+            | '；'
+            | '：'
+            | '！'
+            | '？'
+            | '》'
+            | '】'
+            | '」'
+            | '』'
     )
 }
 
@@ -256,8 +274,8 @@ fn fit(
     }
     match (split_two(s, 0), two_line) {
         (Some((a, b)), Some(two)) => {
-            let w = advance_units(&s.glyphs[a.0..a.1], 0)
-                .max(advance_units(&s.glyphs[b.0..b.1], 0)) as f64
+            let w = advance_units(&s.glyphs[a.0..a.1], 0).max(advance_units(&s.glyphs[b.0..b.1], 0))
+                as f64
                 / upem;
             Fitted {
                 size: fits_at(w, two),
@@ -437,7 +455,13 @@ pub fn layout(input: &LabelInput<'_>, font: &LabelFont) -> Result<Label> {
     let star_cy = BAND + 1.55;
     let tier_cn = ["一星级", "二星级", "三星级"][usize::from(input.tier - 1)];
     let tier_run = pen.text("tier", tier_cn, 1.3, 0.0, Ink::Black)?;
-    let tier_en = pen.text("tier", &format!("Tier {}", input.tier), 0.75, 0.0, Ink::Black)?;
+    let tier_en = pen.text(
+        "tier",
+        &format!("Tier {}", input.tier),
+        0.75,
+        0.0,
+        Ink::Black,
+    )?;
     let stars_w = 2.0 * star_r + 2.0 * star_step;
     let gap = 0.75;
     let group = stars_w + gap + tier_run.width() + 0.35 + tier_en.width();
@@ -453,7 +477,12 @@ pub fn layout(input: &LabelInput<'_>, font: &LabelFont) -> Result<Label> {
     // Ideographs sit about 0.38 em above the baseline at their centre.
     let baseline = star_cy + 0.38 * 1.3;
     let w = pen.place(tier_run, x0 + stars_w + gap, baseline, Align::Left);
-    pen.place(tier_en, x0 + stars_w + gap + w + 0.35, baseline, Align::Left);
+    pen.place(
+        tier_en,
+        x0 + stars_w + gap + w + 0.35,
+        baseline,
+        Align::Left,
+    );
 
     // Body: manufacturer, model, validity, certificate number, fitted between the stars and the
     // QR code: the English name goes first, then everything shrinks.

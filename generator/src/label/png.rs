@@ -30,7 +30,8 @@ pub fn render(svg: &str, dpi: f32) -> Result<Vec<u8>> {
         .pixels()
         .iter()
         .map(|p| {
-            let luma = 299 * u32::from(p.red()) + 587 * u32::from(p.green()) + 114 * u32::from(p.blue());
+            let luma =
+                299 * u32::from(p.red()) + 587 * u32::from(p.green()) + 114 * u32::from(p.blue());
             ((luma + 500) / 1000) as u8
         })
         .collect();

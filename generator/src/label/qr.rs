@@ -72,7 +72,11 @@ fn best_mask(canvas: &Canvas, width: usize) -> Code {
     for mask in MASKS {
         let mut c = canvas.clone();
         c.apply_mask(mask);
-        let dark: Vec<bool> = c.into_colors().into_iter().map(|m| m == Color::Dark).collect();
+        let dark: Vec<bool> = c
+            .into_colors()
+            .into_iter()
+            .map(|m| m == Color::Dark)
+            .collect();
         let score = penalty(&dark, width);
         if best.as_ref().is_none_or(|(s, _)| score < *s) {
             best = Some((score, dark));

@@ -11,7 +11,8 @@ use super::*;
 fn font() -> &'static LabelFont {
     static FONT: OnceLock<LabelFont> = OnceLock::new();
     FONT.get_or_init(|| {
-        LabelFont::load(None).expect("label tests need the system CJK font: apt install fonts-noto-cjk")
+        LabelFont::load(None)
+            .expect("label tests need the system CJK font: apt install fonts-noto-cjk")
     })
 }
 
@@ -89,7 +90,13 @@ fn svg_is_outlines_only_and_parses() {
 fn qr_path(svg: &str) -> ((f64, f64, f64), (i32, i32, i32, i32)) {
     let start = svg.find("<path shape-rendering=\"crispEdges\"").unwrap();
     let element = &svg[start..start + svg[start..].find("/>").unwrap()];
-    let matrix = element.split("matrix(").nth(1).unwrap().split(')').next().unwrap();
+    let matrix = element
+        .split("matrix(")
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap();
     let m: Vec<f64> = matrix.split(' ').map(|v| v.parse().unwrap()).collect();
     assert_eq!((m[0], m[1], m[2]), (m[3], 0.0, 0.0));
     let d = element.split("d=\"").nth(1).unwrap().trim_end_matches('"');
@@ -161,7 +168,8 @@ fn qr_keeps_its_quiet_zone_inside_the_label() {
     for yy in y0..y0 + s {
         for xx in x0..x0 + s {
             let v = img.get_pixel(xx, yy).0[0];
-            let inside = xx >= x0 + 4 * m && xx < x0 + s - 4 * m && yy >= y0 + 4 * m && yy < y0 + s - 4 * m;
+            let inside =
+                xx >= x0 + 4 * m && xx < x0 + s - 4 * m && yy >= y0 + 4 * m && yy < y0 + s - 4 * m;
             if inside {
                 assert!(v == 0 || v == 255, "grey QR pixel {v} at {xx},{yy}");
             } else {
@@ -170,7 +178,11 @@ fn qr_keeps_its_quiet_zone_inside_the_label() {
         }
     }
     // The white frame around the quiet zone too: a pixel outside it on each side is white.
-    for (xx, yy) in [(x0 - 1, y0 + s / 2), (x0 + s, y0 + s / 2), (x0 + s / 2, y0 - 1)] {
+    for (xx, yy) in [
+        (x0 - 1, y0 + s / 2),
+        (x0 + s, y0 + s / 2),
+        (x0 + s / 2, y0 - 1),
+    ] {
         assert_eq!(img.get_pixel(xx, yy).0[0], 255);
     }
 }
@@ -194,8 +206,17 @@ fn png_decodes_to_the_verify_url() {
         .output()
         .expect("zbarimg (Debian zbar-tools) is needed by the label tests");
     let _ = std::fs::remove_file(&path);
-    assert!(out.status.success(), "zbarimg: {}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8(out.stdout).unwrap().trim_end_matches('\n'), url);
+    assert!(
+        out.status.success(),
+        "zbarimg: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .trim_end_matches('\n'),
+        url
+    );
 }
 
 #[test]
@@ -227,11 +248,17 @@ fn missing_glyph_names_the_character_and_the_field() {
     let mut inp = input(&url);
     inp.manufacturer_en = Some("Smile \u{1F600}");
     let e = format!("{:#}", render_svg(&inp, font()).unwrap_err());
-    assert!(e.contains("U+1F600") && e.contains("field manufacturer_en"), "{e}");
+    assert!(
+        e.contains("U+1F600") && e.contains("field manufacturer_en"),
+        "{e}"
+    );
     let mut inp = input(&url);
     inp.certificate_number = "0001\u{10FFFF}";
     let e = format!("{:#}", render_svg(&inp, font()).unwrap_err());
-    assert!(e.contains("U+10FFFF") && e.contains("certificate_number"), "{e}");
+    assert!(
+        e.contains("U+10FFFF") && e.contains("certificate_number"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -254,7 +281,10 @@ fn renders_are_deterministic() {
     let a = render_svg(&input(&url), font()).unwrap();
     let b = render_svg(&input(&url), font()).unwrap();
     assert_eq!(a, b);
-    assert_eq!(render_png(&a, 300.0).unwrap(), render_png(&b, 300.0).unwrap());
+    assert_eq!(
+        render_png(&a, 300.0).unwrap(),
+        render_png(&b, 300.0).unwrap()
+    );
     // A font loaded again gives the same bytes: nothing depends on cache order.
     let again = LabelFont::load(None).unwrap();
     assert_eq!(render_svg(&input(&url), &again).unwrap(), a);
@@ -270,9 +300,15 @@ fn assert_fits(label: &Label) {
             continue;
         };
         let tol = 0.05;
-        assert!(x0 >= MARGIN - tol && x1 <= WIDTH - MARGIN + tol, "run overflows: {x0}..{x1}");
+        assert!(
+            x0 >= MARGIN - tol && x1 <= WIDTH - MARGIN + tol,
+            "run overflows: {x0}..{x1}"
+        );
         assert!(run.x >= MARGIN - 1e-9 && run.x + run.width() <= WIDTH - MARGIN + 1e-9);
-        assert!(y0 >= BORDER && y1 < label.qr.y, "run outside the body: {y0}..{y1}");
+        assert!(
+            y0 >= BORDER && y1 < label.qr.y,
+            "run outside the body: {y0}..{y1}"
+        );
         boxes.push((x0, y0, x1, y1));
     }
     for (i, a) in boxes.iter().enumerate() {
@@ -289,7 +325,8 @@ fn assert_fits(label: &Label) {
 #[test]
 fn long_texts_shrink_or_wrap_inside_the_label() {
     let url = url();
-    let maker = "深圳市星联科技有限公司广东省分公司东莞市松山湖高新技术产业开发区智能终端研究院中心";
+    let maker =
+        "深圳市星联科技有限公司广东省分公司东莞市松山湖高新技术产业开发区智能终端研究院中心";
     let maker: String = maker.chars().take(40).collect();
     assert_eq!(maker.len(), 120);
     let mut inp = input(&url);
@@ -304,7 +341,12 @@ fn long_texts_shrink_or_wrap_inside_the_label() {
     assert_eq!(model.len(), 60);
     let model_cn = "智能家用无线路由器专业版二零二六年款";
     let en = "Shenzhen Xinglian Intelligent Network Technology Research Institute Co., Ltd.";
-    for (m, e) in [(model, Some(en)), (model_cn, None), ("X", Some("X")), (model, None)] {
+    for (m, e) in [
+        (model, Some(en)),
+        (model_cn, None),
+        ("X", Some("X")),
+        (model, None),
+    ] {
         let mut inp = input(&url);
         inp.manufacturer = &maker;
         inp.model = m;
@@ -353,7 +395,10 @@ fn every_tier_renders() {
         let mut inp = input(&url);
         inp.tier = tier;
         let label = layout::layout(&inp, font()).unwrap();
-        assert_eq!(label.stars.iter().filter(|s| s.filled).count(), usize::from(tier));
+        assert_eq!(
+            label.stars.iter().filter(|s| s.filled).count(),
+            usize::from(tier)
+        );
         let svg = render_svg(&inp, font()).unwrap();
         assert!(svg.contains(["一星级", "二星级", "三星级"][usize::from(tier - 1)]));
     }
@@ -394,10 +439,14 @@ fn picks_the_simplified_chinese_face() {
         let data = std::fs::read(super::font::SYSTEM_FONTS[0]).unwrap();
         let index = (0..ttf_parser::fonts_in_collection(&data).unwrap())
             .find(|&i| {
-                ttf_parser::Face::parse(&data, i).unwrap().names().into_iter().any(|n| {
-                    n.name_id == ttf_parser::name_id::FAMILY
-                        && n.to_string().as_deref() == Some("Noto Sans CJK SC")
-                })
+                ttf_parser::Face::parse(&data, i)
+                    .unwrap()
+                    .names()
+                    .into_iter()
+                    .any(|n| {
+                        n.name_id == ttf_parser::name_id::FAMILY
+                            && n.to_string().as_deref() == Some("Noto Sans CJK SC")
+                    })
             })
             .unwrap();
         let face = ttf_parser::Face::parse(&data, index).unwrap();
@@ -405,7 +454,15 @@ fn picks_the_simplified_chinese_face() {
         let g = f.glyph('骨').unwrap();
         let id = face.glyph_index('骨').unwrap();
         let bbox = face.glyph_bounding_box(id).unwrap();
-        assert_eq!(g.bbox, Some((bbox.x_min.into(), bbox.y_min.into(), bbox.x_max.into(), bbox.y_max.into())));
+        assert_eq!(
+            g.bbox,
+            Some((
+                bbox.x_min.into(),
+                bbox.y_min.into(),
+                bbox.x_max.into(),
+                bbox.y_max.into()
+            ))
+        );
     }
 }
 
@@ -429,7 +486,12 @@ fn font_is_shared_across_threads() {
 /// keeps the figures meaningful on a loaded machine.
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
     let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
     ticks / 100.0
 }
@@ -454,7 +516,11 @@ fn look() {
     long_input.tier = 3;
     let long_svg = render_svg(&long_input, font()).unwrap();
     let long_png = render_png(&long_svg, 1200.0).unwrap();
-    std::fs::write(std::env::temp_dir().join("starmark-label-long.png"), &long_png).unwrap();
+    std::fs::write(
+        std::env::temp_dir().join("starmark-label-long.png"),
+        &long_png,
+    )
+    .unwrap();
     let n: u32 = std::env::var("LABEL_BENCH_N")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -476,10 +542,32 @@ fn look() {
     let qr_ms = (cpu_seconds() - t) * 1000.0 / f64::from(n);
     let t = cpu_seconds();
     for _ in 0..n {
-        std::hint::black_box(resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).unwrap());
+        std::hint::black_box(
+            resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).unwrap(),
+        );
     }
     let parse_ms = (cpu_seconds() - t) * 1000.0 / f64::from(n);
     println!("qr encode {qr_ms:.3} ms, usvg parse {parse_ms:.3} ms");
+    if std::env::var_os("LABEL_BENCH_PARTS").is_some() {
+        let qr_start = svg.find("<path shape-rendering").unwrap();
+        let qr_end = qr_start + svg[qr_start..].find("/>").unwrap() + 2;
+        let no_qr = format!("{}{}", &svg[..qr_start], &svg[qr_end..]);
+        let t0 = svg.find("<g fill=\"#fff\">").unwrap();
+        let t1 = svg.find("<path d=\"M").unwrap_or(t0);
+        let t1 = svg[t0..].find("</g>\n<path").map_or(t1, |i| t0 + i + 5);
+        let no_text = format!("{}{}", &svg[..t0], &svg[t1..]);
+        for (name, s) in [("no qr", &no_qr), ("no text", &no_text)] {
+            let t = cpu_seconds();
+            for _ in 0..n {
+                std::hint::black_box(render_png(s, 300.0).unwrap());
+            }
+            println!(
+                "png {name}: {:.3} ms, {} bytes",
+                (cpu_seconds() - t) * 1000.0 / f64::from(n),
+                s.len()
+            );
+        }
+    }
     println!(
         "svg {svg_ms:.3} ms/label, png {png_ms:.3} ms/label, svg {} bytes, png {} bytes",
         svg.len(),

@@ -143,7 +143,10 @@ pub fn revocation_json(r: &RevocationList) -> serde_json::Result<Vec<u8>> {
 /// `[serial, number, maker index, model, product, tier, category index, status index, valid_until]`
 /// with the shard's own table of manufacturer names.
 pub fn search_shard(certs: &[&VerifiedCert], categories: &[String]) -> serde_json::Result<Vec<u8>> {
-    let mut makers: Vec<&str> = certs.iter().map(|c| c.summary.manufacturer.as_str()).collect();
+    let mut makers: Vec<&str> = certs
+        .iter()
+        .map(|c| c.summary.manufacturer.as_str())
+        .collect();
     makers.sort_unstable();
     makers.dedup();
     let maker_ix = |m: &str| makers.binary_search(&m).unwrap_or(0);
@@ -172,7 +175,11 @@ pub fn search_shard(certs: &[&VerifiedCert], categories: &[String]) -> serde_jso
 }
 
 /// `search/meta.json`: the shard files and the code tables the rows refer to.
-pub fn search_meta(count: usize, shards: &[String], categories: &[String]) -> serde_json::Result<Vec<u8>> {
+pub fn search_meta(
+    count: usize,
+    shards: &[String],
+    categories: &[String],
+) -> serde_json::Result<Vec<u8>> {
     let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.name()).collect();
     let mut meta = serde_json::to_vec(&serde_json::json!({
         "count": count,
@@ -278,7 +285,9 @@ pub fn sitemap_names(count: usize) -> Vec<String> {
     if count <= SITEMAP_URLS {
         return vec!["sitemap.xml".into()];
     }
-    let mut names: Vec<String> = (0..count.div_ceil(SITEMAP_URLS)).map(|i| format!("sitemap-{i}.xml")).collect();
+    let mut names: Vec<String> = (0..count.div_ceil(SITEMAP_URLS))
+        .map(|i| format!("sitemap-{i}.xml"))
+        .collect();
     names.push("sitemap.xml".into());
     names
 }

@@ -428,10 +428,22 @@ fn status_of(path: &Path, v: &Verification) -> Result<Status, String> {
     }
 }
 
-fn from_cache(path: &Path, entry: &CacheEntry, ctx: &Context<'_>) -> Result<(VerifiedCert, CacheEntry), String> {
-    let fail = |e: String| format!("{}: cached signature unusable ({e}); rebuild with --full", path.display());
+fn from_cache(
+    path: &Path,
+    entry: &CacheEntry,
+    ctx: &Context<'_>,
+) -> Result<(VerifiedCert, CacheEntry), String> {
+    let fail = |e: String| {
+        format!(
+            "{}: cached signature unusable ({e}); rebuild with --full",
+            path.display()
+        )
+    };
     let signed = SignedClaim::decode(&entry.payload).map_err(|e| fail(e.to_string()))?;
-    let issuer = ctx.trust.issuer(signed.claim().key_id).ok_or_else(|| fail("issuer key gone".into()))?;
+    let issuer = ctx
+        .trust
+        .issuer(signed.claim().key_id)
+        .ok_or_else(|| fail("issuer key gone".into()))?;
     let v = assess(signed.claim(), issuer, ctx);
     let status = status_of(path, &v)?;
     let cert = VerifiedCert {

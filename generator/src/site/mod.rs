@@ -318,7 +318,8 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
             .iter()
             .flat_map(|(id, (_, old))| {
                 let now = current.get(id.as_str());
-                old.iter().filter(move |p| now.is_none_or(|n| !n.contains(p)))
+                old.iter()
+                    .filter(move |p| now.is_none_or(|n| !n.contains(p)))
             })
             .cloned()
             .collect();
@@ -693,13 +694,23 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec
         });
         shard_names.push(name);
     }
-    let meta_key = key_of(&[global.as_bytes(), shard_names.join(",").as_bytes(), &loaded.certs.len().to_le_bytes()]);
+    let meta_key = key_of(&[
+        global.as_bytes(),
+        shard_names.join(",").as_bytes(),
+        &loaded.certs.len().to_le_bytes(),
+    ]);
     jobs.push(Job {
         id: "search/meta.json".into(),
         key: meta_key,
         paths: vec!["search/meta.json".into()],
         label: false,
-        run: Box::new(move || Ok(vec![api::search_meta(loaded.certs.len(), &shard_names, &codes)?])),
+        run: Box::new(move || {
+            Ok(vec![api::search_meta(
+                loaded.certs.len(),
+                &shard_names,
+                &codes,
+            )?])
+        }),
     });
     jobs.push(Job {
         id: "feed.xml".into(),

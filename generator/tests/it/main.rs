@@ -1,1 +1,14 @@
+//! End-to-end tests of the `starmark` binary: each test makes its own registry in a temp dir
+//! with `starmark init DIR --issuer-valid-from 2026-01-01` and runs the real built binary.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod bad_records;
+mod common;
+mod qr;
+mod revoke;
+mod sign;
+mod site;
+mod trust;
+mod verify;
+mod walkthrough;
