@@ -175,6 +175,7 @@ pub fn assess(claim: &Claim, issuer: &IssuerKey, ctx: &Context<'_>) -> Verificat
             "key {} compromised since {since}",
             claim.key_id
         ));
+        out.claim = None;
         return out;
     }
     // The key must have been authorised when the certification began.

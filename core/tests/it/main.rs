@@ -1,1 +1,8 @@
+//! Integration tests of `starmark-core`, one binary with a module per area: every verdict from
+//! label digits to outcome, the public Ed25519 edge-case vectors, and the golden format vectors
+//! under `tests/vectors/`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod ed25519_vectors;
+mod format_vectors;
+mod verdict;
