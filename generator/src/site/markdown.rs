@@ -11,12 +11,22 @@ pub fn render(markdown: &str) -> String {
     let events = Parser::new_ext(markdown, options).filter_map(|event| match event {
         // Raw HTML becomes text: the reader sees it, the browser never runs it.
         Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
-        Event::Start(Tag::Link {
-            link_type,
-            dest_url,
-            title,
-            id,
-        }) => {
+        // Images would load from anywhere (and tell that host who reads the page): an image
+        // becomes a link to it, with its alt text. Unsafe targets lose the link, keep the text.
+        Event::Start(
+            Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }
+            | Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            },
+        ) => {
             let ok = is_safe_url(&dest_url);
             link_stack.push(ok);
             ok.then_some(Event::Start(Tag::Link {
@@ -26,28 +36,7 @@ pub fn render(markdown: &str) -> String {
                 id,
             }))
         }
-        Event::End(TagEnd::Link) => link_stack
-            .pop()
-            .unwrap_or(false)
-            .then_some(Event::End(TagEnd::Link)),
-        // Images would load from anywhere (and tell that host who reads the page): show the alt
-        // text as a link instead, when the address is safe.
-        Event::Start(Tag::Image {
-            link_type,
-            dest_url,
-            title,
-            id,
-        }) => {
-            let ok = is_safe_url(&dest_url);
-            link_stack.push(ok);
-            ok.then_some(Event::Start(Tag::Link {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }))
-        }
-        Event::End(TagEnd::Image) => link_stack
+        Event::End(TagEnd::Link | TagEnd::Image) => link_stack
             .pop()
             .unwrap_or(false)
             .then_some(Event::End(TagEnd::Link)),
