@@ -119,7 +119,9 @@ pub struct Qr {
 
 /// A laid-out label.
 pub struct Label {
-    /// Every text run.
+    /// The text runs that depend on the tier only: heading and tier name.
+    pub card: Vec<Run>,
+    /// The text runs of this certification.
     pub runs: Vec<Run>,
     /// The three stars.
     pub stars: Vec<Star>,
@@ -483,6 +485,7 @@ pub fn layout(input: &LabelInput<'_>, font: &LabelFont) -> Result<Label> {
         baseline,
         Align::Left,
     );
+    let card = std::mem::take(&mut pen.runs);
 
     // Body: manufacturer, model, validity, certificate number, fitted between the stars and the
     // QR code: the English name goes first, then everything shrinks.
@@ -560,7 +563,7 @@ pub fn layout(input: &LabelInput<'_>, font: &LabelFont) -> Result<Label> {
 
     // The guarantee, whatever the font's metrics: all ink on the card, clear of the border, the
     // heading band's edge and the QR code's quiet zone.
-    for run in &pen.runs {
+    for run in card.iter().chain(&pen.runs) {
         if let Some((x0, y0, x1, y1)) = run.ink_box() {
             let (top, bottom) = match run.ink {
                 Ink::White => (BORDER, BAND),
@@ -572,6 +575,7 @@ pub fn layout(input: &LabelInput<'_>, font: &LabelFont) -> Result<Label> {
         }
     }
     Ok(Label {
+        card,
         runs: pen.runs,
         stars,
         qr,

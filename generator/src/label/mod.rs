@@ -9,6 +9,7 @@
 
 mod font;
 mod layout;
+mod patches;
 mod png;
 mod qr;
 mod svg;

@@ -1,43 +1,344 @@
 //! Rasterising a label SVG with resvg into an 8-bit greyscale PNG that records its resolution.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use anyhow::{bail, Context, Result};
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ExtendedColorType, ImageEncoder};
 use resvg::{tiny_skia, usvg};
 
+use super::layout::{HEIGHT, WIDTH};
+use super::patches;
+use super::svg::{root, CARD_OPEN, QR_OPEN};
+
 /// Renders `svg` at `dpi` on white; deterministic bytes for the same SVG and dpi.
+///
+/// A label's card (see [`CARD_OPEN`]) is the same for every label of a tier: its pixels are
+/// rendered once and reused, then the rest of the label is drawn over them. resvg draws the
+/// paths of an ungrouped SVG one after the other onto the canvas, so this gives exactly the
+/// pixels of rendering the whole SVG at once (a test checks it).
 pub fn render(svg: &str, dpi: f32) -> Result<Vec<u8>> {
     if !(dpi.is_finite() && (1.0..=2400.0).contains(&dpi)) {
         bail!("label PNG: {dpi} dpi is not a resolution between 1 and 2400");
     }
-    let tree = usvg::Tree::from_str(svg, &usvg::Options::default())
-        .context("label PNG: the SVG does not parse")?;
+    let pixmap = match split_card(svg) {
+        Some((card, rest)) => {
+            let card = cached_card(&card, dpi)?;
+            let mut pixmap = (*card).clone();
+            let (rest, qr) = match take_qr(&rest, dpi) {
+                Some((rest, qr)) => (rest, Some(qr)),
+                None => (rest, None),
+            };
+            let patched = match patches::split(&rest, dpi, &|alone| full(alone, dpi))? {
+                Some(split) if !split.patches.is_empty() => {
+                    if split.has_paths {
+                        draw(&split.svg, dpi, &mut pixmap)?;
+                    }
+                    let applied = patches::apply(&split.patches, &mut pixmap);
+                    if !applied {
+                        pixmap = (*card).clone();
+                    }
+                    applied
+                }
+                _ => false,
+            };
+            if !patched {
+                draw(&rest, dpi, &mut pixmap)?;
+            }
+            if let Some(qr) = qr {
+                qr.paint(&mut pixmap);
+            }
+            pixmap
+        }
+        None => full(svg, dpi)?,
+    };
+    encode(&pixmap, dpi)
+}
+
+/// A label's QR code that sits on whole pixels: painted module by module, which gives the
+/// pixels resvg gives for the crisp-edged path (a test checks it), without parsing and
+/// scan-converting a few thousand path segments per label.
+pub struct QrPixels {
+    /// Top-left pixel of module (0, 0) of the path's grid (the quiet zone's corner).
+    x: u32,
+    y: u32,
+    /// Pixels per module.
+    module: u32,
+    /// Grid side in modules, and the dark modules row by row.
+    side: u32,
+    dark: Vec<bool>,
+}
+
+impl QrPixels {
+    fn paint(&self, pixmap: &mut tiny_skia::Pixmap) {
+        let width = pixmap.width() as usize;
+        let black = tiny_skia::PremultipliedColorU8::from_rgba(0, 0, 0, 255);
+        let Some(black) = black else { return };
+        let pixels = pixmap.pixels_mut();
+        let m = self.module as usize;
+        let side = self.side as usize;
+        for my in 0..side {
+            for mx in 0..side {
+                if !self.dark[my * side + mx] {
+                    continue;
+                }
+                let x0 = self.x as usize + mx * m;
+                for py in 0..m {
+                    let row = (self.y as usize + my * m + py) * width;
+                    pixels[row + x0..row + x0 + m].fill(black);
+                }
+            }
+        }
+    }
+}
+
+/// Cuts the QR path out of a label SVG (without its card) when it lies on whole pixels at `dpi`
+/// and has the shape [`super::svg`] writes: outlines of horizontal and vertical sides in module
+/// units. `None` leaves the SVG to resvg.
+pub fn take_qr(svg: &str, dpi: f32) -> Option<(String, QrPixels)> {
+    if !svg.starts_with(&root()) {
+        return None;
+    }
+    let start = svg.find(QR_OPEN)?;
+    let end = start + svg[start..].find("/>")? + 2;
+    let element = &svg[start + QR_OPEN.len()..end];
+    let (matrix, rest) = element.split_once(')')?;
+    let m: Vec<f64> = matrix
+        .split(' ')
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    if m.len() != 6 || m[1] != 0.0 || m[2] != 0.0 || m[0] != m[3] {
+        return None;
+    }
+    let d = rest.strip_prefix("\" d=\"")?.strip_suffix("\"/>")?;
+    // Pixels per millimetre: the root maps user units to millimetres.
+    let f = f64::from(dpi) / 25.4;
+    let whole = |v: f64| {
+        let r = v.round();
+        ((v - r).abs() < 1e-3 && r >= 0.0 && r <= f64::from(u32::MAX)).then_some(r as u32)
+    };
+    let (module, x, y) = (whole(m[0] * f)?, whole(m[4] * f)?, whole(m[5] * f)?);
+    if module == 0 {
+        return None;
+    }
+    let (side, dark) = fill_outlines(d)?;
+    let size = ((WIDTH * f).round(), (HEIGHT * f).round());
+    let far = |origin: u32| f64::from(origin) + f64::from(side * module);
+    if far(x) > size.0 || far(y) > size.1 {
+        return None;
+    }
+    let svg = format!("{}{}", &svg[..start], &svg[end..]);
+    Some((
+        svg,
+        QrPixels {
+            x,
+            y,
+            module,
+            side,
+            dark,
+        },
+    ))
+}
+
+/// The modules inside the outlines of path data made of `m`, `h`, `v` and `z` with integer
+/// arguments, by the nonzero rule: the grid side and the dark modules row by row.
+fn fill_outlines(d: &str) -> Option<(u32, Vec<bool>)> {
+    // Vertical sides: x, top, bottom, +1 going down or -1 going up.
+    let mut sides: Vec<(i64, i64, i64, i32)> = Vec::new();
+    let (mut cx, mut cy, mut sx, mut sy) = (0i64, 0i64, 0i64, 0i64);
+    let vertical = |x: i64, y0: i64, y1: i64, sides: &mut Vec<(i64, i64, i64, i32)>| {
+        if y0 != y1 {
+            sides.push((x, y0.min(y1), y0.max(y1), if y1 > y0 { 1 } else { -1 }));
+        }
+    };
+    let bytes = d.as_bytes();
+    let mut i = 0;
+    let number = |i: &mut usize| -> Option<i64> {
+        while bytes.get(*i) == Some(&b' ') {
+            *i += 1;
+        }
+        let start = *i;
+        if bytes.get(*i) == Some(&b'-') {
+            *i += 1;
+        }
+        while bytes.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        d.get(start..*i)?.parse().ok()
+    };
+    let mut max = (0i64, 0i64);
+    while i < bytes.len() {
+        let c = bytes[i];
+        i += 1;
+        match c {
+            b'm' => {
+                cx += number(&mut i)?;
+                cy += number(&mut i)?;
+                (sx, sy) = (cx, cy);
+            }
+            b'h' => cx += number(&mut i)?,
+            b'v' => {
+                let dy = number(&mut i)?;
+                vertical(cx, cy, cy + dy, &mut sides);
+                cy += dy;
+            }
+            b'z' => {
+                if cx != sx {
+                    if cy != sy {
+                        return None;
+                    }
+                } else {
+                    vertical(cx, cy, sy, &mut sides);
+                }
+                (cx, cy) = (sx, sy);
+            }
+            _ => return None,
+        }
+        if cx < 0 || cy < 0 {
+            return None;
+        }
+        max = (max.0.max(cx), max.1.max(cy));
+    }
+    let side = max.0.max(max.1);
+    if side > 4096 {
+        return None;
+    }
+    let n = side as usize;
+    // Winding changes at the left edge of each module (and the grid's right edge), then summed
+    // along each row.
+    let stride = n + 1;
+    let mut delta = vec![0i32; stride * n];
+    for &(x, top, bottom, dir) in &sides {
+        for row in top..bottom {
+            delta[row as usize * stride + x as usize] += dir;
+        }
+    }
+    let mut dark = vec![false; n * n];
+    for row in 0..n {
+        let mut winding = 0;
+        for col in 0..n {
+            winding += delta[row * stride + col];
+            dark[row * n + col] = winding != 0;
+        }
+    }
+    Some((side as u32, dark))
+}
+
+/// The whole SVG rendered in one pass, without the card cache.
+pub fn full(svg: &str, dpi: f32) -> Result<tiny_skia::Pixmap> {
+    let mut pixmap = blank(svg, dpi)?;
+    draw(svg, dpi, &mut pixmap)?;
+    Ok(pixmap)
+}
+
+fn parse(svg: &str) -> Result<usvg::Tree> {
+    usvg::Tree::from_str(svg, &usvg::Options::default())
+        .context("label PNG: the SVG does not parse")
+}
+
+/// A white canvas of the SVG's size at `dpi`.
+fn blank(svg: &str, dpi: f32) -> Result<tiny_skia::Pixmap> {
+    let (w, h) = pixel_size(&parse(svg)?, dpi);
+    let mut pixmap = tiny_skia::Pixmap::new(w, h)
+        .with_context(|| format!("label PNG: cannot make a {w}x{h} image"))?;
+    pixmap.fill(tiny_skia::Color::WHITE);
+    Ok(pixmap)
+}
+
+fn pixel_size(tree: &usvg::Tree, dpi: f32) -> (u32, u32) {
     // usvg sizes are CSS pixels (96 per inch).
     let scale = dpi / 96.0;
     let size = tree.size();
     let w = (size.width() * scale).round().max(1.0) as u32;
     let h = (size.height() * scale).round().max(1.0) as u32;
-    let mut pixmap = tiny_skia::Pixmap::new(w, h)
-        .with_context(|| format!("label PNG: cannot make a {w}x{h} image"))?;
-    pixmap.fill(tiny_skia::Color::WHITE);
+    (w, h)
+}
+
+/// Draws `svg` over `pixmap`, which must have the SVG's size at `dpi`.
+fn draw(svg: &str, dpi: f32, pixmap: &mut tiny_skia::Pixmap) -> Result<()> {
+    let tree = parse(svg)?;
+    if pixel_size(&tree, dpi) != (pixmap.width(), pixmap.height()) {
+        bail!("label PNG: the card and the label differ in size");
+    }
+    let scale = dpi / 96.0;
     resvg::render(
         &tree,
         tiny_skia::Transform::from_scale(scale, scale),
         &mut pixmap.as_mut(),
     );
-    // Opaque after the white fill, so the premultiplied values are the colour itself.
-    let grey: Vec<u8> = pixmap
-        .pixels()
-        .iter()
-        .map(|p| {
-            let luma =
-                299 * u32::from(p.red()) + 587 * u32::from(p.green()) + 114 * u32::from(p.blue());
-            ((luma + 500) / 1000) as u8
-        })
-        .collect();
+    Ok(())
+}
+
+/// A label SVG cut into the SVG of its card alone and the SVG of everything else; `None` for an
+/// SVG without a card group (rendered in one pass).
+pub fn split_card(svg: &str) -> Option<(String, String)> {
+    let start = svg.find(CARD_OPEN)?;
+    let inner = start + CARD_OPEN.len();
+    let end = inner + svg[inner..].find("</g>")? + "</g>".len();
+    if svg[inner..end].contains("<g") {
+        return None;
+    }
+    let root_end = svg.find('>')? + 1;
+    if !svg.starts_with("<svg ") || root_end > start {
+        return None;
+    }
+    let card = format!("{}{}</svg>", &svg[..root_end], &svg[start..end]);
+    let rest = format!("{}{}", &svg[..start], &svg[end..]);
+    Some((card, rest))
+}
+
+struct Card {
+    svg: String,
+    dpi: u32,
+    pixmap: Arc<tiny_skia::Pixmap>,
+}
+
+/// Cards rendered so far (one per tier and resolution in a site build), newest last.
+static CARDS: Mutex<Vec<Card>> = Mutex::new(Vec::new());
+const MAX_CARDS: usize = 16;
+
+fn cached_card(card: &str, dpi: f32) -> Result<Arc<tiny_skia::Pixmap>> {
+    let key = dpi.to_bits();
+    {
+        let cards = CARDS.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(c) = cards.iter().find(|c| c.dpi == key && c.svg == card) {
+            return Ok(Arc::clone(&c.pixmap));
+        }
+    }
+    let pixmap = Arc::new(full(card, dpi)?);
+    let mut cards = CARDS.lock().unwrap_or_else(PoisonError::into_inner);
+    if !cards.iter().any(|c| c.dpi == key && c.svg == card) {
+        if cards.len() >= MAX_CARDS {
+            cards.remove(0);
+        }
+        cards.push(Card {
+            svg: card.to_string(),
+            dpi: key,
+            pixmap: Arc::clone(&pixmap),
+        });
+    }
+    Ok(pixmap)
+}
+
+/// 8-bit greyscale PNG of an opaque pixmap, with its resolution.
+pub fn encode(pixmap: &tiny_skia::Pixmap, dpi: f32) -> Result<Vec<u8>> {
+    // Opaque after the white fill, so the premultiplied values are the colour itself; the weights
+    // sum to 256, so grey stays exactly grey.
+    let data = pixmap.data();
+    let mut grey = vec![0u8; data.len() / 4];
+    for (g, p) in grey.iter_mut().zip(data.chunks_exact(4)) {
+        let luma = 77 * u32::from(p[0]) + 150 * u32::from(p[1]) + 29 * u32::from(p[2]);
+        *g = ((luma + 128) >> 8) as u8;
+    }
     let mut png = Vec::with_capacity(16 * 1024);
     PngEncoder::new_with_quality(&mut png, CompressionType::Fast, FilterType::Adaptive)
-        .write_image(&grey, w, h, ExtendedColorType::L8)
+        .write_image(
+            &grey,
+            pixmap.width(),
+            pixmap.height(),
+            ExtendedColorType::L8,
+        )
         .context("label PNG: encoding failed")?;
     Ok(with_resolution(png, dpi))
 }

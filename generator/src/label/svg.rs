@@ -6,6 +6,9 @@ use std::fmt::Write as _;
 use super::font::push_int;
 use super::layout::{Ink, Label, Run, Star, BAND, BORDER, HEIGHT, QUIET, RADIUS, WIDTH};
 
+/// Opens the group of everything on a label that depends on the tier only.
+pub const CARD_OPEN: &str = "<g id=\"card\">";
+
 /// Appends `v` rounded to `decimals` places, without trailing zeros or a leading `0.`.
 pub fn num(out: &mut String, v: f64, decimals: u32) {
     let factor = 10i64.pow(decimals) as f64;
@@ -46,17 +49,33 @@ fn escape(out: &mut String, text: &str) {
     }
 }
 
+/// The root element of every label SVG: millimetres as user units.
+pub fn root() -> String {
+    let (w, h) = (n(WIDTH), n(HEIGHT));
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}mm\" height=\"{h}mm\" \
+         viewBox=\"0 0 {w} {h}\">"
+    )
+}
+
+/// Opens the group of the label's own texts (manufacturer, model, validity, number).
+pub const BODY_OPEN: &str = "<g fill=\"#000\">";
+
+/// Opens the QR code's path, followed by its transform's numbers.
+pub const QR_OPEN: &str = "<path shape-rendering=\"crispEdges\" fill=\"#000\" transform=\"matrix(";
+
 /// Writes the SVG of a label; `title` becomes its `<title>` (for screen readers).
 pub fn write(label: &Label, title: &str) -> String {
     let mut out = String::with_capacity(24 * 1024);
     let (w, h) = (n(WIDTH), n(HEIGHT));
-    let _ = write!(
-        out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}mm\" height=\"{h}mm\" \
-         viewBox=\"0 0 {w} {h}\">\n<title>"
-    );
+    out.push_str(&root());
+    out.push_str("\n<title>");
     escape(&mut out, title);
     out.push_str("</title>\n");
+    // The card: everything that depends on the tier only, drawn first (the PNG renderer reuses
+    // its pixels from label to label). No nested groups inside it.
+    out.push_str(CARD_OPEN);
+    out.push('\n');
     let _ = writeln!(
         out,
         "<rect width=\"{w}\" height=\"{h}\" rx=\"{}\" fill=\"#fff\"/>",
@@ -84,16 +103,17 @@ pub fn write(label: &Label, title: &str) -> String {
         r = n(r),
         s = n(BORDER),
     );
-    out.push_str("<g fill=\"#fff\">\n");
-    for run in label.runs.iter().filter(|r| r.ink == Ink::White) {
+    for run in &label.card {
         write_run(&mut out, run);
     }
-    out.push_str("</g>\n<g fill=\"#000\">\n");
-    for run in label.runs.iter().filter(|r| r.ink == Ink::Black) {
+    write_stars(&mut out, &label.stars);
+    out.push_str("</g>\n");
+    out.push_str(BODY_OPEN);
+    out.push('\n');
+    for run in &label.runs {
         write_run(&mut out, run);
     }
     out.push_str("</g>\n");
-    write_stars(&mut out, &label.stars);
     write_qr(&mut out, label);
     out.push_str("</svg>\n");
     out
@@ -104,7 +124,11 @@ fn write_run(out: &mut String, run: &Run) {
     if run.glyphs.iter().all(|g| g.contours.is_empty()) {
         return;
     }
-    out.push_str("<path transform=\"matrix(");
+    out.push_str(if run.ink == Ink::White {
+        "<path fill=\"#fff\" transform=\"matrix("
+    } else {
+        "<path transform=\"matrix("
+    });
     num(out, run.scale(), 7);
     out.push_str(" 0 0 -");
     num(out, run.scale(), 7);
@@ -168,11 +192,12 @@ fn write_stars(out: &mut String, stars: &[Star]) {
     }
 }
 
-/// The QR modules as one path in module units (the quiet zone's corner at 0,0), horizontal runs
-/// of dark modules as rectangles.
+/// The QR modules as one path in module units (the quiet zone's corner at 0,0): the outlines of
+/// the dark areas, clockwise around dark and counter-clockwise around light holes, so the
+/// default nonzero fill gives exactly the dark modules.
 fn write_qr(out: &mut String, label: &Label) {
     let qr = &label.qr;
-    out.push_str("<path shape-rendering=\"crispEdges\" fill=\"#000\" transform=\"matrix(");
+    out.push_str(QR_OPEN);
     num(out, qr.module, 6);
     out.push_str(" 0 0 ");
     num(out, qr.module, 6);
@@ -181,32 +206,128 @@ fn write_qr(out: &mut String, label: &Label) {
     out.push(' ');
     num(out, qr.y, 4);
     out.push_str(")\" d=\"");
-    let w = qr.width as usize;
+    let q = QUIET as i32;
     let mut prev = (0i32, 0i32);
-    for y in 0..w {
-        let row = &qr.dark[y * w..(y + 1) * w];
-        let mut x = 0;
-        while x < w {
-            if !row[x] {
-                x += 1;
-                continue;
+    for outline in outlines(&qr.dark, qr.width as usize) {
+        let Some(&(sx, sy)) = outline.first() else {
+            continue;
+        };
+        out.push('m');
+        push_int(out, sx + q - prev.0, true);
+        push_int(out, sy + q - prev.1, false);
+        // Every side but the last, which `z` draws.
+        for pair in outline.windows(2) {
+            let ((x0, y0), (x1, y1)) = (pair[0], pair[1]);
+            if y0 == y1 {
+                out.push('h');
+                push_int(out, x1 - x0, true);
+            } else {
+                out.push('v');
+                push_int(out, y1 - y0, true);
             }
-            let start = x;
-            while x < w && row[x] {
-                x += 1;
-            }
-            let len = (x - start) as i32;
-            let p = (start as i32 + QUIET as i32, y as i32 + QUIET as i32);
-            out.push('m');
-            push_int(out, p.0 - prev.0, true);
-            push_int(out, p.1 - prev.1, false);
-            out.push('h');
-            push_int(out, len, true);
-            out.push_str("v1h");
-            push_int(out, -len, true);
-            out.push('z');
-            prev = p;
         }
+        out.push('z');
+        prev = (sx + q, sy + q);
     }
     out.push_str("\"/>\n");
+}
+
+const EAST: u8 = 1;
+const SOUTH: u8 = 2;
+const WEST: u8 = 4;
+const NORTH: u8 = 8;
+
+/// The outlines of the dark modules of a `w` x `w` grid as closed polygons of corner points
+/// (y down), dark always on the right of the direction of travel; collinear corners merged.
+pub fn outlines(dark: &[bool], w: usize) -> Vec<Vec<(i32, i32)>> {
+    let side = w + 1;
+    let is_dark = |x: isize, y: isize| {
+        x >= 0
+            && y >= 0
+            && (x as usize) < w
+            && (y as usize) < w
+            && dark[y as usize * w + x as usize]
+    };
+    // Outgoing boundary edges at each grid corner.
+    let mut out = vec![0u8; side * side];
+    for y in 0..w {
+        for x in 0..w {
+            if !dark[y * w + x] {
+                continue;
+            }
+            let (xi, yi) = (x as isize, y as isize);
+            if !is_dark(xi, yi - 1) {
+                out[y * side + x] |= EAST;
+            }
+            if !is_dark(xi + 1, yi) {
+                out[y * side + x + 1] |= SOUTH;
+            }
+            if !is_dark(xi, yi + 1) {
+                out[(y + 1) * side + x + 1] |= WEST;
+            }
+            if !is_dark(xi - 1, yi) {
+                out[(y + 1) * side + x] |= NORTH;
+            }
+        }
+    }
+    let mut polygons = Vec::new();
+    for start in 0..out.len() {
+        while out[start] != 0 {
+            let (mut x, mut y) = ((start % side) as i32, (start / side) as i32);
+            let mut corners = vec![(x, y)];
+            let mut heading = 0u8;
+            loop {
+                let at = y as usize * side + x as usize;
+                let here = out[at];
+                if here == 0 {
+                    break;
+                }
+                // Where two dark modules touch only at this corner, turn right: keeps them apart.
+                let dir = if heading == 0 {
+                    here & here.wrapping_neg()
+                } else {
+                    [right(heading), heading, left(heading)]
+                        .into_iter()
+                        .find(|d| here & d != 0)
+                        .unwrap_or(here & here.wrapping_neg())
+                };
+                out[at] &= !dir;
+                if dir != heading && heading != 0 {
+                    corners.push((x, y));
+                }
+                heading = dir;
+                match dir {
+                    EAST => x += 1,
+                    SOUTH => y += 1,
+                    WEST => x -= 1,
+                    _ => y -= 1,
+                }
+            }
+            // Back at the start: the last corner is the start itself unless the path turns there.
+            if corners.len() > 1 && corners.last() == corners.first() {
+                corners.pop();
+            }
+            polygons.push(corners);
+        }
+    }
+    polygons
+}
+
+/// The direction after a right turn (y down: east, south, west, north is clockwise).
+fn right(d: u8) -> u8 {
+    match d {
+        EAST => SOUTH,
+        SOUTH => WEST,
+        WEST => NORTH,
+        _ => EAST,
+    }
+}
+
+fn left(d: u8) -> u8 {
+    match d {
+        EAST => NORTH,
+        NORTH => WEST,
+        WEST => SOUTH,
+        _ => EAST,
+    }
 }

@@ -177,6 +177,20 @@ fn qr_keeps_its_quiet_zone_inside_the_label() {
             }
         }
     }
+    // Each module's centre pixel has the module's colour.
+    let label_qr = &label.qr;
+    let w = label_qr.width;
+    for my in 0..w {
+        for mx in 0..w {
+            let (cx, cy) = (x0 + (4 + mx) * m + m / 2, y0 + (4 + my) * m + m / 2);
+            let dark = label_qr.dark[(my * w + mx) as usize];
+            assert_eq!(
+                img.get_pixel(cx, cy).0[0],
+                if dark { 0 } else { 255 },
+                "module {mx},{my}"
+            );
+        }
+    }
     // The white frame around the quiet zone too: a pixel outside it on each side is white.
     for (xx, yy) in [
         (x0 - 1, y0 + s / 2),
@@ -217,6 +231,77 @@ fn png_decodes_to_the_verify_url() {
             .trim_end_matches('\n'),
         url
     );
+}
+
+#[test]
+fn cached_card_gives_the_pixels_of_a_single_pass() {
+    let url = url();
+    for tier in 1..=3u8 {
+        let mut inp = input(&url);
+        inp.tier = tier;
+        let svg = render_svg(&inp, font()).unwrap();
+        assert_eq!(svg.matches(super::svg::CARD_OPEN).count(), 1);
+        // The fast paths are taken: card from the cache, QR painted on whole pixels at 300 dpi.
+        let (_, rest) = super::png::split_card(&svg).unwrap();
+        assert!(super::png::take_qr(&rest, 300.0).is_some());
+        assert!(super::png::take_qr(&rest, 150.0).is_none());
+        for dpi in [300.0, 150.0, 600.0] {
+            let single = super::png::full(&svg, dpi).unwrap();
+            let single = super::png::encode(&single, dpi).unwrap();
+            // Three times: filling the caches (card, then text patches), then from them.
+            for _ in 0..3 {
+                assert!(
+                    render_png(&svg, dpi).unwrap() == single,
+                    "tier {tier} at {dpi} dpi"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn text_patches_give_the_pixels_of_a_single_pass() {
+    let url = url();
+    let makers = [
+        (
+            "深圳市星联科技有限公司",
+            Some("Shenzhen Xinglian Technology Co., Ltd."),
+        ),
+        ("普联技术有限公司", None),
+        ("华为技术有限公司", Some("Huawei Technologies Co., Ltd.")),
+    ];
+    let models = ["XL-AX3000", "智能摄像机 C6", "TL-WDR7660 千兆版"];
+    let mut singles = Vec::new();
+    for round in 0..3 {
+        let mut k = 0;
+        for (maker, en) in makers {
+            for model in models {
+                let mut inp = input(&url);
+                inp.manufacturer = maker;
+                inp.manufacturer_en = en;
+                inp.model = model;
+                inp.tier = (k % 3) as u8 + 1;
+                let svg = render_svg(&inp, font()).unwrap();
+                let png = render_png(&svg, 300.0).unwrap();
+                if round == 0 {
+                    let single = super::png::full(&svg, 300.0).unwrap();
+                    singles.push(super::png::encode(&single, 300.0).unwrap());
+                }
+                assert!(png == singles[k], "{maker} {model} round {round}");
+                if round == 2 {
+                    // Seen before: every text line of the body comes from a patch.
+                    let (_, rest) = super::png::split_card(&svg).unwrap();
+                    let (rest, _) = super::png::take_qr(&rest, 300.0).unwrap();
+                    let split =
+                        super::patches::split(&rest, 300.0, &|s| super::png::full(s, 300.0))
+                            .unwrap()
+                            .unwrap();
+                    assert!(!split.has_paths && !split.patches.is_empty());
+                }
+                k += 1;
+            }
+        }
+    }
 }
 
 #[test]
@@ -386,6 +471,59 @@ fn qr_is_exactly_the_code_of_encode_url() {
         assert!(fast.dark == dark, "different code for {url}");
     }
     assert!(super::qr::encode("https://x.cn/verify/#12a").is_err());
+    // Wider than 128 modules (version 28 and up) takes the module-by-module path.
+    let wide = format!(
+        "https://x.cn/verify/#{}",
+        "31415926535897932384".repeat(150)
+    );
+    let fast = super::qr::encode(&wide).unwrap();
+    assert!(fast.width > 128);
+    let expected = crate::qrcode_image::encode_url(&wide).unwrap();
+    let dark: Vec<bool> = expected
+        .to_colors()
+        .into_iter()
+        .map(|c| c == qrcode::types::Color::Dark)
+        .collect();
+    assert!(fast.dark == dark);
+}
+
+#[test]
+fn qr_outlines_fill_exactly_the_dark_modules() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for w in 1..=14usize {
+        for density in [2u64, 3, 5] {
+            let dark: Vec<bool> = (0..w * w)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    seed % density != 0
+                })
+                .collect();
+            let polygons = super::svg::outlines(&dark, w);
+            for y in 0..w {
+                for x in 0..w {
+                    // Winding number around the module centre, counting vertical sides.
+                    let (px, py) = (x as f64 + 0.5, y as f64 + 0.5);
+                    let mut winding = 0i32;
+                    for poly in &polygons {
+                        for i in 0..poly.len() {
+                            let (a, b) = (poly[i], poly[(i + 1) % poly.len()]);
+                            assert!(a.0 == b.0 || a.1 == b.1, "sides are horizontal or vertical");
+                            if a.0 == b.0 && f64::from(a.0) > px {
+                                let (lo, hi) = (a.1.min(b.1), a.1.max(b.1));
+                                if f64::from(lo) < py && py < f64::from(hi) {
+                                    winding += if b.1 > a.1 { 1 } else { -1 };
+                                }
+                            }
+                        }
+                    }
+                    assert!(winding == 0 || winding == 1, "winding {winding}");
+                    assert_eq!(winding == 1, dark[y * w + x], "w {w} module {x},{y}");
+                }
+            }
+        }
+    }
 }
 
 #[test]
@@ -414,6 +552,8 @@ fn short_url_still_decodes() {
     let png = render_png(&svg, 300.0).unwrap();
     let img = image::load_from_memory(&png).unwrap().to_luma8();
     assert_eq!(crate::qrcode_image::decode_image(&img).unwrap(), url);
+    let single = super::png::encode(&super::png::full(&svg, 300.0).unwrap(), 300.0).unwrap();
+    assert!(png == single);
     let ((module, _, _), _) = qr_path(&svg);
     let px = module * 300.0 / 25.4;
     assert!((px - px.round()).abs() < 1e-3 && px >= 3.0, "{px}");
@@ -525,52 +665,145 @@ fn look() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20);
-    let t = cpu_seconds();
-    for _ in 0..n {
-        std::hint::black_box(render_svg(&inp, font()).unwrap());
+    // LABEL_BENCH=svg|png|both|qr|parse picks what to time (default both).
+    let what = std::env::var("LABEL_BENCH").unwrap_or_else(|_| "both".into());
+    let time = |name: &str, f: &dyn Fn()| {
+        let t = cpu_seconds();
+        for _ in 0..n {
+            f();
+        }
+        let ms = (cpu_seconds() - t) * 1000.0 / f64::from(n);
+        println!("{name}: {ms:.3} ms per label");
+    };
+    if what == "svg" || what == "both" {
+        time("render_svg", &|| {
+            std::hint::black_box(render_svg(&inp, font()).unwrap());
+        });
     }
-    let svg_ms = (cpu_seconds() - t) * 1000.0 / f64::from(n);
-    let t = cpu_seconds();
-    for _ in 0..n {
-        std::hint::black_box(render_png(&svg, 300.0).unwrap());
+    if what == "png" || what == "both" {
+        time("render_png", &|| {
+            std::hint::black_box(render_png(&svg, 300.0).unwrap());
+        });
     }
-    let png_ms = (cpu_seconds() - t) * 1000.0 / f64::from(n);
-    let t = cpu_seconds();
-    for _ in 0..n {
-        std::hint::black_box(super::qr::encode(&url).unwrap());
+    if what == "encode" {
+        let pixmap = super::png::full(&svg, 300.0).unwrap();
+        time("encode", &|| {
+            std::hint::black_box(super::png::encode(&pixmap, 300.0).unwrap());
+        });
+        time("outlines", &|| {
+            let label = layout::layout(&inp, font()).unwrap();
+            std::hint::black_box(super::svg::outlines(
+                &label.qr.dark,
+                label.qr.width as usize,
+            ));
+        });
+        time("layout", &|| {
+            std::hint::black_box(layout::layout(&inp, font()).unwrap());
+        });
     }
-    let qr_ms = (cpu_seconds() - t) * 1000.0 / f64::from(n);
-    let t = cpu_seconds();
-    for _ in 0..n {
-        std::hint::black_box(
-            resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).unwrap(),
-        );
+    if what == "qr" {
+        time("qr encode", &|| {
+            std::hint::black_box(super::qr::encode(&url).unwrap());
+        });
     }
-    let parse_ms = (cpu_seconds() - t) * 1000.0 / f64::from(n);
-    println!("qr encode {qr_ms:.3} ms, usvg parse {parse_ms:.3} ms");
-    if std::env::var_os("LABEL_BENCH_PARTS").is_some() {
-        let qr_start = svg.find("<path shape-rendering").unwrap();
-        let qr_end = qr_start + svg[qr_start..].find("/>").unwrap() + 2;
-        let no_qr = format!("{}{}", &svg[..qr_start], &svg[qr_end..]);
-        let t0 = svg.find("<g fill=\"#fff\">").unwrap();
-        let t1 = svg.find("<path d=\"M").unwrap_or(t0);
-        let t1 = svg[t0..].find("</g>\n<path").map_or(t1, |i| t0 + i + 5);
-        let no_text = format!("{}{}", &svg[..t0], &svg[t1..]);
-        for (name, s) in [("no qr", &no_qr), ("no text", &no_text)] {
-            let t = cpu_seconds();
-            for _ in 0..n {
-                std::hint::black_box(render_png(s, 300.0).unwrap());
-            }
-            println!(
-                "png {name}: {:.3} ms, {} bytes",
-                (cpu_seconds() - t) * 1000.0 / f64::from(n),
-                s.len()
+    if what == "parse" {
+        time("usvg parse", &|| {
+            std::hint::black_box(
+                resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).unwrap(),
             );
+        });
+    }
+    if what == "runs" {
+        time("render_png", &|| {
+            std::hint::black_box(render_png(&svg, 300.0).unwrap());
+        });
+        let card_end = svg.find("</g>").unwrap();
+        let only_card = format!("{}</g></svg>", &svg[..card_end]);
+        time("only card", &|| {
+            std::hint::black_box(render_png(&only_card, 300.0).unwrap());
+        });
+        let pixmap = super::png::full(&only_card, 300.0).unwrap();
+        time("encode only", &|| {
+            std::hint::black_box(super::png::encode(&pixmap, 300.0).unwrap());
+        });
+        time("clone only", &|| {
+            std::hint::black_box(pixmap.clone());
+        });
+        let mut i = card_end;
+        while let Some(k) = svg[i..].find("<path") {
+            let a = i + k;
+            let b = a + svg[a..].find("/>").unwrap() + 2;
+            let without = format!("{}{}", &svg[..a], &svg[b..]);
+            time(
+                &format!("without {} ({} bytes)", &svg[a..a + 60.min(b - a)], b - a),
+                &|| {
+                    std::hint::black_box(render_png(&without, 300.0).unwrap());
+                },
+            );
+            i = b;
         }
     }
-    println!(
-        "svg {svg_ms:.3} ms/label, png {png_ms:.3} ms/label, svg {} bytes, png {} bytes",
-        svg.len(),
-        png.len()
-    );
+    if what == "build" {
+        // Distinct labels on all cores, as the site build renders them.
+        use rayon::prelude::*;
+        let makers = [
+            (
+                "深圳市星联科技有限公司",
+                Some("Shenzhen Xinglian Technology Co., Ltd."),
+            ),
+            (
+                "杭州海康威视数字技术股份有限公司",
+                Some("Hangzhou Hikvision Digital Technology Co., Ltd."),
+            ),
+            (
+                "小米通讯技术有限公司",
+                Some("Xiaomi Communications Co., Ltd."),
+            ),
+            ("普联技术有限公司", None),
+            ("华为技术有限公司", Some("Huawei Technologies Co., Ltd.")),
+        ];
+        let labels: Vec<(String, String, usize)> = (0..n as usize)
+            .map(|i| {
+                let mut d = digits();
+                d.replace_range(0..8, &format!("{:08}", i * 7919 % 100_000_000));
+                (
+                    format!("https://label.example.cn/verify/#{d}"),
+                    format!("{:08}", 20_260_000 + i),
+                    i,
+                )
+            })
+            .collect();
+        let start = std::time::Instant::now();
+        let cpu = cpu_seconds();
+        let bytes: usize = labels
+            .par_iter()
+            .map(|(url, number, i)| {
+                let (maker, en) = makers[i % makers.len()];
+                let model = format!("XL-AX{}", 1000 + i % 5000);
+                let inp = LabelInput {
+                    manufacturer: maker,
+                    manufacturer_en: en,
+                    model: &model,
+                    tier: (i % 3) as u8 + 1,
+                    certificate_number: number,
+                    valid_from: Day(20_600 + (i % 300) as u16),
+                    valid_until: Day(21_700 + (i % 300) as u16),
+                    verify_url: url,
+                };
+                let svg = render_svg(&inp, font()).unwrap();
+                let png = render_png(&svg, 300.0).unwrap();
+                svg.len() + png.len()
+            })
+            .sum();
+        let wall = start.elapsed().as_secs_f64();
+        let cpu = cpu_seconds() - cpu;
+        println!(
+            "build: {n} labels in {wall:.2} s on {} threads: {:.3} ms wall, {:.3} ms CPU per label, {} bytes per label",
+            rayon::current_num_threads(),
+            wall * 1000.0 / f64::from(n),
+            cpu * 1000.0 / f64::from(n),
+            bytes / n as usize
+        );
+    }
+    println!("svg {} bytes, png {} bytes", svg.len(), png.len());
 }

@@ -11,6 +11,7 @@ mod load;
 mod markdown;
 mod output;
 mod theme;
+mod verifier;
 mod views;
 
 use std::collections::BTreeMap;
@@ -585,18 +586,14 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec
             })
         }),
     });
-    for (id, template) in [
-        ("about.html", "about.html"),
-        ("verify/index.html", "verify.html"),
-    ] {
-        jobs.push(Job {
-            id: id.into(),
-            key: key_of(&[global.as_bytes(), id.as_bytes()]),
-            paths: both(id),
-            label: false,
-            run: Box::new(move || site.page(template, id, &|_, _| {})),
-        });
-    }
+    jobs.extend(verifier::jobs(site, global)?);
+    jobs.push(Job {
+        id: "about.html".into(),
+        key: key_of(&[global.as_bytes(), b"about.html"]),
+        paths: both("about.html"),
+        label: false,
+        run: Box::new(move || site.page("about.html", "about.html", &|_, _| {})),
+    });
     jobs.push(Job {
         id: "revoked".into(),
         key: key_of(&[all_key.as_bytes(), &loaded.revocation_bytes]),

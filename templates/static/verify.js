@@ -1,0 +1,435 @@
+// The verify page. Reads the label's digits from the URL fragment (which browsers never send to a
+// server), verifies them in this browser with the WebAssembly verifier (starmark-core, the same
+// code as `starmark verify`) against the pinned root key, the trust list and the revocation list,
+// and shows the verdict. Fetches only the site's own static files; the digits never leave the page.
+//
+// Lists: each visit fetches the newest lists (through the service worker, which falls back to its
+// cache offline). The newest verified lists are also kept in localStorage with the highest
+// revocation list sequence seen; a list older than the one kept is refused and the kept one used.
+
+const page = document.getElementById('verifier');
+const data = page.dataset;
+const $ = (id) => document.getElementById(id);
+const strings = JSON.parse(data.strings || '{}');
+const t = (key, vars = {}) =>
+  (strings[key] ?? key).replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ''));
+
+const siteRoot = new URL(data.siteRoot, location.href);
+const LISTS = { trust: 'api/v1/trust-list.bin', revocation: 'api/v1/revocation-list.bin' };
+const STORE = `starmark-verify:${siteRoot.pathname}`;
+
+// ---- Loading the verifier and the lists --------------------------------------------------------
+
+/** The verify module, instantiated; its wasm is fetched under Subresource Integrity. */
+async function loadModule(glue, wasm, sri) {
+  const mod = await import(glue);
+  await mod.default({ module_or_path: fetch(wasm, { integrity: sri }) });
+  return mod;
+}
+
+async function fetchBytes(path) {
+  try {
+    const response = await fetch(new URL(path, siteRoot), { cache: 'no-cache' });
+    return response.ok ? new Uint8Array(await response.arrayBuffer()) : null;
+  } catch {
+    return null;
+  }
+}
+
+function readStore() {
+  try {
+    return JSON.parse(localStorage.getItem(STORE)) || {};
+  } catch {
+    return {};
+  }
+}
+
+function writeStore(value) {
+  try {
+    localStorage.setItem(STORE, JSON.stringify(value));
+  } catch {
+    // Private mode or full storage: the page still verifies, it just remembers nothing.
+  }
+}
+
+function toBase64(bytes) {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
+}
+
+function fromBase64(s) {
+  try {
+    return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+  } catch {
+    return null;
+  }
+}
+
+const big = (x) => (x === undefined || x === null ? null : BigInt(x));
+const newestFirst = (a, b) => (a.seq < b.seq ? 1 : a.seq > b.seq ? -1 : 0);
+
+/**
+ * Picks the lists to verify with: of those fetched now and those kept from before, the verified
+ * trust list and revocation list with the highest sequences. Signatures are checked by the wasm
+ * (`inspect`); a list that does not verify is never used nor kept.
+ */
+function chooseLists(mod, fetched, kept) {
+  const root = data.rootKey;
+  const trusts = [];
+  for (const [from, bytes] of [['network', fetched.trust], ['kept', fromBase64(kept.trust || '')]]) {
+    if (!bytes || !bytes.length) continue;
+    const info = mod.inspect(root, bytes, undefined);
+    if (info.trust_sequence !== undefined) trusts.push({ from, bytes, seq: big(info.trust_sequence) });
+  }
+  trusts.sort(newestFirst);
+  const trust = trusts[0] || null;
+  const seen = big(kept.highest);
+  if (!trust) return { trust: null, revocation: null, seen, refused: false };
+  const revocations = [];
+  for (const [from, bytes] of [['network', fetched.revocation], ['kept', fromBase64(kept.revocation || '')]]) {
+    if (!bytes || !bytes.length) continue;
+    const info = mod.inspect(root, trust.bytes, bytes);
+    if (info.revocation_sequence !== undefined) {
+      revocations.push({ from, bytes, seq: big(info.revocation_sequence) });
+    }
+  }
+  revocations.sort(newestFirst);
+  const revocation = revocations[0] || null;
+  const refused = revocations.some(
+    (r) => r.from === 'network' && ((seen !== null && r.seq < seen) || r.seq < revocation.seq),
+  );
+  return { trust, revocation, seen, refused };
+}
+
+/** Keeps the chosen lists and the highest revocation sequence, when newer than those kept. */
+function keep(lists, kept) {
+  const next = { ...kept };
+  if (lists.trust && lists.trust.from === 'network') next.trust = toBase64(lists.trust.bytes);
+  const r = lists.revocation;
+  if (r && (lists.seen === null || r.seq > lists.seen)) {
+    next.highest = r.seq.toString();
+    next.revocation = toBase64(r.bytes);
+  }
+  if (JSON.stringify(next) !== JSON.stringify(kept)) writeStore(next);
+}
+
+const fragmentNow = () => {
+  try {
+    return decodeURIComponent(location.hash.slice(1)).trim();
+  } catch {
+    return location.hash.slice(1).trim();
+  }
+};
+
+const ready = (async () => {
+  const [mod, trust, revocation] = await Promise.all([
+    loadModule(data.glue, data.wasm, data.wasmSri),
+    fetchBytes(LISTS.trust),
+    fetchBytes(LISTS.revocation),
+  ]);
+  const kept = readStore();
+  const lists = chooseLists(mod, { trust, revocation }, kept);
+  keep(lists, kept);
+  return { mod, lists };
+})();
+ready.catch(() => {}); // shown as 'cannot check' when a label is verified
+
+// ---- Showing a verdict -------------------------------------------------------------------------
+
+const TITLE = {
+  valid: 'verify_valid',
+  expired: 'verify_expired',
+  not_yet_valid: 'verify_not_yet_valid',
+  revoked: 'verify_revoked',
+  counterfeit: 'verdict_counterfeit',
+  unknown_issuer: 'verify_unknown_issuer',
+  issuer_compromised: 'verify_issuer_compromised',
+  malformed: 'verify_malformed',
+};
+const TEXT = {
+  valid: 'verdict_valid_text',
+  expired: 'verdict_expired_text',
+  not_yet_valid: 'verify_not_yet_valid_text',
+  revoked: 'verdict_revoked_text',
+  counterfeit: 'verdict_counterfeit_text',
+  unknown_issuer: 'verify_unknown_issuer_text',
+  issuer_compromised: 'verify_issuer_compromised_text',
+  malformed: 'verify_malformed_text',
+};
+const ICON = {
+  valid: '✓',
+  stale: '!',
+  expired: '⌛',
+  not_yet_valid: '⌛',
+  revoked: '✕',
+  counterfeit: '✕',
+  unknown_issuer: '?',
+  issuer_compromised: '✕',
+  malformed: '?',
+  error: '!',
+  checking: '…',
+};
+
+const verdictBox = $('verdict');
+const day = (unix) => new Date(Number(unix) * 1000).toISOString().slice(0, 10);
+
+function setField(name, value) {
+  const node = page.querySelector(`[data-field="${name}"]`);
+  if (node) node.textContent = value ?? '';
+}
+
+/** Shows `outcome` (from the wasm `verify`), or the checking state when it is null. */
+function show(outcome, notes = []) {
+  $('result').hidden = false;
+  $('intro').hidden = true;
+  $('another-title').hidden = false;
+  const verdict = outcome ? outcome.verdict || '' : '';
+  const stale = Boolean(outcome && outcome.stale);
+  const state = !outcome
+    ? 'checking'
+    : !verdict
+      ? 'error'
+      : verdict === 'valid' && stale
+        ? 'stale'
+        : verdict;
+  verdictBox.dataset.verdict = verdict;
+  verdictBox.dataset.state = state;
+  verdictBox.dataset.stale = String(stale);
+  verdictBox.dataset.rollback = String(Boolean(outcome && (outcome.rollback || outcome.refused)));
+  verdictBox.querySelector('.verdict-icon').textContent = ICON[state] || '';
+  const title =
+    state === 'checking' ? t('verify_checking') : state === 'stale' ? t('verify_stale') : state === 'error' ? t('verify_error') : t(TITLE[verdict]);
+  const text = state === 'checking' ? '' : state === 'stale' ? t('verify_stale_text') : state === 'error' ? t('verify_error_text') : t(TEXT[verdict]);
+  verdictBox.querySelector('.verdict-title').textContent = title;
+  verdictBox.querySelector('.verdict-text').textContent = text;
+  const revoked = verdictBox.querySelector('.verdict-revoked');
+  revoked.hidden = !(outcome && outcome.revocation);
+  if (outcome && outcome.revocation) {
+    const r = outcome.revocation;
+    revoked.textContent = t('verify_revoked_detail', { date: r.date, reason: t(`reason_${r.reason}`) });
+  }
+
+  // The signed fields, to compare with the box; never for a key known to be compromised.
+  const signed = Boolean(outcome && outcome.manufacturer !== undefined && verdict !== 'issuer_compromised');
+  $('signed').hidden = !signed;
+  if (signed) {
+    for (const f of ['manufacturer', 'model', 'valid_from', 'valid_until', 'serial', 'issuer']) {
+      setField(f, outcome[f]);
+    }
+    const n = outcome.tier;
+    const stars = page.querySelector('[data-field="stars"]');
+    stars.textContent = '★'.repeat(n) + '☆'.repeat(3 - n);
+    stars.setAttribute('aria-label', t('verify_stars', { n }));
+    stars.dataset.tier = String(n);
+    $('cert-link').href = `${data.certBase}${outcome.serial}.html`;
+  }
+
+  const all = [...notes];
+  if (outcome && outcome.stale && verdict !== 'valid') all.push(t('verify_stale_text'));
+  if (outcome && (outcome.rollback || outcome.refused)) all.push(t('verify_rollback'));
+  const lists = outcome && outcome.lists;
+  if (lists && lists.revocation_issued_at !== undefined) {
+    all.push(t('verify_lists_as_of', { issued: day(lists.revocation_issued_at), next: day(lists.revocation_next_update) }));
+  }
+  if (data.offlineReady === 'true') all.push(t('verify_offline_ready'));
+  $('notes').textContent = all.join(' ');
+  document.title = `${title} · ${document.title.split(' · ').pop()}`;
+}
+
+/** Verifies the label in the fragment, or shows how to scan when there is none. */
+async function route() {
+  updateLanguageLink();
+  const fragment = fragmentNow();
+  if (!fragment) {
+    $('result').hidden = true;
+    $('intro').hidden = false;
+    $('another-title').hidden = true;
+    return;
+  }
+  show(null);
+  let outcome;
+  try {
+    const { mod, lists } = await ready;
+    if (!lists.trust) {
+      outcome = { verdict: null, stale: false, rollback: false, error: 'no trust list', lists: {} };
+    } else {
+      const t0 = performance.now();
+      outcome = mod.verify(
+        fragment,
+        data.rootKey,
+        lists.trust.bytes,
+        lists.revocation ? lists.revocation.bytes : undefined,
+        Math.floor(Date.now() / 1000),
+        lists.seen === null ? undefined : Number(lists.seen),
+      );
+      verdictBox.dataset.verifyMs = (performance.now() - t0).toFixed(3);
+      outcome.refused = lists.refused;
+    }
+  } catch (e) {
+    outcome = { verdict: null, stale: false, rollback: false, error: String(e), lists: {} };
+  }
+  if (fragment !== fragmentNow()) return; // a newer scan won
+  show(outcome);
+  verdictBox.dataset.ms = performance.now().toFixed(1);
+  verdictBox.dataset.count = String(Number(verdictBox.dataset.count || 0) + 1);
+  performance.mark('starmark-verdict');
+}
+
+// The language link keeps the label: the other language's page verifies the same fragment.
+const languageLink = document.querySelector('a.lang');
+const languageBase = languageLink ? languageLink.getAttribute('href') : null;
+function updateLanguageLink() {
+  if (languageLink) languageLink.setAttribute('href', languageBase + location.hash);
+}
+
+// ---- Another label: paste or camera ------------------------------------------------------------
+
+/** The label code in what was pasted or scanned: the fragment of a link, or the text itself. */
+function codeOf(text) {
+  const s = String(text).trim();
+  const i = s.indexOf('#');
+  return (i >= 0 ? s.slice(i + 1) : s).replace(/\s+/g, '');
+}
+
+function go(code) {
+  if (`#${code}` === location.hash) route();
+  else location.hash = code;
+  window.scrollTo(0, 0);
+}
+
+const message = (text) => {
+  $('scan-message').textContent = text;
+};
+
+$('paste').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const code = codeOf($('code').value);
+  if (code) go(code);
+});
+
+const cameraButton = $('camera');
+const video = $('video');
+let stream = null;
+let timer = 0;
+if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) cameraButton.hidden = false;
+
+function stopCamera() {
+  clearTimeout(timer);
+  if (stream) stream.getTracks().forEach((track) => track.stop());
+  stream = null;
+  video.srcObject = null;
+  $('scanner').hidden = true;
+  cameraButton.textContent = t('verify_camera');
+}
+
+/** Appends an integrity-checked modulepreload and waits for it, so the import() that follows
+ * uses the checked module. */
+function preload(href, integrity) {
+  return new Promise((resolve, reject) => {
+    const link = document.createElement('link');
+    link.rel = 'modulepreload';
+    link.href = href;
+    link.integrity = integrity;
+    link.onload = resolve;
+    link.onerror = reject;
+    document.head.append(link);
+  });
+}
+
+/** A function from a video frame to the text of a QR code in it (or null): the browser's
+ * BarcodeDetector where it reads QR codes, else the wasm decoder, loaded now. */
+async function qrReader() {
+  if ('BarcodeDetector' in window) {
+    try {
+      if ((await BarcodeDetector.getSupportedFormats()).includes('qr_code')) {
+        const detector = new BarcodeDetector({ formats: ['qr_code'] });
+        return async (frame) => ((await detector.detect(frame))[0] || {}).rawValue ?? null;
+      }
+    } catch {
+      // Fall back to the wasm decoder.
+    }
+  }
+  await preload(data.scanGlue, data.scanGlueSri);
+  const scan = await loadModule(data.scanGlue, data.scanWasm, data.scanWasmSri);
+  const canvas = document.createElement('canvas');
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  return async (frame) => {
+    const w = frame.videoWidth;
+    const h = frame.videoHeight;
+    if (!w || !h) return null;
+    const scale = Math.min(1, 960 / Math.max(w, h));
+    canvas.width = Math.round(w * scale);
+    canvas.height = Math.round(h * scale);
+    ctx.drawImage(frame, 0, 0, canvas.width, canvas.height);
+    const image = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    return scan.decode_qr(image.data, image.width, image.height) ?? null;
+  };
+}
+
+async function startCamera() {
+  message('');
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
+  } catch {
+    message(t('verify_camera_failed'));
+    return;
+  }
+  video.srcObject = stream;
+  $('scanner').hidden = false;
+  cameraButton.textContent = t('verify_camera_stop');
+  await video.play().catch(() => {});
+  let read;
+  try {
+    read = await qrReader();
+  } catch {
+    stopCamera();
+    message(t('verify_camera_failed'));
+    return;
+  }
+  const tick = async () => {
+    if (!stream) return;
+    let text = null;
+    try {
+      text = await read(video);
+    } catch {
+      text = null;
+    }
+    if (text !== null) {
+      const code = codeOf(text);
+      if (/^\d+$/.test(code)) {
+        stopCamera();
+        go(code);
+        return;
+      }
+      message(t('verify_not_a_label'));
+    }
+    timer = setTimeout(tick, 120);
+  };
+  tick();
+}
+
+cameraButton.addEventListener('click', () => (stream ? stopCamera() : startCamera()));
+
+// ---- Offline: the service worker ---------------------------------------------------------------
+
+if ('serviceWorker' in navigator && data.serviceWorker) {
+  navigator.serviceWorker
+    .register(data.serviceWorker, { scope: './' })
+    .then(() => navigator.serviceWorker.ready)
+    .then(() => {
+      data.offlineReady = 'true';
+      const notes = $('notes');
+      if (!$('result').hidden && !notes.textContent.includes(t('verify_offline_ready'))) {
+        notes.textContent = `${notes.textContent} ${t('verify_offline_ready')}`.trim();
+      }
+    })
+    .catch(() => {
+      // No offline support here (for example a file:// page); verifying online still works.
+    });
+}
+
+window.addEventListener('hashchange', route);
+route();

@@ -1,0 +1,327 @@
+// The verify page in headless Chromium, against the demo site built and served on 127.0.0.1.
+// Run with scripts/browser-test (it builds the binary and the site and sets the environment).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { cliVerify, env, labels, launch, readVerdict, revocationList, starmark } from './helpers.mjs';
+import { startServer } from './server.mjs';
+
+const DAY = 86400;
+let server;
+let browser;
+let tmp;
+/** The browser's clock in the tests, and the CLI's --at: an hour after the list was signed. */
+let now;
+let all;
+
+before(async () => {
+  server = await startServer(env.site);
+  browser = await launch();
+  tmp = mkdtempSync(join(tmpdir(), 'starmark-browser-'));
+  now = revocationList().issued_at + 3600;
+  all = labels().map((l) => ({ ...l, cli: cliVerify(l.digits, now) }));
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+/** A fresh browser context (its own service workers and storage) with its clock at `at`. */
+async function context(at = now) {
+  const ctx = await browser.newContext();
+  await ctx.clock.setFixedTime(new Date(at * 1000));
+  return ctx;
+}
+
+async function verifyIn(ctx, fragment, path = 'verify/') {
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${server.url}${path}#${fragment}`);
+  const v = await readVerdict(page);
+  assert.deepEqual(errors, [], 'no script errors');
+  return { page, v };
+}
+
+async function verify(fragment, at = now, path = 'verify/') {
+  const ctx = await context(at);
+  try {
+    return (await verifyIn(ctx, fragment, path)).v;
+  } finally {
+    await ctx.close();
+  }
+}
+
+function firstWith(verdict, extra = () => true) {
+  const l = all.find((x) => x.cli.verdict === verdict && !x.cli.stale && extra(x));
+  assert.ok(l, `the demo registry has a label that is ${verdict} at ${now}`);
+  return l;
+}
+
+/** What the page shows must be what `starmark verify --json` says. */
+function assertSame(v, cli) {
+  assert.equal(v.verdict, cli.verdict);
+  assert.equal(v.stale, cli.stale);
+  assert.equal(v.rollback, cli.rollback);
+  if (cli.manufacturer === null || cli.verdict === 'issuer_compromised') {
+    assert.equal(v.fields, null, 'no signed fields shown');
+  } else {
+    assert.deepEqual(
+      {
+        manufacturer: v.fields.manufacturer,
+        model: v.fields.model,
+        tier: v.fields.tier,
+        valid_from: v.fields.valid_from,
+        valid_until: v.fields.valid_until,
+        serial: v.fields.serial,
+        issuer: v.fields.issuer,
+      },
+      {
+        manufacturer: cli.manufacturer,
+        model: cli.model,
+        tier: cli.tier,
+        valid_from: cli.valid_from,
+        valid_until: cli.valid_until,
+        serial: String(cli.serial),
+        issuer: cli.issuer,
+      },
+    );
+  }
+  if (cli.revocation) assert.ok(v.revoked.includes(cli.revocation.date), v.revoked);
+  else assert.equal(v.revoked, null);
+}
+
+test('a valid label: green, genuine and valid, with the signed fields and a link to its page', async () => {
+  const l = firstWith('valid');
+  const v = await verify(l.digits);
+  assertSame(v, l.cli);
+  assert.equal(v.state, 'valid');
+  assert.equal(v.title, '真实有效');
+  assert.equal(v.background, 'rgb(19, 121, 91)');
+  assert.equal(v.fields.stars.length, 3);
+  assert.equal(v.fields.cert, `../cert/${l.serial}.html`);
+  const en = await verify(l.digits, now, 'en/verify/');
+  assert.equal(en.title, 'Genuine and valid');
+  assert.equal(en.fields.cert, `../../en/cert/${l.serial}.html`);
+});
+
+test('an expired label', async () => {
+  const l = firstWith('expired');
+  const v = await verify(l.digits);
+  assertSame(v, l.cli);
+  assert.equal(v.title, '已过期');
+});
+
+test('a label not yet valid', async () => {
+  const l = firstWith('not_yet_valid');
+  const v = await verify(l.digits, now, 'en/verify/');
+  assertSame(v, l.cli);
+  assert.equal(v.title, 'Not yet valid');
+});
+
+test('a revoked label: red, with the date and the reason', async () => {
+  const l = firstWith('revoked');
+  const v = await verify(l.digits, now, 'en/verify/');
+  assertSame(v, l.cli);
+  assert.equal(v.title, 'Revoked');
+  assert.equal(v.background, 'rgb(179, 38, 30)');
+  assert.match(v.revoked, new RegExp(`Revoked on ${l.cli.revocation.date}\\. Reason: .+\\.`));
+});
+
+test('a counterfeit: one digit changed', async () => {
+  const l = firstWith('valid');
+  // Change one digit of the signature; keep the first change the verifier reads as counterfeit.
+  let forged = null;
+  for (let i = l.digits.length - 30; i < l.digits.length - 3 && !forged; i++) {
+    const d = l.digits[i];
+    const candidate = l.digits.slice(0, i) + (d === '0' ? '1' : String(Number(d) - 1)) + l.digits.slice(i + 1);
+    if (cliVerify(candidate, now).verdict === 'counterfeit') forged = candidate;
+  }
+  assert.ok(forged, 'a one-digit change that is counterfeit');
+  const v = await verify(forged);
+  assertSame(v, cliVerify(forged, now));
+  assert.equal(v.verdict, 'counterfeit');
+  assert.equal(v.fields, null, 'a counterfeit never shows its claimed manufacturer');
+  assert.equal(v.background, 'rgb(179, 38, 30)');
+});
+
+test('an unknown issuer: a label signed by a key the trust list does not hold', async () => {
+  const other = join(tmp, 'other');
+  assert.equal(starmark(['init', other, '--issuer-valid-from', '2026-01-01']).status, 0);
+  cpSync(join(env.registry, 'records', '0001.md'), join(other, 'records', '0001.md'));
+  const signed = starmark(['sign', '--registry', other, join(other, 'records', '0001.md')]);
+  assert.equal(signed.status, 0, signed.stderr);
+  const digits = readFileSync(join(other, 'records', '0001.sig'), 'utf8').trim();
+  const cli = cliVerify(digits, now);
+  assert.equal(cli.verdict, 'unknown_issuer');
+  const v = await verify(digits, now, 'en/verify/');
+  assertSame(v, cli);
+  assert.equal(v.title, 'Unknown issuer');
+});
+
+test('a malformed fragment: damaged code', async () => {
+  for (const fragment of ['123', '1234567890abc', '00000000000000000000000000000000000000000000000000']) {
+    const v = await verify(fragment);
+    assert.equal(v.verdict, cliVerify(fragment, now).verdict);
+    assert.equal(v.verdict, 'malformed', fragment);
+    assert.equal(v.title, '二维码损坏');
+    assert.equal(v.fields, null);
+  }
+});
+
+test('without a fragment the page explains how to scan and verifies a pasted link', async () => {
+  const l = firstWith('valid');
+  const ctx = await context();
+  const page = await ctx.newPage();
+  await page.goto(`${server.url}en/verify/`);
+  assert.equal(await page.locator('#intro').isVisible(), true);
+  assert.equal(await page.locator('#result').isVisible(), false);
+  assert.match(await page.locator('#intro').innerText(), /Scan the QR code/);
+  assert.equal(await page.locator('#camera').isVisible(), true, 'a camera button');
+  await page.fill('#code', `https://label.example.cn/verify/#${l.digits}`);
+  await page.click('#paste button');
+  const v = await readVerdict(page);
+  assertSame(v, l.cli);
+  assert.equal(new URL(page.url()).hash, `#${l.digits}`);
+  // The language link keeps the label.
+  assert.equal(await page.locator('a.lang').getAttribute('href'), `../../verify/index.html#${l.digits}`);
+  await ctx.close();
+});
+
+test('every demo label: the browser says what starmark verify --json says', async () => {
+  const ctx = await context();
+  const page = await ctx.newPage();
+  await page.goto(`${server.url}verify/`);
+  let count = 0;
+  for (const l of all) {
+    await page.evaluate((d) => {
+      location.hash = d;
+    }, l.digits);
+    count += 1;
+    const v = await readVerdict(page, count);
+    assertSame(v, l.cli);
+  }
+  const verdicts = new Set(all.map((l) => l.cli.verdict));
+  for (const must of ['valid', 'expired', 'not_yet_valid', 'revoked']) assert.ok(verdicts.has(must), must);
+  await ctx.close();
+});
+
+test('offline: loaded once, the page verifies another label with the network off', async () => {
+  const [a, b] = [firstWith('valid'), firstWith('revoked')];
+  const ctx = await context();
+  const first = await verifyIn(ctx, a.digits);
+  await first.page.evaluate(() => navigator.serviceWorker.ready);
+  await first.page.waitForFunction(() => document.getElementById('verifier').dataset.offlineReady === 'true');
+  await ctx.setOffline(true);
+  server.setDown(true);
+  try {
+    const before = server.log.length;
+    const second = await verifyIn(ctx, b.digits);
+    assertSame(second.v, b.cli);
+    const third = await verifyIn(ctx, a.digits);
+    assertSame(third.v, a.cli);
+    assert.equal(server.log.length, before, 'nothing reached the server');
+  } finally {
+    server.setDown(false);
+    await ctx.close();
+  }
+});
+
+test('rollback: after a newer revocation list, an older one served is refused', async () => {
+  const victim = firstWith('valid');
+  // A newer list (sequence + 1) that revokes a label the served list does not.
+  const reg = join(tmp, 'newer');
+  cpSync(env.registry, reg, { recursive: true, filter: (src) => !src.includes('.starmark-cache') && !src.endsWith('/public') });
+  const revoke = starmark([
+    'revoke', String(victim.serial), '--reason', 'security_flaw', '--date', victim.cli.valid_from, '--registry', reg,
+  ]);
+  assert.equal(revoke.status, 0, revoke.stderr);
+  const newer = readFileSync(join(reg, 'revocation-list.bin'));
+  const ctx = await context();
+  try {
+    server.override('api/v1/revocation-list.bin', newer);
+    const seen = await verifyIn(ctx, victim.digits);
+    assert.equal(seen.v.verdict, 'revoked', 'the newer list revokes it');
+    assert.equal(seen.v.rollback, false);
+    server.override('api/v1/revocation-list.bin', null);
+    const before = server.log.length;
+    const again = await verifyIn(ctx, victim.digits);
+    assert.ok(
+      server.log.slice(before).some((e) => e.url.endsWith('/api/v1/revocation-list.bin') && e.status === 200),
+      'the older list was served',
+    );
+    assert.equal(again.v.verdict, 'revoked', 'the older list was refused: still revoked');
+    assert.equal(again.v.rollback, true, 'the page says it refused an older list');
+    assert.match(await again.page.locator('#notes').innerText(), /较旧的撤销列表/);
+  } finally {
+    server.override('api/v1/revocation-list.bin', null);
+    await ctx.close();
+  }
+  // A fresh browser, which never saw the newer list, accepts the served one.
+  assert.equal((await verify(victim.digits)).verdict, 'valid');
+});
+
+test('stale: with the clock past next-update the verdict is amber, never plainly valid', async () => {
+  const at = revocationList().next_update + DAY;
+  const l = all.find((x) => cliVerify(x.digits, at).verdict === 'valid');
+  assert.ok(l, 'a label still valid after the list is due');
+  const cli = cliVerify(l.digits, at);
+  assert.equal(cli.stale, true);
+  const v = await verify(l.digits, at, 'en/verify/');
+  assertSame(v, cli);
+  assert.equal(v.state, 'stale');
+  assert.equal(v.title, 'Genuine, but revocation data is out of date');
+  assert.equal(v.background, 'rgb(242, 176, 30)');
+});
+
+test('the camera decoder (wasm) reads a label QR code', async () => {
+  const l = firstWith('valid');
+  const ctx = await context();
+  const page = await ctx.newPage();
+  await page.goto(`${server.url}verify/`);
+  const text = await page.evaluate(async (src) => {
+    const d = document.getElementById('verifier').dataset;
+    const mod = await import(d.scanGlue);
+    await mod.default({ module_or_path: fetch(d.scanWasm, { integrity: d.scanWasmSri }) });
+    const img = new Image();
+    img.src = src;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const c = canvas.getContext('2d');
+    c.fillStyle = '#fff';
+    c.fillRect(0, 0, canvas.width, canvas.height);
+    c.drawImage(img, 0, 0);
+    const data = c.getImageData(0, 0, canvas.width, canvas.height);
+    return mod.decode_qr(data.data, data.width, data.height) ?? null;
+  }, `../labels/${l.serial}.png`);
+  assert.equal(text, `https://label.example.cn/verify/#${l.digits}`);
+  await ctx.close();
+});
+
+test('the digits never leave the page: no request carries them', () => {
+  assert.ok(server.log.length > 50, 'the tests made requests');
+  const codes = [...all.map((l) => l.digits)];
+  for (const e of server.log) {
+    assert.ok(!e.url.includes('?'), `no query string: ${e.url}`);
+    assert.ok(!e.url.includes('#'), `no fragment: ${e.url}`);
+    for (const d of codes) {
+      assert.ok(!e.url.includes(d.slice(0, 24)), `request ${e.url} carries a label's digits`);
+      if (e.referer) assert.ok(!e.referer.includes(d.slice(0, 24)), `referer of ${e.url}`);
+    }
+    assert.ok(!/\d{30,}/.test(e.url), `no long digit run in ${e.url}`);
+  }
+  // Only same-origin static files: the page, assets, lists, the worker, the manifests, labels.
+  for (const e of server.log) {
+    assert.match(
+      e.url,
+      /^\/((en\/)?verify\/(index\.html|manifest\.webmanifest)?|assets\/[\w.-]+|api\/v1\/(trust|revocation)-list\.bin|verify-sw\.js|labels\/\d+\.png|favicon\.ico)$/,
+    );
+  }
+});

@@ -1,0 +1,22 @@
+//! `starmark-verifier-wasm`: the WebAssembly behind the verify page. Bindings only: the verdict is
+//! the one `starmark-core` computes, the same code as `starmark verify`.
+//!
+//! Two modules come from this crate, each built with `--no-default-features` by
+//! `scripts/build-verifier`:
+//!
+//! - feature `verify`: [`verify`] and [`inspect`], everything a verdict needs;
+//! - feature `scan`: [`decode_qr`], the camera's QR decoder (`rqrr`), a separate module that the
+//!   page loads only when the camera is used in a browser without `BarcodeDetector`.
+//!
+//! Results go to JavaScript as plain objects (serde-wasm-bindgen), never as thrown strings.
+#![deny(missing_docs)]
+
+#[cfg(feature = "scan")]
+mod scan;
+#[cfg(feature = "verify")]
+mod verify;
+
+#[cfg(feature = "scan")]
+pub use scan::{decode_qr, decode_qr_luma};
+#[cfg(feature = "verify")]
+pub use verify::{inspect, inspect_lists, verify, verify_label, ListsInfo, Outcome};
