@@ -2,7 +2,6 @@
 //! glyph outlines already turned into compact SVG path data.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
@@ -264,7 +263,23 @@ pub fn push_int(out: &mut String, v: i32, first: bool) {
     if !first && v >= 0 {
         out.push(' ');
     }
-    let _ = write!(out, "{v}");
+    if v < 0 {
+        out.push('-');
+    }
+    let mut digits = [0u8; 10];
+    let mut n = v.unsigned_abs();
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
 }
 
 impl OutlineBuilder for PathWriter {

@@ -207,7 +207,10 @@ fn trim(chars: &[char], mut a: usize, mut b: usize) -> (usize, usize) {
 
 /// The best place to cut text into two lines: the break that makes the longer line shortest,
 /// preferring break opportunities (spaces, CJK, after a hyphen) over cuts inside a word.
-fn split_two(s: &Shaped, tracking: i32) -> Option<((usize, usize), (usize, usize))> {
+/// Glyph index ranges `(start, end)` of the two lines.
+type TwoLines = ((usize, usize), (usize, usize));
+
+fn split_two(s: &Shaped, tracking: i32) -> Option<TwoLines> {
     let n = s.chars.len();
     let allowed = |i: usize| {
         let (p, c) = (s.chars[i - 1], s.chars[i]);
@@ -219,7 +222,7 @@ fn split_two(s: &Shaped, tracking: i32) -> Option<((usize, usize), (usize, usize
             && !no_break_before(c)
             && !no_break_after(p)
     };
-    let mut best: Option<(i64, (usize, usize), (usize, usize))> = None;
+    let mut best: Option<(i64, TwoLines)> = None;
     for strict in [true, false] {
         for i in 1..n {
             if strict && !allowed(i) {
@@ -232,15 +235,15 @@ fn split_two(s: &Shaped, tracking: i32) -> Option<((usize, usize), (usize, usize
             }
             let w = advance_units(&s.glyphs[l1.0..l1.1], tracking)
                 .max(advance_units(&s.glyphs[l2.0..l2.1], tracking));
-            if best.is_none_or(|(bw, _, _)| w < bw) {
-                best = Some((w, l1, l2));
+            if best.is_none_or(|(bw, _)| w < bw) {
+                best = Some((w, (l1, l2)));
             }
         }
         if best.is_some() {
             break;
         }
     }
-    best.map(|(_, a, b)| (a, b))
+    best.map(|(_, lines)| lines)
 }
 
 /// Text fitted into a width: one line at `size` when it fits, one line shrunk down to `min`, or

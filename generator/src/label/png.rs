@@ -7,16 +7,17 @@ use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ExtendedColorType, ImageEncoder};
 use resvg::{tiny_skia, usvg};
 
-use super::layout::{HEIGHT, WIDTH};
 use super::patches;
 use super::svg::{root, CARD_OPEN, QR_OPEN};
 
 /// Renders `svg` at `dpi` on white; deterministic bytes for the same SVG and dpi.
 ///
-/// A label's card (see [`CARD_OPEN`]) is the same for every label of a tier: its pixels are
-/// rendered once and reused, then the rest of the label is drawn over them. resvg draws the
-/// paths of an ungrouped SVG one after the other onto the canvas, so this gives exactly the
-/// pixels of rendering the whole SVG at once (a test checks it).
+/// resvg draws the paths of an SVG without group effects one after the other onto the canvas,
+/// each on its own, so a label is rendered in parts that give exactly the pixels of rendering
+/// the whole SVG at once (tests check it): the card ([`CARD_OPEN`]), the same for every label
+/// of a tier, rendered once and reused; text lines seen before, copied from [`patches`]; the
+/// rest drawn by resvg; and the QR code, when it sits on whole pixels, painted module by module.
+/// Any other SVG is rendered in one pass.
 pub fn render(svg: &str, dpi: f32) -> Result<Vec<u8>> {
     if !(dpi.is_finite() && (1.0..=2400.0).contains(&dpi)) {
         bail!("label PNG: {dpi} dpi is not a resolution between 1 and 2400");
@@ -25,7 +26,7 @@ pub fn render(svg: &str, dpi: f32) -> Result<Vec<u8>> {
         Some((card, rest)) => {
             let card = cached_card(&card, dpi)?;
             let mut pixmap = (*card).clone();
-            let (rest, qr) = match take_qr(&rest, dpi) {
+            let (rest, qr) = match take_qr(&rest, dpi, pixmap.width(), pixmap.height()) {
                 Some((rest, qr)) => (rest, Some(qr)),
                 None => (rest, None),
             };
@@ -92,10 +93,10 @@ impl QrPixels {
     }
 }
 
-/// Cuts the QR path out of a label SVG (without its card) when it lies on whole pixels at `dpi`
-/// and has the shape [`super::svg`] writes: outlines of horizontal and vertical sides in module
-/// units. `None` leaves the SVG to resvg.
-pub fn take_qr(svg: &str, dpi: f32) -> Option<(String, QrPixels)> {
+/// Cuts the QR path out of a label SVG (without its card) when it lies on whole pixels at `dpi`,
+/// inside a `width` x `height` image, and has the shape [`super::svg`] writes: outlines of
+/// horizontal and vertical sides in module units. `None` leaves the SVG to resvg.
+pub fn take_qr(svg: &str, dpi: f32, width: u32, height: u32) -> Option<(String, QrPixels)> {
     if !svg.starts_with(&root()) {
         return None;
     }
@@ -123,9 +124,8 @@ pub fn take_qr(svg: &str, dpi: f32) -> Option<(String, QrPixels)> {
         return None;
     }
     let (side, dark) = fill_outlines(d)?;
-    let size = ((WIDTH * f).round(), (HEIGHT * f).round());
-    let far = |origin: u32| f64::from(origin) + f64::from(side * module);
-    if far(x) > size.0 || far(y) > size.1 {
+    let far = |origin: u32| u64::from(origin) + u64::from(side) * u64::from(module);
+    if far(x) > u64::from(width) || far(y) > u64::from(height) {
         return None;
     }
     let svg = format!("{}{}", &svg[..start], &svg[end..]);
@@ -272,7 +272,7 @@ fn draw(svg: &str, dpi: f32, pixmap: &mut tiny_skia::Pixmap) -> Result<()> {
 
 /// A label SVG cut into the SVG of its card alone and the SVG of everything else; `None` for an
 /// SVG without a card group (rendered in one pass).
-pub fn split_card(svg: &str) -> Option<(String, String)> {
+pub fn split_card(svg: &str) -> Option<(CardSvg<'_>, String)> {
     let start = svg.find(CARD_OPEN)?;
     let inner = start + CARD_OPEN.len();
     let end = inner + svg[inner..].find("</g>")? + "</g>".len();
@@ -283,37 +283,61 @@ pub fn split_card(svg: &str) -> Option<(String, String)> {
     if !svg.starts_with("<svg ") || root_end > start {
         return None;
     }
-    let card = format!("{}{}</svg>", &svg[..root_end], &svg[start..end]);
+    let card = CardSvg {
+        root: &svg[..root_end],
+        group: &svg[start..end],
+    };
     let rest = format!("{}{}", &svg[..start], &svg[end..]);
     Some((card, rest))
 }
 
+/// The card of a label SVG: its root element and its card group.
+pub struct CardSvg<'a> {
+    root: &'a str,
+    group: &'a str,
+}
+
+impl CardSvg<'_> {
+    /// The card alone as an SVG.
+    pub fn svg(&self) -> String {
+        format!("{}{}</svg>", self.root, self.group)
+    }
+}
+
 struct Card {
-    svg: String,
+    root: String,
+    group: String,
     dpi: u32,
     pixmap: Arc<tiny_skia::Pixmap>,
+}
+
+impl Card {
+    fn is(&self, card: &CardSvg<'_>, dpi: u32) -> bool {
+        self.dpi == dpi && self.group == card.group && self.root == card.root
+    }
 }
 
 /// Cards rendered so far (one per tier and resolution in a site build), newest last.
 static CARDS: Mutex<Vec<Card>> = Mutex::new(Vec::new());
 const MAX_CARDS: usize = 16;
 
-fn cached_card(card: &str, dpi: f32) -> Result<Arc<tiny_skia::Pixmap>> {
+fn cached_card(card: &CardSvg<'_>, dpi: f32) -> Result<Arc<tiny_skia::Pixmap>> {
     let key = dpi.to_bits();
     {
         let cards = CARDS.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(c) = cards.iter().find(|c| c.dpi == key && c.svg == card) {
+        if let Some(c) = cards.iter().find(|c| c.is(card, key)) {
             return Ok(Arc::clone(&c.pixmap));
         }
     }
-    let pixmap = Arc::new(full(card, dpi)?);
+    let pixmap = Arc::new(full(&card.svg(), dpi)?);
     let mut cards = CARDS.lock().unwrap_or_else(PoisonError::into_inner);
-    if !cards.iter().any(|c| c.dpi == key && c.svg == card) {
+    if !cards.iter().any(|c| c.is(card, key)) {
         if cards.len() >= MAX_CARDS {
             cards.remove(0);
         }
         cards.push(Card {
-            svg: card.to_string(),
+            root: card.root.to_string(),
+            group: card.group.to_string(),
             dpi: key,
             pixmap: Arc::clone(&pixmap),
         });

@@ -182,14 +182,15 @@ fn mask_lines() -> &'static [[[u128; 12]; 8]; 2] {
     static LINES: OnceLock<[[[u128; 12]; 8]; 2]> = OnceLock::new();
     LINES.get_or_init(|| {
         let mut lines = [[[0u128; 12]; 8]; 2];
-        for m in 0..8u8 {
-            for i in 0..12 {
+        let [rows, cols] = &mut lines;
+        for (m, (row_mask, col_mask)) in rows.iter_mut().zip(cols.iter_mut()).enumerate() {
+            for (i, (row, col)) in row_mask.iter_mut().zip(col_mask.iter_mut()).enumerate() {
                 for j in 0..128 {
-                    if mask_bit(m, j, i) {
-                        lines[0][usize::from(m)][i] |= 1 << j;
+                    if mask_bit(m as u8, j, i) {
+                        *row |= 1 << j;
                     }
-                    if mask_bit(m, i, j) {
-                        lines[1][usize::from(m)][i] |= 1 << j;
+                    if mask_bit(m as u8, i, j) {
+                        *col |= 1 << j;
                     }
                 }
             }

@@ -85,9 +85,14 @@ fn svg_is_outlines_only_and_parses() {
     assert_eq!(svg.matches("crispEdges").count(), 1);
 }
 
+/// Module size, x and y of the QR path's transform, mm.
+type QrTransform = (f64, f64, f64);
+/// Bounding box of the QR path data, modules.
+type QrBox = (i32, i32, i32, i32);
+
 /// The QR path of an SVG: its transform (module size, x, y in mm) and the bounding box of its
 /// path data in module units.
-fn qr_path(svg: &str) -> ((f64, f64, f64), (i32, i32, i32, i32)) {
+fn qr_path(svg: &str) -> (QrTransform, QrBox) {
     let start = svg.find("<path shape-rendering=\"crispEdges\"").unwrap();
     let element = &svg[start..start + svg[start..].find("/>").unwrap()];
     let matrix = element
@@ -243,8 +248,8 @@ fn cached_card_gives_the_pixels_of_a_single_pass() {
         assert_eq!(svg.matches(super::svg::CARD_OPEN).count(), 1);
         // The fast paths are taken: card from the cache, QR painted on whole pixels at 300 dpi.
         let (_, rest) = super::png::split_card(&svg).unwrap();
-        assert!(super::png::take_qr(&rest, 300.0).is_some());
-        assert!(super::png::take_qr(&rest, 150.0).is_none());
+        assert!(super::png::take_qr(&rest, 300.0, 236, 378).is_some());
+        assert!(super::png::take_qr(&rest, 150.0, 118, 189).is_none());
         for dpi in [300.0, 150.0, 600.0] {
             let single = super::png::full(&svg, dpi).unwrap();
             let single = super::png::encode(&single, dpi).unwrap();
@@ -291,7 +296,7 @@ fn text_patches_give_the_pixels_of_a_single_pass() {
                 if round == 2 {
                     // Seen before: every text line of the body comes from a patch.
                     let (_, rest) = super::png::split_card(&svg).unwrap();
-                    let (rest, _) = super::png::take_qr(&rest, 300.0).unwrap();
+                    let (rest, _) = super::png::take_qr(&rest, 300.0, 236, 378).unwrap();
                     let split =
                         super::patches::split(&rest, 300.0, &|s| super::png::full(s, 300.0))
                             .unwrap()
@@ -527,6 +532,27 @@ fn qr_outlines_fill_exactly_the_dark_modules() {
 }
 
 #[test]
+fn path_numbers_are_compact() {
+    let mut out = String::new();
+    for (v, first) in [
+        (0, true),
+        (7, false),
+        (-12, false),
+        (i32::MAX, false),
+        (i32::MIN, false),
+    ] {
+        super::font::push_int(&mut out, v, first);
+    }
+    assert_eq!(out, "0 7-12 2147483647-2147483648");
+    let mut out = String::new();
+    for v in [0.5, -0.25, 3.0, 12.3456, -0.0004, 0.0] {
+        super::svg::num(&mut out, v, 3);
+        out.push(',');
+    }
+    assert_eq!(out, ".5,-.25,3,12.346,0,0,");
+}
+
+#[test]
 fn every_tier_renders() {
     let url = url();
     for tier in 1..=3u8 {
@@ -620,190 +646,4 @@ fn font_is_shared_across_threads() {
             assert_eq!(h.join().unwrap(), expected);
         }
     });
-}
-
-/// CPU seconds used by this process so far (user + system), from /proc; timing by CPU time
-/// keeps the figures meaningful on a loaded machine.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .collect();
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    ticks / 100.0
-}
-
-/// Writes the label of the golden test to $TMPDIR for a look, and prints timings. Run with
-/// `cargo test --release -p starmark label::tests::look -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn look() {
-    let url = url();
-    let inp = input(&url);
-    let svg = render_svg(&inp, font()).unwrap();
-    let png = render_png(&svg, 300.0).unwrap();
-    std::fs::write(std::env::temp_dir().join("starmark-label.svg"), &svg).unwrap();
-    std::fs::write(std::env::temp_dir().join("starmark-label.png"), &png).unwrap();
-    let big = render_png(&svg, 1200.0).unwrap();
-    std::fs::write(std::env::temp_dir().join("starmark-label-1200.png"), &big).unwrap();
-    let long = "深圳市星联科技有限公司广东省分公司东莞市松山湖高新技术产业开发区智能终端研究院中心";
-    let mut long_input = input(&url);
-    long_input.manufacturer = long;
-    long_input.model = "AX3000-PRO-MAX-ULTRA-2026-EDITION-WIFI7-MESH-ROUTER-KIT-XL99";
-    long_input.tier = 3;
-    let long_svg = render_svg(&long_input, font()).unwrap();
-    let long_png = render_png(&long_svg, 1200.0).unwrap();
-    std::fs::write(
-        std::env::temp_dir().join("starmark-label-long.png"),
-        &long_png,
-    )
-    .unwrap();
-    let n: u32 = std::env::var("LABEL_BENCH_N")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20);
-    // LABEL_BENCH=svg|png|both|qr|parse picks what to time (default both).
-    let what = std::env::var("LABEL_BENCH").unwrap_or_else(|_| "both".into());
-    let time = |name: &str, f: &dyn Fn()| {
-        let t = cpu_seconds();
-        for _ in 0..n {
-            f();
-        }
-        let ms = (cpu_seconds() - t) * 1000.0 / f64::from(n);
-        println!("{name}: {ms:.3} ms per label");
-    };
-    if what == "svg" || what == "both" {
-        time("render_svg", &|| {
-            std::hint::black_box(render_svg(&inp, font()).unwrap());
-        });
-    }
-    if what == "png" || what == "both" {
-        time("render_png", &|| {
-            std::hint::black_box(render_png(&svg, 300.0).unwrap());
-        });
-    }
-    if what == "encode" {
-        let pixmap = super::png::full(&svg, 300.0).unwrap();
-        time("encode", &|| {
-            std::hint::black_box(super::png::encode(&pixmap, 300.0).unwrap());
-        });
-        time("outlines", &|| {
-            let label = layout::layout(&inp, font()).unwrap();
-            std::hint::black_box(super::svg::outlines(
-                &label.qr.dark,
-                label.qr.width as usize,
-            ));
-        });
-        time("layout", &|| {
-            std::hint::black_box(layout::layout(&inp, font()).unwrap());
-        });
-    }
-    if what == "qr" {
-        time("qr encode", &|| {
-            std::hint::black_box(super::qr::encode(&url).unwrap());
-        });
-    }
-    if what == "parse" {
-        time("usvg parse", &|| {
-            std::hint::black_box(
-                resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).unwrap(),
-            );
-        });
-    }
-    if what == "runs" {
-        time("render_png", &|| {
-            std::hint::black_box(render_png(&svg, 300.0).unwrap());
-        });
-        let card_end = svg.find("</g>").unwrap();
-        let only_card = format!("{}</g></svg>", &svg[..card_end]);
-        time("only card", &|| {
-            std::hint::black_box(render_png(&only_card, 300.0).unwrap());
-        });
-        let pixmap = super::png::full(&only_card, 300.0).unwrap();
-        time("encode only", &|| {
-            std::hint::black_box(super::png::encode(&pixmap, 300.0).unwrap());
-        });
-        time("clone only", &|| {
-            std::hint::black_box(pixmap.clone());
-        });
-        let mut i = card_end;
-        while let Some(k) = svg[i..].find("<path") {
-            let a = i + k;
-            let b = a + svg[a..].find("/>").unwrap() + 2;
-            let without = format!("{}{}", &svg[..a], &svg[b..]);
-            time(
-                &format!("without {} ({} bytes)", &svg[a..a + 60.min(b - a)], b - a),
-                &|| {
-                    std::hint::black_box(render_png(&without, 300.0).unwrap());
-                },
-            );
-            i = b;
-        }
-    }
-    if what == "build" {
-        // Distinct labels on all cores, as the site build renders them.
-        use rayon::prelude::*;
-        let makers = [
-            (
-                "深圳市星联科技有限公司",
-                Some("Shenzhen Xinglian Technology Co., Ltd."),
-            ),
-            (
-                "杭州海康威视数字技术股份有限公司",
-                Some("Hangzhou Hikvision Digital Technology Co., Ltd."),
-            ),
-            (
-                "小米通讯技术有限公司",
-                Some("Xiaomi Communications Co., Ltd."),
-            ),
-            ("普联技术有限公司", None),
-            ("华为技术有限公司", Some("Huawei Technologies Co., Ltd.")),
-        ];
-        let labels: Vec<(String, String, usize)> = (0..n as usize)
-            .map(|i| {
-                let mut d = digits();
-                d.replace_range(0..8, &format!("{:08}", i * 7919 % 100_000_000));
-                (
-                    format!("https://label.example.cn/verify/#{d}"),
-                    format!("{:08}", 20_260_000 + i),
-                    i,
-                )
-            })
-            .collect();
-        let start = std::time::Instant::now();
-        let cpu = cpu_seconds();
-        let bytes: usize = labels
-            .par_iter()
-            .map(|(url, number, i)| {
-                let (maker, en) = makers[i % makers.len()];
-                let model = format!("XL-AX{}", 1000 + i % 5000);
-                let inp = LabelInput {
-                    manufacturer: maker,
-                    manufacturer_en: en,
-                    model: &model,
-                    tier: (i % 3) as u8 + 1,
-                    certificate_number: number,
-                    valid_from: Day(20_600 + (i % 300) as u16),
-                    valid_until: Day(21_700 + (i % 300) as u16),
-                    verify_url: url,
-                };
-                let svg = render_svg(&inp, font()).unwrap();
-                let png = render_png(&svg, 300.0).unwrap();
-                svg.len() + png.len()
-            })
-            .sum();
-        let wall = start.elapsed().as_secs_f64();
-        let cpu = cpu_seconds() - cpu;
-        println!(
-            "build: {n} labels in {wall:.2} s on {} threads: {:.3} ms wall, {:.3} ms CPU per label, {} bytes per label",
-            rayon::current_num_threads(),
-            wall * 1000.0 / f64::from(n),
-            cpu * 1000.0 / f64::from(n),
-            bytes / n as usize
-        );
-    }
-    println!("svg {} bytes, png {} bytes", svg.len(), png.len());
 }

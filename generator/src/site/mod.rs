@@ -378,6 +378,10 @@ fn check_label_glyphs(loaded: &Loaded, font: &LabelFont) -> Result<()> {
             let r = &c.summary;
             let fields = [
                 ("manufacturer", r.manufacturer.as_str()),
+                (
+                    "manufacturer_en",
+                    r.manufacturer_en.as_deref().unwrap_or(""),
+                ),
                 ("model", r.model.as_str()),
             ];
             let missing = fields.iter().find_map(|(field, text)| {
