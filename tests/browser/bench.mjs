@@ -56,7 +56,6 @@ for (let run = 0; run < RUNS; run++) {
   };
   const first = await visit(digits);
   timing.first.push(first.v.ms);
-  await first.page.evaluate(() => navigator.serviceWorker.ready);
   await first.page.waitForFunction(() => document.getElementById('verifier').dataset.offlineReady === 'true');
   await first.page.close();
   const cached = await visit(demo[run % demo.length].digits);

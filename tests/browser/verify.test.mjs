@@ -1,6 +1,6 @@
 // The verify page in headless Chromium, against the demo site built and served on 127.0.0.1.
 // Run with scripts/browser-test (it builds the binary and the site and sets the environment).
-import { after, before, test } from 'node:test';
+import { after, before, test as nodeTest } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,8 @@ import { cliVerify, env, labels, launch, readVerdict, revocationList, starmark }
 import { startServer } from './server.mjs';
 
 const DAY = 86400;
+/** Every test fails, rather than hangs, when the page never gets where it waits for. */
+const test = (name, fn) => nodeTest(name, { timeout: 90_000 }, fn);
 let server;
 let browser;
 let tmp;
@@ -215,7 +217,6 @@ test('offline: loaded once, the page verifies another label with the network off
   const [a, b] = [firstWith('valid'), firstWith('revoked')];
   const ctx = await context();
   const first = await verifyIn(ctx, a.digits);
-  await first.page.evaluate(() => navigator.serviceWorker.ready);
   await first.page.waitForFunction(() => document.getElementById('verifier').dataset.offlineReady === 'true');
   await ctx.setOffline(true);
   server.setDown(true);
@@ -266,6 +267,31 @@ test('rollback: after a newer revocation list, an older one served is refused', 
   assert.equal((await verify(victim.digits)).verdict, 'valid');
 });
 
+test('issuer key compromised: a newer trust list marks the key; an older one served later is refused', async () => {
+  const l = firstWith('valid');
+  const reg = join(tmp, 'compromised');
+  cpSync(env.registry, reg, { recursive: true, filter: (src) => !src.includes('.starmark-cache') && !src.endsWith('/public') });
+  const keyId = l.cli.key_id;
+  const mark = starmark(['trust', 'compromised', keyId, '--since', '2026-11-01', '--registry', reg]);
+  assert.equal(mark.status, 0, mark.stderr);
+  const cli = cliVerify(l.digits, now, reg);
+  assert.equal(cli.verdict, 'issuer_compromised');
+  const ctx = await context();
+  try {
+    server.override('api/v1/trust-list.bin', readFileSync(join(reg, 'trust-list.bin')));
+    const first = await verifyIn(ctx, l.digits, 'en/verify/');
+    assertSame(first.v, cli);
+    assert.equal(first.v.title, 'Issuer key compromised');
+    assert.equal(first.v.background, 'rgb(179, 38, 30)');
+    server.override('api/v1/trust-list.bin', null);
+    const again = await verifyIn(ctx, l.digits, 'en/verify/');
+    assert.equal(again.v.verdict, 'issuer_compromised', 'the older trust list was refused');
+  } finally {
+    server.override('api/v1/trust-list.bin', null);
+    await ctx.close();
+  }
+});
+
 test('stale: with the clock past next-update the verdict is amber, never plainly valid', async () => {
   const at = revocationList().next_update + DAY;
   const l = all.find((x) => cliVerify(x.digits, at).verdict === 'valid');
@@ -303,6 +329,65 @@ test('the camera decoder (wasm) reads a label QR code', async () => {
   }, `../labels/${l.serial}.png`);
   assert.equal(text, `https://label.example.cn/verify/#${l.digits}`);
   await ctx.close();
+});
+
+test('the camera button: a label in front of the camera is verified', async () => {
+  const l = firstWith('revoked');
+  // A camera that films the label: a Y4M video of its PNG on white, for Chromium's fake camera.
+  const [w, h] = [640, 480];
+  const ctx = await context();
+  const page = await ctx.newPage();
+  await page.goto(`${server.url}verify/`);
+  const rgba = await page.evaluate(
+    async ({ src, w, h }) => {
+      const img = new Image();
+      img.src = src;
+      await img.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = w;
+      canvas.height = h;
+      const c = canvas.getContext('2d');
+      c.fillStyle = '#fff';
+      c.fillRect(0, 0, w, h);
+      const scale = (h * 0.95) / img.naturalHeight;
+      const dw = img.naturalWidth * scale;
+      c.drawImage(img, (w - dw) / 2, (h - img.naturalHeight * scale) / 2, dw, img.naturalHeight * scale);
+      return Array.from(c.getImageData(0, 0, w, h).data);
+    },
+    { src: `../labels/${l.serial}.png`, w, h },
+  );
+  await ctx.close();
+  const y = Buffer.alloc(w * h);
+  const uv = Buffer.alloc((w / 2) * (h / 2), 128);
+  for (let i = 0; i < w * h; i++) {
+    y[i] = Math.round(0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2]);
+  }
+  const frame = Buffer.concat([Buffer.from('FRAME\n'), y, uv, uv]);
+  const video = join(tmp, 'label.y4m');
+  writeFileSync(video, Buffer.concat([Buffer.from(`YUV4MPEG2 W${w} H${h} F10:1 Ip A1:1 C420jpeg\n`), frame, frame]));
+
+  const camera = await launch([
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
+    `--use-file-for-fake-video-capture=${video}`,
+  ]);
+  try {
+    const cctx = await camera.newContext();
+    await cctx.clock.setFixedTime(new Date(now * 1000));
+    await cctx.grantPermissions(['camera'], { origin: server.url.slice(0, -1) });
+    const p = await cctx.newPage();
+    await p.goto(`${server.url}en/verify/`);
+    await p.click('#camera');
+    const v = await readVerdict(p);
+    assertSame(v, l.cli);
+    assert.equal(new URL(p.url()).hash, `#${l.digits}`);
+    assert.equal(await p.locator('#scanner').isVisible(), false, 'the camera stops after a scan');
+    if (!(await p.evaluate(() => 'BarcodeDetector' in window))) {
+      assert.ok(server.log.some((e) => /^\/assets\/starmark_scan\.\w+\.wasm$/.test(e.url)), 'the wasm decoder read it');
+    }
+  } finally {
+    await camera.close();
+  }
 });
 
 test('the digits never leave the page: no request carries them', () => {
