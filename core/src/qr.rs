@@ -26,9 +26,15 @@ pub fn encode_digits(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len().div_ceil(GROUP_BYTES) * GROUP_DIGITS);
     for group in bytes.chunks(GROUP_BYTES) {
         let value = group.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+        // Fixed-width decimal, most significant digit first, without an allocation per group.
         let width = DIGITS_FOR[group.len()];
-        let digits = alloc::format!("{value:0width$}");
-        s.push_str(&digits);
+        let mut buf = [b'0'; GROUP_DIGITS];
+        let mut v = value;
+        for d in buf[..width].iter_mut().rev() {
+            *d = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        s.extend(buf[..width].iter().map(|&b| char::from(b)));
     }
     s
 }

@@ -200,7 +200,7 @@ struct RecordCache {
     version: u32,
     /// SHA-256 of the trust list bytes and the catalogue codes the entries were checked under.
     basis: String,
-    records: BTreeMap<String, CacheEntry>,
+    records: std::collections::HashMap<String, CacheEntry>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -317,7 +317,8 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
         now: as_of,
         highest_seen_sequence: None,
     };
-    let results: Vec<Result<(VerifiedCert, CacheEntry, bool), String>> = files
+    // A fresh entry for each file read now; `None` keeps the previous build's entry.
+    let results: Vec<Result<(VerifiedCert, Option<CacheEntry>), String>> = files
         .par_iter()
         .map(|path| {
             let key = path.to_string_lossy();
@@ -327,25 +328,26 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
                 .get(key.as_ref())
                 .filter(|e| Some(e.stamp) == st)
             {
-                Some(entry) => from_cache(path, entry, &ctx).map(|(c, e)| (c, e, false)),
-                None => check_one(reg, &ctx, path, st).map(|(c, e)| (c, e, true)),
+                Some(entry) => from_cache(path, entry, &ctx).map(|c| (c, None)),
+                None => check_one(reg, &ctx, path, st).map(|(c, e)| (c, Some(e))),
             }
         })
         .collect();
 
     let mut errors = Vec::new();
     let mut certs: BTreeMap<u64, VerifiedCert> = BTreeMap::new();
+    let mut previous = previous;
     let mut cache = RecordCache {
         version: CACHE_VERSION,
         basis,
-        records: BTreeMap::new(),
+        records: std::collections::HashMap::with_capacity(files.len()),
     };
     let mut cache_changed = false;
     for r in results {
         match r {
             Err(e) => errors.push(e),
-            Ok((c, entry, fresh)) => {
-                cache_changed |= fresh;
+            Ok((c, fresh)) => {
+                cache_changed |= fresh.is_some();
                 let serial = c.summary.serial;
                 if let Some(first) = certs.get(&serial) {
                     errors.push(format!(
@@ -354,9 +356,11 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
                         first.path.display()
                     ));
                 } else {
-                    cache
-                        .records
-                        .insert(c.path.to_string_lossy().into_owned(), entry);
+                    let key = c.path.to_string_lossy().into_owned();
+                    let entry = fresh.or_else(|| previous.records.remove(&key));
+                    if let Some(entry) = entry {
+                        cache.records.insert(key, entry);
+                    }
                     certs.insert(serial, c);
                 }
             }
@@ -392,7 +396,8 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
             errors.join("\n  ")
         );
     }
-    cache_changed |= cache.records.len() != previous.records.len();
+    // Entries left in `previous` belong to files that are gone.
+    cache_changed |= !previous.records.is_empty();
     Ok(Loaded {
         certs,
         trust,
@@ -428,11 +433,7 @@ fn status_of(path: &Path, v: &Verification) -> Result<Status, String> {
     }
 }
 
-fn from_cache(
-    path: &Path,
-    entry: &CacheEntry,
-    ctx: &Context<'_>,
-) -> Result<(VerifiedCert, CacheEntry), String> {
+fn from_cache(path: &Path, entry: &CacheEntry, ctx: &Context<'_>) -> Result<VerifiedCert, String> {
     let fail = |e: String| {
         format!(
             "{}: cached signature unusable ({e}); rebuild with --full",
@@ -456,7 +457,7 @@ fn from_cache(
         superseded_by: None,
         full: OnceLock::new(),
     };
-    Ok((cert, entry.clone()))
+    Ok(cert)
 }
 
 fn check_one(

@@ -206,7 +206,6 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
     ]);
     let loaded = load::load(&reg, lists, !opts.full)?;
     phase("loaded and verified");
-    check_label_glyphs(&loaded, &font)?;
     let site = Site {
         reg: &reg,
         loaded: &loaded,
@@ -240,6 +239,13 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
         }
     });
     let reuse: Vec<&Job<'_>> = if incremental { Vec::new() } else { reuse };
+    // Only labels about to be drawn need their glyphs checked (cached ones were drawn before).
+    let to_draw: std::collections::HashSet<u64> = todo
+        .iter()
+        .filter(|j| j.label)
+        .filter_map(|j| j.id.strip_prefix("label/").and_then(|s| s.parse().ok()))
+        .collect();
+    check_label_glyphs(&loaded, &font, &to_draw)?;
 
     phase("compared with the previous build");
     let tmp = output::sibling(&out, if incremental { "staging" } else { "tmp" });
@@ -300,7 +306,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
         version: output::STATE_VERSION,
         out: out_canon,
         global,
-        jobs: BTreeMap::new(),
+        jobs: std::collections::HashMap::with_capacity(jobs.len()),
     };
     for j in &jobs {
         state
@@ -370,10 +376,15 @@ fn progress(len: usize, quiet: bool) -> ProgressBar {
 }
 
 /// Refuses a build in which a label would need a glyph the font lacks, naming record and field.
-fn check_label_glyphs(loaded: &Loaded, font: &LabelFont) -> Result<()> {
+fn check_label_glyphs(
+    loaded: &Loaded,
+    font: &LabelFont,
+    serials: &std::collections::HashSet<u64>,
+) -> Result<()> {
     let mut errors: Vec<String> = loaded
         .certs
         .values()
+        .filter(|c| serials.contains(&c.summary.serial))
         .filter_map(|c| {
             let r = &c.summary;
             let fields = [

@@ -3,7 +3,7 @@
 //! moves them in at the end. Either way, a build that fails leaves the published output untouched.
 //! The build state (one content key per job) lives in the registry's `.starmark-cache/`.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -23,7 +23,7 @@ pub struct State {
     /// The theme and configuration key of that build.
     pub global: String,
     /// Job id -> (key, paths).
-    pub jobs: BTreeMap<String, (String, Vec<String>)>,
+    pub jobs: HashMap<String, (String, Vec<String>)>,
 }
 
 impl State {
