@@ -2,7 +2,7 @@
 // Run with scripts/browser-test (it builds the binary and the site and sets the environment).
 import { after, before, test as nodeTest } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,6 +18,17 @@ let tmp;
 /** The browser's clock in the tests, and the CLI's --at: an hour after the list was signed. */
 let now;
 let all;
+
+/**
+ * Copies the demo registry to `dest` for a test that signs with its keys. Git does not keep file
+ * modes, so a fresh clone has the secret keys at 0644, which starmark refuses: restore 0600.
+ */
+function copyRegistry(dest) {
+  cpSync(env.registry, dest, { recursive: true, filter: (src) => !src.includes('.starmark-cache') && !src.endsWith('/public') });
+  for (const f of readdirSync(join(dest, 'keys'))) {
+    if (f.endsWith('.key')) chmodSync(join(dest, 'keys', f), 0o600);
+  }
+}
 
 before(async () => {
   server = await startServer(env.site);
@@ -237,7 +248,7 @@ test('rollback: after a newer revocation list, an older one served is refused', 
   const victim = firstWith('valid');
   // A newer list (sequence + 1) that revokes a label the served list does not.
   const reg = join(tmp, 'newer');
-  cpSync(env.registry, reg, { recursive: true, filter: (src) => !src.includes('.starmark-cache') && !src.endsWith('/public') });
+  copyRegistry(reg);
   const revoke = starmark([
     'revoke', String(victim.serial), '--reason', 'security_flaw', '--date', victim.cli.valid_from, '--registry', reg,
   ]);
@@ -270,7 +281,7 @@ test('rollback: after a newer revocation list, an older one served is refused', 
 test('issuer key compromised: a newer trust list marks the key; an older one served later is refused', async () => {
   const l = firstWith('valid');
   const reg = join(tmp, 'compromised');
-  cpSync(env.registry, reg, { recursive: true, filter: (src) => !src.includes('.starmark-cache') && !src.endsWith('/public') });
+  copyRegistry(reg);
   const keyId = l.cli.key_id;
   const mark = starmark(['trust', 'compromised', keyId, '--since', '2026-11-01', '--registry', reg]);
   assert.equal(mark.status, 0, mark.stderr);
