@@ -16,6 +16,12 @@ pub const QUIET_ZONE: u32 = 4;
 /// The QR code of a verify URL `<prefix>#<digits>`: byte mode up to and including `#`, then
 /// numeric mode; error correction M; the smallest version that holds it.
 pub fn encode_url(url: &str) -> Result<QrCode> {
+    QrCode::with_bits(verify_url_bits(url)?, EcLevel::M).context("QR encoding failed")
+}
+
+/// The data bits of a verify URL's QR code at the smallest version that holds them (the version
+/// is `bits.version()`): the one segmentation every QR code of starmark uses.
+pub fn verify_url_bits(url: &str) -> Result<Bits> {
     let (prefix, digits) = match url.split_once('#') {
         Some((p, d)) if !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) => {
             (&url[..p.len() + 1], d)
@@ -24,7 +30,7 @@ pub fn encode_url(url: &str) -> Result<QrCode> {
     };
     for v in 1..=40 {
         match segments(Version::Normal(v), prefix.as_bytes(), digits.as_bytes()) {
-            Ok(bits) => return QrCode::with_bits(bits, EcLevel::M).context("QR encoding failed"),
+            Ok(bits) => return Ok(bits),
             Err(QrError::DataTooLong) => continue,
             Err(e) => bail!("QR encoding failed: {e}"),
         }

@@ -7,11 +7,10 @@
 
 use std::sync::OnceLock;
 
-use anyhow::{bail, Context, Result};
-use qrcode::bits::Bits;
+use anyhow::{Context, Result};
 use qrcode::canvas::{Canvas, Module};
-use qrcode::types::{Color, QrError};
-use qrcode::{EcLevel, Version};
+use qrcode::types::Color;
+use qrcode::EcLevel;
 
 /// A QR code: its modules per side and the dark modules, row by row.
 pub struct Code {
@@ -23,39 +22,15 @@ pub struct Code {
 
 /// The QR code of a verify URL `<prefix>#<digits>`, as `encode_url` makes it.
 pub fn encode(url: &str) -> Result<Code> {
-    let (prefix, digits) = match url.split_once('#') {
-        Some((p, d)) if !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) => {
-            (&url[..p.len() + 1], d)
-        }
-        _ => bail!("{url:?} is not a verify URL with a #digits fragment"),
-    };
-    for v in 1..=40 {
-        let version = Version::Normal(v);
-        let bits = match segments(version, prefix.as_bytes(), digits.as_bytes()) {
-            Ok(bits) => bits,
-            Err(QrError::DataTooLong) => continue,
-            Err(e) => bail!("QR encoding failed: {e}"),
-        };
-        let data = bits.into_bytes();
-        let (encoded, ec) = qrcode::ec::construct_codewords(&data, version, EcLevel::M)
-            .context("QR encoding failed")?;
-        let mut canvas = Canvas::new(version, EcLevel::M);
-        canvas.draw_all_functional_patterns();
-        canvas.draw_data(&encoded, &ec);
-        return Ok(best_mask(&canvas, version.width() as usize));
-    }
-    bail!(
-        "the verify URL is too long for any QR code ({} characters)",
-        url.len()
-    )
-}
-
-fn segments(version: Version, prefix: &[u8], digits: &[u8]) -> Result<Bits, QrError> {
-    let mut bits = Bits::new(version);
-    bits.push_byte_data(prefix)?;
-    bits.push_numeric_data(digits)?;
-    bits.push_terminator(EcLevel::M)?;
-    Ok(bits)
+    let bits = crate::qrcode_image::verify_url_bits(url)?;
+    let version = bits.version();
+    let data = bits.into_bytes();
+    let (encoded, ec) = qrcode::ec::construct_codewords(&data, version, EcLevel::M)
+        .context("QR encoding failed")?;
+    let mut canvas = Canvas::new(version, EcLevel::M);
+    canvas.draw_all_functional_patterns();
+    canvas.draw_data(&encoded, &ec);
+    Ok(best_mask(&canvas, version.width() as usize))
 }
 
 /// `qrcode`'s format information for error correction M and masks 0..=7 (the first entries of
