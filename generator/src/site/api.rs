@@ -45,7 +45,7 @@ struct CertJson<'a> {
 }
 
 /// The JSON of one certification.
-pub fn cert_json(c: &VerifiedCert, full: &Full) -> serde_json::Result<Vec<u8>> {
+pub fn cert_json(c: &VerifiedCert, full: &Full, digits: &str) -> serde_json::Result<Vec<u8>> {
     let r = &full.record;
     let claim = c.signed.claim();
     let j = CertJson {
@@ -70,8 +70,8 @@ pub fn cert_json(c: &VerifiedCert, full: &Full) -> serde_json::Result<Vec<u8>> {
         revocation: c.revocation,
         key_id: claim.key_id.to_string(),
         record_sha256: to_hex(&claim.record_sha256),
-        signature_digits: &c.digits,
-        verify_path: format!("verify/#{}", c.digits),
+        signature_digits: digits,
+        verify_path: format!("verify/#{digits}"),
         record_path: format!("records/{}.md", r.serial),
         label_svg_path: format!("labels/{}.svg", r.serial),
         label_png_path: format!("labels/{}.png", r.serial),

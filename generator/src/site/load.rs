@@ -117,8 +117,6 @@ pub struct VerifiedCert {
     pub summary: Summary,
     /// The signed claim (its signature verified, now or in a cached earlier build).
     pub signed: SignedClaim,
-    /// The signature file's digits.
-    pub digits: String,
     /// Status as of the reference time.
     pub status: Status,
     /// Revocation, if revoked.
@@ -129,6 +127,11 @@ pub struct VerifiedCert {
 }
 
 impl VerifiedCert {
+    /// The signature file's digits (as the QR code and the verify link carry them).
+    pub fn digits(&self) -> String {
+        starmark_core::qr::encode_digits(self.signed.as_bytes())
+    }
+
     /// The whole record, read now if it was not read during loading; fails when the file no longer
     /// matches its signature.
     pub fn full(&self) -> Result<&Full> {
@@ -450,7 +453,6 @@ fn from_cache(path: &Path, entry: &CacheEntry, ctx: &Context<'_>) -> Result<Veri
     let cert = VerifiedCert {
         path: path.to_path_buf(),
         summary: Summary::from_claim(signed.claim(), &entry.extras),
-        digits: starmark_core::qr::encode_digits(&entry.payload),
         signed,
         status,
         revocation: v.revocation,
@@ -477,7 +479,6 @@ fn check_one(
     }
     let v = verify(&sr.signed, ctx);
     let status = status_of(path, &v)?;
-    let digits = starmark_core::qr::encode_digits(sr.signed.as_bytes());
     let summary = Summary::of(record);
     let entry = CacheEntry {
         stamp: st.unwrap_or(Stamp {
@@ -503,7 +504,6 @@ fn check_one(
         path: path.to_path_buf(),
         summary,
         signed: sr.signed,
-        digits,
         status,
         revocation: v.revocation,
         superseded_by: None,

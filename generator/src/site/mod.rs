@@ -28,7 +28,7 @@ use starmark_core::Day;
 use crate::label::{self, LabelFont, LabelInput};
 use crate::registry::{Category, Registry};
 use load::{Loaded, Status, VerifiedCert};
-use output::State;
+use output::{JobId, State};
 use theme::{Theme, LANGS};
 use views::{category_name, maker_slug, number, CategoryView, CertView, Row};
 
@@ -86,7 +86,8 @@ impl std::fmt::Display for Summary {
     }
 }
 
-type Key = String;
+/// A content key: the first 16 bytes of a SHA-256 over everything an output depends on.
+type Key = [u8; 16];
 
 fn key_of(parts: &[&[u8]]) -> Key {
     let mut h = Sha256::new();
@@ -94,17 +95,48 @@ fn key_of(parts: &[&[u8]]) -> Key {
         h.update((p.len() as u64).to_le_bytes());
         h.update(p);
     }
-    starmark_core::to_hex(&h.finalize()[..16])
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&h.finalize()[..16]);
+    key
 }
+
+type Render<'a> = Box<dyn Fn() -> Result<Vec<Vec<u8>>> + Send + Sync + 'a>;
 
 /// One unit of output: its files, its content key, and how to make them.
 struct Job<'a> {
-    id: String,
+    id: JobId,
     key: Key,
+    /// The files of a named job; certification and label jobs derive theirs from the serial.
     paths: Vec<String>,
+    /// Jobs with the same group run one after the other on one thread (a manufacturer's
+    /// labels share their text lines, which the label renderer then draws once).
+    group: &'a str,
+    run: Render<'a>,
+}
+
+impl<'a> Job<'a> {
+    fn named(id: &str, key: Key, paths: Vec<String>, run: Render<'a>) -> Job<'a> {
+        Job {
+            id: JobId::Named(id.to_string()),
+            key,
+            paths,
+            group: "",
+            run,
+        }
+    }
+
+    /// The files this job writes.
+    fn paths(&self) -> std::borrow::Cow<'_, [String]> {
+        match self.id.derived_paths() {
+            Some(p) => std::borrow::Cow::Owned(p),
+            None => std::borrow::Cow::Borrowed(&self.paths),
+        }
+    }
+
     /// Labels survive theme changes: a full build reuses them when their key is unchanged.
-    label: bool,
-    run: Box<dyn Fn() -> Result<Vec<Vec<u8>>> + Send + Sync + 'a>,
+    fn is_label(&self) -> bool {
+        matches!(self.id, JobId::Label(_))
+    }
 }
 
 /// Everything the page renderers share.
@@ -113,6 +145,8 @@ struct Site<'a> {
     loaded: &'a Loaded,
     theme: &'a Theme,
     categories: BTreeMap<&'a str, &'a Category>,
+    /// Per language (in [`LANGS`] order), the context every page starts from.
+    base: Vec<tera::Context>,
 }
 
 /// The path of a page in a language: the first language at the root, the others under `<lang>/`.
@@ -139,25 +173,38 @@ impl Site<'_> {
     ) -> Result<Vec<Vec<u8>>> {
         LANGS
             .iter()
-            .map(|lang| {
+            .zip(&self.base)
+            .map(|(lang, base)| {
                 let full = lang_path(lang, rel);
                 let root = "../".repeat(full.matches('/').count());
                 let other = LANGS.iter().find(|l| *l != lang).copied().unwrap_or(lang);
-                let mut ctx = tera::Context::new();
-                ctx.insert("lang", lang);
-                ctx.insert("t", self.strings(lang));
+                let mut ctx = base.clone();
                 ctx.insert("home", &format!("{root}{}", lang_path(lang, "")));
                 ctx.insert("alt", &format!("{root}{}", lang_path(other, rel)));
                 ctx.insert("root", &root);
-                ctx.insert("csp", CSP);
-                ctx.insert("assets", &self.theme.assets);
-                let name = match (lang, &self.reg.config.name_en) {
-                    (l, Some(en)) if *l != "zh" => en.as_str(),
-                    _ => self.reg.config.name.as_str(),
-                };
-                ctx.insert("site_name", name);
                 fill(lang, &mut ctx);
                 self.theme.render(template, &ctx).map(String::into_bytes)
+            })
+            .collect()
+    }
+
+    /// What every page of a language sees, whatever the page: made once per build.
+    fn base_contexts(reg: &Registry, theme: &Theme) -> Vec<tera::Context> {
+        static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+        LANGS
+            .iter()
+            .map(|lang| {
+                let mut ctx = tera::Context::new();
+                ctx.insert("lang", lang);
+                ctx.insert("t", theme.strings.get(lang).unwrap_or(&EMPTY));
+                ctx.insert("csp", CSP);
+                ctx.insert("assets", &theme.assets);
+                let name = match (lang, &reg.config.name_en) {
+                    (l, Some(en)) if *l != "zh" => en.as_str(),
+                    _ => reg.config.name.as_str(),
+                };
+                ctx.insert("site_name", name);
+                ctx
             })
             .collect()
     }
@@ -216,6 +263,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
             .iter()
             .map(|c| (c.code.as_str(), c))
             .collect(),
+        base: Site::base_contexts(&reg, &theme),
     };
     let jobs = plan(&site, &font, &global)?;
     phase("planned");
@@ -228,10 +276,10 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
 
     // Incremental builds trust the state for what is in the output; full builds reuse only
     // labels, and only those still there.
-    let (todo, reuse): (Vec<&Job<'_>>, Vec<&Job<'_>>) = jobs.par_iter().partition_map(|j| {
+    let (mut todo, reuse): (Vec<&Job<'_>>, Vec<&Job<'_>>) = jobs.par_iter().partition_map(|j| {
         let same_key = previous.jobs.get(&j.id).is_some_and(|(k, _)| *k == j.key);
-        let keep =
-            same_key && (incremental || (j.label && j.paths.iter().all(|p| out.join(p).is_file())));
+        let keep = same_key
+            && (incremental || (j.is_label() && j.paths().iter().all(|p| out.join(p).is_file())));
         if keep {
             rayon::iter::Either::Right(j)
         } else {
@@ -239,11 +287,15 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
         }
     });
     let reuse: Vec<&Job<'_>> = if incremental { Vec::new() } else { reuse };
+    // A group's jobs one after the other (stable: otherwise in plan order).
+    todo.sort_by_key(|j| j.group);
     // Only labels about to be drawn need their glyphs checked (cached ones were drawn before).
     let to_draw: std::collections::HashSet<u64> = todo
         .iter()
-        .filter(|j| j.label)
-        .filter_map(|j| j.id.strip_prefix("label/").and_then(|s| s.parse().ok()))
+        .filter_map(|j| match j.id {
+            JobId::Label(s) => Some(s),
+            _ => None,
+        })
         .collect();
     check_label_glyphs(&loaded, &font, &to_draw)?;
 
@@ -265,12 +317,15 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
     };
     let rendered = AtomicUsize::new(0);
     let result: Result<()> = (|| {
-        let dirs: std::collections::BTreeSet<&str> = todo
-            .iter()
-            .chain(reuse.iter())
-            .flat_map(|j| j.paths.iter())
-            .map(|p| p.rsplit_once('/').map_or("", |(d, _)| d))
-            .collect();
+        let mut dirs: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        for j in todo.iter().chain(reuse.iter()) {
+            for p in j.paths().iter() {
+                let dir = p.rsplit_once('/').map_or("", |(d, _)| d);
+                if !dirs.contains(dir) {
+                    dirs.insert(dir.to_string());
+                }
+            }
+        }
         std::fs::create_dir_all(&tmp)
             .with_context(|| format!("{}: cannot create", tmp.display()))?;
         for d in dirs {
@@ -280,7 +335,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
         }
         todo.par_iter().try_for_each(|job| -> Result<()> {
             let files = (job.run)().with_context(|| format!("rendering {}", job.id))?;
-            for (path, bytes) in job.paths.iter().zip(files) {
+            for (path, bytes) in job.paths().iter().zip(files) {
                 output::put_in(&tmp, path, &bytes)?;
                 rendered.fetch_add(1, Ordering::Relaxed);
             }
@@ -288,7 +343,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
             Ok(())
         })?;
         reuse.par_iter().try_for_each(|job| -> Result<()> {
-            for path in &job.paths {
+            for path in job.paths().iter() {
                 output::reuse_in(&out, &tmp, path)?;
             }
             tick();
@@ -302,34 +357,30 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
         return Err(e.context("build failed; the previous output is untouched"));
     }
 
-    let mut state = State {
-        version: output::STATE_VERSION,
-        out: out_canon,
-        global,
-        jobs: std::collections::HashMap::with_capacity(jobs.len()),
-    };
-    for j in &jobs {
-        state
-            .jobs
-            .insert(j.id.clone(), (j.key.clone(), j.paths.clone()));
-    }
-    let total_files: usize = jobs.iter().map(|j| j.paths.len()).sum();
+    let total_files: usize = jobs
+        .iter()
+        .map(|j| match &j.id {
+            JobId::Named(_) => j.paths.len(),
+            other => other.derived_paths().map_or(0, |p| p.len()),
+        })
+        .sum();
     let rendered = rendered.into_inner();
     let mut unchanged_tree = false;
     if incremental {
-        let staged: Vec<String> = todo.iter().flat_map(|j| j.paths.iter().cloned()).collect();
-        let current: std::collections::HashMap<&str, &Vec<String>> =
-            jobs.iter().map(|j| (j.id.as_str(), &j.paths)).collect();
-        let gone: Vec<String> = previous
-            .jobs
-            .iter()
-            .flat_map(|(id, (_, old))| {
-                let now = current.get(id.as_str());
-                old.iter()
-                    .filter(move |p| now.is_none_or(|n| !n.contains(p)))
-            })
-            .cloned()
-            .collect();
+        let staged: Vec<String> = todo.iter().flat_map(|j| j.paths().into_owned()).collect();
+        let current: std::collections::HashMap<&JobId, &Job<'_>> =
+            jobs.iter().map(|j| (&j.id, j)).collect();
+        // Files of the previous build that no job writes any more.
+        let mut gone: Vec<String> = Vec::new();
+        for (id, (_, old_named)) in &previous.jobs {
+            let now = current.get(id);
+            if now.is_some() && !matches!(id, JobId::Named(_)) {
+                continue; // derived from the serial: the same files
+            }
+            let old = id.derived_paths().unwrap_or_else(|| old_named.clone());
+            let now_paths = now.map(|j| j.paths().into_owned()).unwrap_or_default();
+            gone.extend(old.into_iter().filter(|p| !now_paths.contains(p)));
+        }
         unchanged_tree = staged.is_empty() && gone.is_empty() && previous.jobs.len() == jobs.len();
         output::apply_staged(&tmp, &out, &staged, &gone)?;
     } else {
@@ -337,6 +388,21 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
     }
     phase("swapped in");
     if !unchanged_tree {
+        let state = State {
+            version: output::STATE_VERSION,
+            out: out_canon,
+            global,
+            jobs: jobs
+                .iter()
+                .map(|j| {
+                    let named = match j.id {
+                        JobId::Named(_) => j.paths.clone(),
+                        _ => Vec::new(),
+                    };
+                    (j.id.clone(), (j.key, named))
+                })
+                .collect(),
+        };
         state.write(&state_path)?;
     }
     loaded.save_cache(&reg)?;
@@ -420,97 +486,98 @@ fn check_label_glyphs(
     )
 }
 
-fn cert_key(global: &str, c: &VerifiedCert) -> Key {
-    let rev = c
+fn cert_key(global: &Key, c: &VerifiedCert) -> Key {
+    let (rev_date, rev_reason) = c
         .revocation
-        .map(|r| format!("{}/{}", r.date, r.reason.name()))
-        .unwrap_or_default();
+        .map_or((u16::MAX, ""), |r| (r.date.0, r.reason.name()));
     key_of(&[
-        global.as_bytes(),
+        global,
         &c.signed.claim().record_sha256,
-        c.digits.as_bytes(),
+        c.signed.as_bytes(),
         c.status.name().as_bytes(),
-        rev.as_bytes(),
+        &rev_date.to_le_bytes(),
+        rev_reason.as_bytes(),
         &c.superseded_by.unwrap_or(u64::MAX).to_le_bytes(),
     ])
 }
 
+fn label_key(font_id: &str, base_url: &str, c: &VerifiedCert) -> Key {
+    let r = &c.summary;
+    key_of(&[
+        b"label",
+        label::VERSION.as_bytes(),
+        font_id.as_bytes(),
+        base_url.as_bytes(),
+        r.manufacturer.as_bytes(),
+        r.manufacturer_en.as_deref().unwrap_or("").as_bytes(),
+        r.model.as_bytes(),
+        &[r.tier],
+        &r.valid_from.0.to_le_bytes(),
+        &r.valid_until.0.to_le_bytes(),
+        c.signed.as_bytes(),
+    ])
+}
+
 /// Plans every output of the site.
-fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec<Job<'a>>> {
+fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &Key) -> Result<Vec<Job<'a>>> {
     let loaded = site.loaded;
-    let mut jobs: Vec<Job<'a>> = Vec::new();
-    let cert_keys: BTreeMap<u64, Key> = loaded
+    let base_url = site.reg.config.base_url.as_str();
+    let font_id = font.id();
+    // Per certification: its pages' key and its label's key.
+    let keys: std::collections::HashMap<u64, (Key, Key)> = loaded
         .certs
         .par_iter()
-        .map(|(s, c)| (*s, cert_key(global, c)))
+        .map(|(s, c)| (*s, (cert_key(global, c), label_key(&font_id, base_url, c))))
         .collect();
     let members_key = |serials: &mut dyn Iterator<Item = u64>| {
         let mut h = Sha256::new();
-        h.update(global.as_bytes());
+        h.update(global);
         for s in serials {
             h.update(s.to_le_bytes());
-            if let Some(k) = cert_keys.get(&s) {
-                h.update(k.as_bytes());
+            if let Some((k, _)) = keys.get(&s) {
+                h.update(k);
             }
         }
-        starmark_core::to_hex(&h.finalize()[..16])
+        let mut key = [0u8; 16];
+        key.copy_from_slice(&h.finalize()[..16]);
+        key
     };
     let all_key = members_key(&mut loaded.certs.keys().copied());
-    let base_url = site.reg.config.base_url.as_str();
+    let mut jobs: Vec<Job<'a>> = Vec::with_capacity(2 * loaded.certs.len() + 64);
 
     for (serial, c) in &loaded.certs {
         let serial = *serial;
         let category = site.categories.get(c.summary.category.as_str()).copied();
         let Some(category) = category else { continue };
+        let (page_key, label_key) = keys.get(&serial).copied().unwrap_or_default();
         jobs.push(Job {
-            id: format!("cert/{serial}"),
-            key: cert_keys.get(&serial).cloned().unwrap_or_default(),
-            paths: vec![
-                format!("cert/{serial}.html"),
-                lang_path(LANGS[1], &format!("cert/{serial}.html")),
-                format!("records/{serial}.md"),
-                format!("records/{serial}.sig"),
-                format!("api/v1/certificates/{serial}.json"),
-            ],
-            label: false,
+            id: JobId::Cert(serial),
+            key: page_key,
+            paths: Vec::new(),
+            group: "",
             run: Box::new(move || {
                 let full = c.full()?;
                 let body = markdown::render(&full.record.body);
+                let digits = c.digits();
                 let mut files =
                     site.page("cert.html", &format!("cert/{serial}.html"), &|lang, ctx| {
-                        ctx.insert("c", &CertView::of(c, full, category, lang, &body));
+                        ctx.insert("c", &CertView::of(c, full, category, lang, &body, &digits));
                     })?;
                 files.push(full.bytes.clone());
-                files.push(format!("{}\n", c.digits).into_bytes());
-                files.push(api::cert_json(c, full)?);
+                files.push(format!("{digits}\n").into_bytes());
+                files.push(api::cert_json(c, full, &digits)?);
                 Ok(files)
             }),
         });
-        let r = &c.summary;
-        let url = starmark_core::qr::verify_url(base_url, c.signed.as_bytes());
-        let label_key = key_of(&[
-            b"label",
-            label::VERSION.as_bytes(),
-            font.id().as_bytes(),
-            r.manufacturer.as_bytes(),
-            r.manufacturer_en.as_deref().unwrap_or("").as_bytes(),
-            r.model.as_bytes(),
-            &[r.tier],
-            r.valid_from.to_string().as_bytes(),
-            r.valid_until.to_string().as_bytes(),
-            url.as_bytes(),
-        ]);
         jobs.push(Job {
-            id: format!("label/{serial}"),
+            id: JobId::Label(serial),
             key: label_key,
-            paths: vec![
-                format!("labels/{serial}.svg"),
-                format!("labels/{serial}.png"),
-            ],
-            label: true,
+            paths: Vec::new(),
+            group: c.summary.manufacturer.as_str(),
             run: Box::new(move || {
                 let r = &c.summary;
                 let number = number(r.serial);
+                let url = starmark_core::qr::verify_url(base_url, c.signed.as_bytes());
                 let input = LabelInput {
                     manufacturer: &r.manufacturer,
                     manufacturer_en: r.manufacturer_en.as_deref(),
@@ -539,12 +606,12 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec
     for (name, certs) in makers {
         let slug = maker_slug(name);
         let key = members_key(&mut certs.iter().map(|c| c.summary.serial));
-        jobs.push(Job {
-            id: format!("maker/{slug}"),
+        let paths = both(&format!("maker/{slug}.html"));
+        jobs.push(Job::named(
+            &format!("maker/{slug}"),
             key,
-            paths: both(&format!("maker/{slug}.html")),
-            label: false,
-            run: Box::new(move || {
+            paths,
+            Box::new(move || {
                 let rows: Vec<Row<'_>> = certs.iter().map(|c| Row::of(c)).collect();
                 let name_en = certs.iter().find_map(|c| c.summary.manufacturer_en.as_deref());
                 let revoked = certs.iter().filter(|c| c.status == Status::Revoked).count();
@@ -553,7 +620,7 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec
                     ctx.insert("certs", &rows);
                 })
             }),
-        });
+        ));
     }
 
     // Category pages, one per catalogue entry.
@@ -564,28 +631,26 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec
             .filter(|c| c.summary.category == cat.code)
             .collect();
         let key = members_key(&mut members.iter().map(|c| c.summary.serial));
-        jobs.push(Job {
-            id: format!("category/{}", cat.code),
+        jobs.push(Job::named(
+            &format!("category/{}", cat.code),
             key,
-            paths: both(&format!("category/{}.html", cat.code)),
-            label: false,
-            run: Box::new(move || {
+            both(&format!("category/{}.html", cat.code)),
+            Box::new(move || {
                 let rows: Vec<Row<'_>> = members.iter().map(|c| Row::of(c)).collect();
                 site.page("category.html", &format!("category/{}.html", cat.code), &|lang, ctx| {
                     ctx.insert("category", &serde_json::json!({ "code": cat.code, "name": category_name(cat, lang) }));
                     ctx.insert("certs", &rows);
                 })
             }),
-        });
+        ));
     }
 
     // Home, about, verify, revoked.
-    jobs.push(Job {
-        id: "home".into(),
-        key: all_key.clone(),
-        paths: both("index.html"),
-        label: false,
-        run: Box::new(move || {
+    jobs.push(Job::named(
+        "home",
+        all_key,
+        both("index.html"),
+        Box::new(move || {
             let mut latest: Vec<&VerifiedCert> = loaded.certs.values().collect();
             latest.sort_by(|a, b| b.summary.issued.cmp(&a.summary.issued).then(b.summary.serial.cmp(&a.summary.serial)));
             let latest: Vec<Row<'_>> = latest.into_iter().take(LATEST).map(Row::of).collect();
@@ -600,21 +665,19 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec
                 ctx.insert("search_strings", &search_strings(site.strings(lang)));
             })
         }),
-    });
+    ));
     jobs.extend(verifier::jobs(site, global)?);
-    jobs.push(Job {
-        id: "about.html".into(),
-        key: key_of(&[global.as_bytes(), b"about.html"]),
-        paths: both("about.html"),
-        label: false,
-        run: Box::new(move || site.page("about.html", "about.html", &|_, _| {})),
-    });
-    jobs.push(Job {
-        id: "revoked".into(),
-        key: key_of(&[all_key.as_bytes(), &loaded.revocation_bytes]),
-        paths: both("revoked.html"),
-        label: false,
-        run: Box::new(move || {
+    jobs.push(Job::named(
+        "about.html",
+        key_of(&[global, b"about.html"]),
+        both("about.html"),
+        Box::new(move || site.page("about.html", "about.html", &|_, _| {})),
+    ));
+    jobs.push(Job::named(
+        "revoked",
+        key_of(&[&all_key, &loaded.revocation_bytes]),
+        both("revoked.html"),
+        Box::new(move || {
             let mut entries = loaded.revocations.entries.clone();
             entries.sort_by(|a, b| b.date.cmp(&a.date).then(a.serial.cmp(&b.serial)));
             let rows: Vec<serde_json::Value> = entries
@@ -637,34 +700,32 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec
                 );
             })
         }),
-    });
+    ));
 
     // Machine-readable outputs.
     let registry_name = site.reg.config.name.as_str();
-    jobs.push(Job {
-        id: "api/v1/index.json".into(),
-        key: all_key.clone(),
-        paths: vec!["api/v1/index.json".into()],
-        label: false,
-        run: Box::new(move || {
+    jobs.push(Job::named(
+        "api/v1/index.json",
+        all_key,
+        vec!["api/v1/index.json".into()],
+        Box::new(move || {
             Ok(vec![api::index_json(
                 &loaded.certs,
                 loaded.as_of,
                 registry_name,
             )?])
         }),
-    });
-    jobs.push(Job {
-        id: "api/v1/lists".into(),
-        key: key_of(&[&loaded.trust_bytes, &loaded.revocation_bytes]),
-        paths: vec![
+    ));
+    jobs.push(Job::named(
+        "api/v1/lists",
+        key_of(&[&loaded.trust_bytes, &loaded.revocation_bytes]),
+        vec![
             "api/v1/trust-list.bin".into(),
             "api/v1/trust-list.json".into(),
             "api/v1/revocation-list.bin".into(),
             "api/v1/revocation-list.json".into(),
         ],
-        label: false,
-        run: Box::new(move || {
+        Box::new(move || {
             Ok(vec![
                 loaded.trust_bytes.clone(),
                 api::trust_json(&loaded.trust)?,
@@ -672,18 +733,17 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec
                 api::revocation_json(&loaded.revocations)?,
             ])
         }),
-    });
-    jobs.push(Job {
-        id: "api/v1/categories.json".into(),
-        key: key_of(&[global.as_bytes(), b"categories"]),
-        paths: vec!["api/v1/categories.json".into()],
-        label: false,
-        run: Box::new(move || {
+    ));
+    jobs.push(Job::named(
+        "api/v1/categories.json",
+        key_of(&[global, b"categories"]),
+        vec!["api/v1/categories.json".into()],
+        Box::new(move || {
             let mut v = serde_json::to_vec_pretty(&site.reg.config.categories)?;
             v.push(b'\n');
             Ok(vec![v])
         }),
-    });
+    ));
     let codes: Vec<String> = site
         .reg
         .config
@@ -697,39 +757,36 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec
         let name = format!("shard-{i:03}.json");
         let codes = codes.clone();
         let chunk: Vec<&VerifiedCert> = chunk.to_vec();
-        jobs.push(Job {
-            id: format!("search/{name}"),
-            key: members_key(&mut chunk.iter().map(|c| c.summary.serial)),
-            paths: vec![format!("search/{name}")],
-            label: false,
-            run: Box::new(move || Ok(vec![api::search_shard(&chunk, &codes)?])),
-        });
+        jobs.push(Job::named(
+            &format!("search/{name}"),
+            members_key(&mut chunk.iter().map(|c| c.summary.serial)),
+            vec![format!("search/{name}")],
+            Box::new(move || Ok(vec![api::search_shard(&chunk, &codes)?])),
+        ));
         shard_names.push(name);
     }
     let meta_key = key_of(&[
-        global.as_bytes(),
+        global,
         shard_names.join(",").as_bytes(),
         &loaded.certs.len().to_le_bytes(),
     ]);
-    jobs.push(Job {
-        id: "search/meta.json".into(),
-        key: meta_key,
-        paths: vec!["search/meta.json".into()],
-        label: false,
-        run: Box::new(move || {
+    jobs.push(Job::named(
+        "search/meta.json",
+        meta_key,
+        vec!["search/meta.json".into()],
+        Box::new(move || {
             Ok(vec![api::search_meta(
                 loaded.certs.len(),
                 &shard_names,
                 &codes,
             )?])
         }),
-    });
-    jobs.push(Job {
-        id: "feed.xml".into(),
-        key: key_of(&[all_key.as_bytes(), &loaded.revocation_bytes]),
-        paths: vec!["feed.xml".into()],
-        label: false,
-        run: Box::new(move || {
+    ));
+    jobs.push(Job::named(
+        "feed.xml",
+        key_of(&[&all_key, &loaded.revocation_bytes]),
+        vec!["feed.xml".into()],
+        Box::new(move || {
             Ok(vec![api::feed(
                 &loaded.certs,
                 &loaded.revocations,
@@ -737,29 +794,58 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &str) -> Result<Vec
                 registry_name,
             )])
         }),
-    });
-    let page_paths: Vec<String> = jobs
+    ));
+    // The sitemap lists every page: certification pages by serial, then the named pages.
+    let named_pages: Vec<String> = jobs
         .iter()
+        .filter(|j| matches!(j.id, JobId::Named(_)))
         .flat_map(|j| j.paths.iter())
         .filter(|p| p.ends_with(".html"))
         .cloned()
         .collect();
-    let sitemap_key = key_of(&[global.as_bytes(), page_paths.join("\n").as_bytes()]);
-    jobs.push(Job {
-        id: "sitemap".into(),
-        key: sitemap_key,
-        paths: api::sitemap_names(page_paths.len()),
-        label: false,
-        run: Box::new(move || Ok(api::sitemaps(&page_paths, base_url))),
-    });
+    let cert_serials: Vec<u64> = jobs
+        .iter()
+        .filter_map(|j| match j.id {
+            JobId::Cert(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let mut h = Sha256::new();
+    h.update(global);
+    for s in &cert_serials {
+        h.update(s.to_le_bytes());
+    }
+    for p in &named_pages {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    let mut sitemap_key = [0u8; 16];
+    sitemap_key.copy_from_slice(&h.finalize()[..16]);
+    let page_count = cert_serials.len() * LANGS.len() + named_pages.len();
+    jobs.push(Job::named(
+        "sitemap",
+        sitemap_key,
+        api::sitemap_names(page_count),
+        Box::new(move || {
+            let mut pages: Vec<String> = Vec::with_capacity(page_count);
+            for s in &cert_serials {
+                pages.extend(
+                    LANGS
+                        .iter()
+                        .map(|l| lang_path(l, &format!("cert/{s}.html"))),
+                );
+            }
+            pages.extend(named_pages.iter().cloned());
+            Ok(api::sitemaps(&pages, base_url))
+        }),
+    ));
     let assets: Vec<&theme::Asset> = site.theme.assets.values().collect();
-    jobs.push(Job {
-        id: "assets".into(),
-        key: key_of(&[&site.theme.digest]),
-        paths: assets.iter().map(|a| a.path.clone()).collect(),
-        label: false,
-        run: Box::new(move || Ok(assets.iter().map(|a| a.bytes.clone()).collect())),
-    });
+    jobs.push(Job::named(
+        "assets",
+        key_of(&[&site.theme.digest]),
+        assets.iter().map(|a| a.path.clone()).collect(),
+        Box::new(move || Ok(assets.iter().map(|a| a.bytes.clone()).collect())),
+    ));
     Ok(jobs)
 }
 

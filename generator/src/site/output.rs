@@ -10,10 +10,45 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-/// Version of the state file and of everything that decides output bytes besides the inputs.
-pub const STATE_VERSION: u32 = 2;
+use super::lang_path;
+use super::theme::LANGS;
 
-/// What the previous build wrote: per job id, its key and its files.
+/// Version of the state file and of everything that decides output bytes besides the inputs.
+pub const STATE_VERSION: u32 = 3;
+
+/// Which output a job makes. Certification and label jobs, one each per certification, derive
+/// their files from the serial, so the state of 100,000 certifications stays small.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum JobId {
+    /// A certification's page in every language, its record and signature files, its JSON.
+    Cert(u64),
+    /// A certification's label, SVG and PNG.
+    Label(u64),
+    /// Any other output, by name; the state lists its files.
+    Named(String),
+}
+
+impl JobId {
+    /// The files of a certification or label job; `None` for a named job.
+    pub fn derived_paths(&self) -> Option<Vec<String>> {
+        match self {
+            JobId::Cert(s) => {
+                let mut paths: Vec<String> = LANGS
+                    .iter()
+                    .map(|l| lang_path(l, &format!("cert/{s}.html")))
+                    .collect();
+                paths.push(format!("records/{s}.md"));
+                paths.push(format!("records/{s}.sig"));
+                paths.push(format!("api/v1/certificates/{s}.json"));
+                Some(paths)
+            }
+            JobId::Label(s) => Some(vec![format!("labels/{s}.svg"), format!("labels/{s}.png")]),
+            JobId::Named(_) => None,
+        }
+    }
+}
+
+/// What the previous build wrote: per job, its key, and the files of named jobs.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
     /// [`STATE_VERSION`].
@@ -21,9 +56,9 @@ pub struct State {
     /// The output directory (canonical) the state describes.
     pub out: PathBuf,
     /// The theme and configuration key of that build.
-    pub global: String,
-    /// Job id -> (key, paths).
-    pub jobs: HashMap<String, (String, Vec<String>)>,
+    pub global: [u8; 16],
+    /// Job -> (key, files of a named job; empty for derived ones).
+    pub jobs: HashMap<JobId, ([u8; 16], Vec<String>)>,
 }
 
 impl State {
@@ -110,4 +145,14 @@ pub fn apply_staged(staging: &Path, out: &Path, staged: &[String], gone: &[Strin
     }
     fs::remove_dir_all(staging).with_context(|| format!("{}: cannot remove", staging.display()))?;
     Ok(())
+}
+
+impl std::fmt::Display for JobId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JobId::Cert(s) => write!(f, "cert/{s}"),
+            JobId::Label(s) => write!(f, "label/{s}"),
+            JobId::Named(n) => f.write_str(n),
+        }
+    }
 }

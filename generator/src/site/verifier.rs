@@ -22,7 +22,7 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 use super::theme::{Asset, LANGS};
-use super::{key_of, lang_path, Job, Site, CSP};
+use super::{key_of, lang_path, Job, Key, Site, CSP};
 
 /// The verifier's WebAssembly and JS glue, as built by `scripts/build-verifier`.
 const VERIFY_GLUE: &[u8] = include_bytes!("../../assets/verifier/starmark_verify.js");
@@ -214,7 +214,7 @@ fn manifest(
 
 /// The verify page's jobs: the page in every language, its assets, the service worker and the
 /// manifests. `global` is the build's theme and configuration key.
-pub(super) fn jobs<'a>(site: &'a Site<'a>, global: &str) -> Result<Vec<Job<'a>>> {
+pub(super) fn jobs<'a>(site: &'a Site<'a>, global: &Key) -> Result<Vec<Job<'a>>> {
     let assets = Assets::load(site)?;
     let root_key = starmark_core::to_hex(&site.reg.root_public_key()?.to_bytes());
     let csp = csp()?;
@@ -223,7 +223,7 @@ pub(super) fn jobs<'a>(site: &'a Site<'a>, global: &str) -> Result<Vec<Job<'a>>>
     let asset_key: Vec<&str> = assets.all().iter().map(|a| a.path.as_str()).collect();
     let asset_key = asset_key.join("\n");
     let page_key = key_of(&[
-        global.as_bytes(),
+        global,
         b"verify page",
         root_key.as_bytes(),
         asset_key.as_bytes(),
@@ -246,17 +246,16 @@ pub(super) fn jobs<'a>(site: &'a Site<'a>, global: &str) -> Result<Vec<Job<'a>>>
     precache.extend(LISTS.iter().map(|s| s.to_string()));
     // The worker changes, and so reinstalls and precaches again, whenever the page or its
     // assets may have: its version is the page's key.
-    let sw = service_worker(&sw_body, &page_key, &precache)?;
+    let sw = service_worker(&sw_body, &starmark_core::to_hex(&page_key), &precache)?;
 
     let mut jobs: Vec<Job<'a>> = Vec::new();
     let assets = std::sync::Arc::new(assets);
     let a = assets.clone();
-    jobs.push(Job {
-        id: "verify/page".into(),
-        key: page_key.clone(),
-        paths: pages,
-        label: false,
-        run: Box::new(move || {
+    jobs.push(Job::named(
+        "verify/page",
+        page_key,
+        pages,
+        Box::new(move || {
             site.page("verify.html", "verify/index.html", &|lang, ctx| {
                 ctx.insert("csp", &csp);
                 ctx.insert("verifier", a.as_ref());
@@ -265,34 +264,31 @@ pub(super) fn jobs<'a>(site: &'a Site<'a>, global: &str) -> Result<Vec<Job<'a>>>
                 ctx.insert("verify_strings", &script_strings(site.strings(lang)));
             })
         }),
-    });
+    ));
     let a = assets.clone();
-    jobs.push(Job {
-        id: "verify/assets".into(),
-        key: key_of(&[b"verify assets", asset_key.as_bytes()]),
-        paths: assets.all().iter().map(|x| x.path.clone()).collect(),
-        label: false,
-        run: Box::new(move || Ok(a.all().iter().map(|x| x.bytes.clone()).collect())),
-    });
-    jobs.push(Job {
-        id: "verify/sw".into(),
-        key: key_of(&[b"verify sw", &sw]),
-        paths: vec![SERVICE_WORKER.into()],
-        label: false,
-        run: Box::new(move || Ok(vec![sw.clone()])),
-    });
+    jobs.push(Job::named(
+        "verify/assets",
+        key_of(&[b"verify assets", asset_key.as_bytes()]),
+        assets.all().iter().map(|x| x.path.clone()).collect(),
+        Box::new(move || Ok(a.all().iter().map(|x| x.bytes.clone()).collect())),
+    ));
+    jobs.push(Job::named(
+        "verify/sw",
+        key_of(&[b"verify sw", &sw]),
+        vec![SERVICE_WORKER.into()],
+        Box::new(move || Ok(vec![sw.clone()])),
+    ));
     let a = assets;
-    jobs.push(Job {
-        id: "verify/manifest".into(),
-        key: key_of(&[
-            global.as_bytes(),
+    jobs.push(Job::named(
+        "verify/manifest",
+        key_of(&[
+            global,
             b"verify manifest",
             &manifest_base,
             asset_key.as_bytes(),
         ]),
-        paths: manifests,
-        label: false,
-        run: Box::new(move || {
+        manifests,
+        Box::new(move || {
             LANGS
                 .iter()
                 .map(|lang| {
@@ -304,7 +300,7 @@ pub(super) fn jobs<'a>(site: &'a Site<'a>, global: &str) -> Result<Vec<Job<'a>>>
                 })
                 .collect()
         }),
-    });
+    ));
     Ok(jobs)
 }
 

@@ -100,6 +100,7 @@ impl<'a> CertView<'a> {
         category: &'a Category,
         lang: &str,
         body_html: &'a str,
+        digits: &'a str,
     ) -> CertView<'a> {
         let r = &full.record;
         let claim = c.signed.claim();
@@ -130,7 +131,7 @@ impl<'a> CertView<'a> {
             body_html,
             key_id: claim.key_id.to_string(),
             record_sha256: to_hex(&claim.record_sha256),
-            digits: &c.digits,
+            digits,
         }
     }
 }
