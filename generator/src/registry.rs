@@ -267,16 +267,24 @@ fn collect_md(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     for entry in
         std::fs::read_dir(dir).with_context(|| format!("{}: cannot list", dir.display()))?
     {
-        let path = entry
-            .with_context(|| format!("{}: cannot list", dir.display()))?
-            .path();
-        if path.is_dir() {
+        let entry = entry.with_context(|| format!("{}: cannot list", dir.display()))?;
+        let path = entry.path();
+        if is_dir_entry(&entry) {
             collect_md(&path, out)?;
         } else if path.extension().is_some_and(|e| e == "md") {
             out.push(path);
         }
     }
     Ok(())
+}
+
+/// Whether a listed entry is a directory, following a symbolic link (no `stat` otherwise).
+pub fn is_dir_entry(entry: &std::fs::DirEntry) -> bool {
+    match entry.file_type() {
+        Ok(t) if t.is_symlink() => entry.path().is_dir(),
+        Ok(t) => t.is_dir(),
+        Err(_) => entry.path().is_dir(),
+    }
 }
 
 /// Reads and parses one record file; returns the record and the file's exact bytes.

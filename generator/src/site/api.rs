@@ -222,8 +222,19 @@ pub fn feed(
         title: String,
         link: String,
     }
+    // Only the newest entries are written: find the day of the last one that makes it, then
+    // format just the entries of that day or later.
+    let mut days: Vec<Day> = certs.values().map(|c| c.summary.issued).collect();
+    days.extend(revocations.entries.iter().map(|r| r.date));
+    let cutoff = if days.len() > FEED_ENTRIES {
+        let (_, nth, _) = days.select_nth_unstable_by(FEED_ENTRIES - 1, |a, b| b.cmp(a));
+        *nth
+    } else {
+        Day(0)
+    };
     let mut entries: Vec<Entry> = certs
         .values()
+        .filter(|c| c.summary.issued >= cutoff)
         .map(|c| {
             let r = &c.summary;
             Entry {
@@ -240,7 +251,7 @@ pub fn feed(
             }
         })
         .collect();
-    for rv in &revocations.entries {
+    for rv in revocations.entries.iter().filter(|r| r.date >= cutoff) {
         let who = certs
             .get(&rv.serial)
             .map(|c| format!(" {} {}", c.summary.manufacturer, c.summary.model))

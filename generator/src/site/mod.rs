@@ -14,7 +14,7 @@ mod theme;
 mod verifier;
 mod views;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -209,7 +209,7 @@ impl Site<'_> {
             .collect()
     }
 
-    fn category_views(&self, lang: &str) -> Vec<CategoryView<'_>> {
+    fn category_views(&self, lang: &str, counts: &HashMap<&str, usize>) -> Vec<CategoryView<'_>> {
         self.reg
             .config
             .categories
@@ -217,12 +217,7 @@ impl Site<'_> {
             .map(|c| CategoryView {
                 code: &c.code,
                 name: category_name(c, lang),
-                count: self
-                    .loaded
-                    .certs
-                    .values()
-                    .filter(|v| v.summary.category == c.code)
-                    .count(),
+                count: counts.get(c.code.as_str()).copied().unwrap_or(0),
             })
             .collect()
     }
@@ -243,6 +238,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
     let theme = Theme::load(&reg.path("templates"))?;
     let font_path = reg.config.label_font.as_ref().map(|p| reg.path(p));
     let font = LabelFont::load(font_path.as_deref())?;
+    phase("lists, theme and font");
     let config_toml = toml::to_string(&reg.config).context("configuration")?;
     let as_of_day = Day::from_unix(lists.as_of).to_string();
     let global = key_of(&[
@@ -334,10 +330,14 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
                 .with_context(|| format!("{}: cannot create", dir.display()))?;
         }
         todo.par_iter().try_for_each(|job| -> Result<()> {
+            let started = Instant::now();
             let files = (job.run)().with_context(|| format!("rendering {}", job.id))?;
             for (path, bytes) in job.paths().iter().zip(files) {
                 output::put_in(&tmp, path, &bytes)?;
                 rendered.fetch_add(1, Ordering::Relaxed);
+            }
+            if timings && started.elapsed() > Duration::from_millis(20) {
+                eprintln!("  {:>8.3} s  {}", started.elapsed().as_secs_f64(), job.id);
             }
             tick();
             Ok(())
@@ -407,14 +407,20 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
     }
     loaded.save_cache(&reg)?;
     phase("state written");
-    Ok(Summary {
+    let summary = Summary {
         out,
         certs: loaded.certs.len(),
         rendered,
         reused: total_files - rendered,
         full: !incremental,
         elapsed: start.elapsed(),
-    })
+    };
+    // Freeing a large build's data takes a while (0.7 s at 100,000 certifications): a command
+    // line run exits without waiting for it, `serve` frees it in the background.
+    drop(jobs);
+    drop(site);
+    std::thread::spawn(move || drop((loaded, previous)));
+    Ok(summary)
 }
 
 fn absolute(p: &Path) -> PathBuf {
@@ -651,16 +657,35 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &Key) -> Result<Vec
         all_key,
         both("index.html"),
         Box::new(move || {
+            let newest_first = |a: &&VerifiedCert, b: &&VerifiedCert| {
+                b.summary
+                    .issued
+                    .cmp(&a.summary.issued)
+                    .then(b.summary.serial.cmp(&a.summary.serial))
+            };
             let mut latest: Vec<&VerifiedCert> = loaded.certs.values().collect();
-            latest.sort_by(|a, b| b.summary.issued.cmp(&a.summary.issued).then(b.summary.serial.cmp(&a.summary.serial)));
-            let latest: Vec<Row<'_>> = latest.into_iter().take(LATEST).map(Row::of).collect();
-            let count = |s: Status| loaded.certs.values().filter(|c| c.status == s).count();
+            if latest.len() > LATEST {
+                latest.select_nth_unstable_by(LATEST - 1, newest_first);
+                latest.truncate(LATEST);
+            }
+            latest.sort_by(newest_first);
+            let latest: Vec<Row<'_>> = latest.into_iter().map(Row::of).collect();
+            let (mut valid, mut revoked) = (0usize, 0usize);
+            let mut per_category: HashMap<&str, usize> = HashMap::new();
+            for c in loaded.certs.values() {
+                valid += usize::from(c.status == Status::Valid);
+                revoked += usize::from(c.status == Status::Revoked);
+                *per_category.entry(c.summary.category.as_str()).or_default() += 1;
+            }
             site.page("index.html", "index.html", &|lang, ctx| {
                 ctx.insert("total", &loaded.certs.len());
-                ctx.insert("counts", &serde_json::json!({ "valid": count(Status::Valid), "revoked": count(Status::Revoked) }));
+                ctx.insert(
+                    "counts",
+                    &serde_json::json!({ "valid": valid, "revoked": revoked }),
+                );
                 ctx.insert("as_of", &Day::from_unix(loaded.as_of).to_string());
                 ctx.insert("latest", &latest);
-                ctx.insert("categories", &site.category_views(lang));
+                ctx.insert("categories", &site.category_views(lang, &per_category));
                 ctx.insert("statuses", &views::status_names());
                 ctx.insert("search_strings", &search_strings(site.strings(lang)));
             })
