@@ -602,13 +602,21 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &Key) -> Result<Vec
     }
 
     // Manufacturer pages.
-    let mut makers: BTreeMap<&str, Vec<&VerifiedCert>> = BTreeMap::new();
+    // Certifications by manufacturer and by category, in serial order, in one pass.
+    let mut by_maker: HashMap<&str, Vec<&VerifiedCert>> = HashMap::new();
+    let mut by_category: HashMap<&str, Vec<&VerifiedCert>> = HashMap::new();
     for c in loaded.certs.values() {
-        makers
+        by_maker
             .entry(c.summary.manufacturer.as_str())
             .or_default()
             .push(c);
+        by_category
+            .entry(c.summary.category.as_str())
+            .or_default()
+            .push(c);
     }
+    let mut makers: Vec<(&str, Vec<&VerifiedCert>)> = by_maker.into_iter().collect();
+    makers.sort_unstable_by_key(|(name, _)| *name);
     for (name, certs) in makers {
         let slug = maker_slug(name);
         let key = members_key(&mut certs.iter().map(|c| c.summary.serial));
@@ -631,11 +639,7 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &Key) -> Result<Vec
 
     // Category pages, one per catalogue entry.
     for cat in &site.reg.config.categories {
-        let members: Vec<&VerifiedCert> = loaded
-            .certs
-            .values()
-            .filter(|c| c.summary.category == cat.code)
-            .collect();
+        let members: Vec<&VerifiedCert> = by_category.remove(cat.code.as_str()).unwrap_or_default();
         let key = members_key(&mut members.iter().map(|c| c.summary.serial));
         jobs.push(Job::named(
             &format!("category/{}", cat.code),
