@@ -3,8 +3,6 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{bail, Context, Result};
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-use image::{ExtendedColorType, ImageEncoder};
 use resvg::{tiny_skia, usvg};
 
 use super::patches;
@@ -22,10 +20,19 @@ pub fn render(svg: &str, dpi: f32) -> Result<Vec<u8>> {
     if !(dpi.is_finite() && (1.0..=2400.0).contains(&dpi)) {
         bail!("label PNG: {dpi} dpi is not a resolution between 1 and 2400");
     }
-    let pixmap = match split_card(svg) {
+    match split_card(svg) {
         Some((card, rest)) => {
             let card = cached_card(&card, dpi)?;
-            let mut pixmap = (*card).clone();
+            // The canvas is reused from label to label on a thread: a fresh 357 KB image per
+            // label costs more in page faults than the copy of the card into it.
+            let mut pixmap = CANVAS
+                .with(|c| c.take())
+                .filter(|p| p.width() == card.width() && p.height() == card.height())
+                .map(|mut p| {
+                    p.data_mut().copy_from_slice(card.data());
+                    p
+                })
+                .unwrap_or_else(|| (*card).clone());
             let (rest, qr) = match take_qr(&rest, dpi, pixmap.width(), pixmap.height()) {
                 Some((rest, qr)) => (rest, Some(qr)),
                 None => (rest, None),
@@ -37,7 +44,7 @@ pub fn render(svg: &str, dpi: f32) -> Result<Vec<u8>> {
                     }
                     let applied = patches::apply(&split.patches, &mut pixmap);
                     if !applied {
-                        pixmap = (*card).clone();
+                        pixmap.data_mut().copy_from_slice(card.data());
                     }
                     applied
                 }
@@ -49,11 +56,17 @@ pub fn render(svg: &str, dpi: f32) -> Result<Vec<u8>> {
             if let Some(qr) = qr {
                 qr.paint(&mut pixmap);
             }
-            pixmap
+            let png = encode(&pixmap, dpi);
+            CANVAS.with(|c| c.set(Some(pixmap)));
+            png
         }
-        None => full(svg, dpi)?,
-    };
-    encode(&pixmap, dpi)
+        None => encode(&full(svg, dpi)?, dpi),
+    }
+}
+
+thread_local! {
+    /// The canvas of the last label rendered on this thread, for the next one.
+    static CANVAS: std::cell::Cell<Option<tiny_skia::Pixmap>> = const { std::cell::Cell::new(None) };
 }
 
 /// A label's QR code that sits on whole pixels: painted module by module, which gives the
@@ -345,63 +358,31 @@ fn cached_card(card: &CardSvg<'_>, dpi: f32) -> Result<Arc<tiny_skia::Pixmap>> {
     Ok(pixmap)
 }
 
-/// 8-bit greyscale PNG of an opaque pixmap, with its resolution.
+/// 8-bit greyscale PNG of an opaque pixmap, with its resolution (a `pHYs` chunk, so printing
+/// software knows the size). Paeth filter and fdeflate's fast mode: 55 µs and 14 KB for a label,
+/// where adaptive filtering costs a fifth more time for 5% fewer bytes.
 pub fn encode(pixmap: &tiny_skia::Pixmap, dpi: f32) -> Result<Vec<u8>> {
-    // Opaque after the white fill, so the premultiplied values are the colour itself; the weights
-    // sum to 256, so grey stays exactly grey.
-    let data = pixmap.data();
-    let mut grey = vec![0u8; data.len() / 4];
-    for (g, p) in grey.iter_mut().zip(data.chunks_exact(4)) {
-        let luma = 77 * u32::from(p[0]) + 150 * u32::from(p[1]) + 29 * u32::from(p[2]);
-        *g = ((luma + 128) >> 8) as u8;
-    }
+    // Opaque and grey after the white fill (every label colour is black or white), so the red
+    // channel is the grey level; a test checks it.
+    let grey: Vec<u8> = pixmap.data().chunks_exact(4).map(|p| p[0]).collect();
     let mut png = Vec::with_capacity(16 * 1024);
-    PngEncoder::new_with_quality(&mut png, CompressionType::Fast, FilterType::Adaptive)
-        .write_image(
-            &grey,
-            pixmap.width(),
-            pixmap.height(),
-            ExtendedColorType::L8,
-        )
-        .context("label PNG: encoding failed")?;
-    Ok(with_resolution(png, dpi))
-}
-
-/// Inserts a `pHYs` chunk (pixels per metre) after `IHDR`, so printing software knows the size.
-fn with_resolution(png: Vec<u8>, dpi: f32) -> Vec<u8> {
-    // Signature (8) + IHDR chunk (4 length + 4 type + 13 data + 4 CRC).
-    const AFTER_IHDR: usize = 8 + 25;
-    if png.len() < AFTER_IHDR || &png[12..16] != b"IHDR" {
-        return png;
-    }
+    let mut encoder = ::png::Encoder::new(&mut png, pixmap.width(), pixmap.height());
+    encoder.set_color(::png::ColorType::Grayscale);
+    encoder.set_depth(::png::BitDepth::Eight);
+    encoder.set_deflate_compression(::png::DeflateCompression::FdeflateUltraFast);
+    encoder.set_filter(::png::Filter::Paeth);
     let ppm = (f64::from(dpi) / 0.0254).round() as u32;
-    let mut chunk = Vec::with_capacity(21);
-    chunk.extend_from_slice(&9u32.to_be_bytes());
-    chunk.extend_from_slice(b"pHYs");
-    chunk.extend_from_slice(&ppm.to_be_bytes());
-    chunk.extend_from_slice(&ppm.to_be_bytes());
-    chunk.push(1); // unit: metre
-    let crc = crc32(&chunk[4..]);
-    chunk.extend_from_slice(&crc.to_be_bytes());
-    let mut out = Vec::with_capacity(png.len() + chunk.len());
-    out.extend_from_slice(&png[..AFTER_IHDR]);
-    out.extend_from_slice(&chunk);
-    out.extend_from_slice(&png[AFTER_IHDR..]);
-    out
-}
-
-/// CRC-32 (ISO-HDLC) as PNG chunks use it.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
+    encoder.set_pixel_dims(Some(::png::PixelDimensions {
+        xppu: ppm,
+        yppu: ppm,
+        unit: ::png::Unit::Meter,
+    }));
+    let mut writer = encoder
+        .write_header()
+        .context("label PNG: encoding failed")?;
+    writer
+        .write_image_data(&grey)
+        .context("label PNG: encoding failed")?;
+    writer.finish().context("label PNG: encoding failed")?;
+    Ok(png)
 }

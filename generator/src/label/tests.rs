@@ -647,3 +647,19 @@ fn font_is_shared_across_threads() {
         }
     });
 }
+
+#[test]
+fn label_pixels_are_opaque_grey() {
+    // The PNG keeps the red channel as the grey level: exact only for opaque greys.
+    let url = url();
+    for tier in 1..=3 {
+        let mut i = input(&url);
+        i.tier = tier;
+        let svg = render_svg(&i, font()).unwrap();
+        let pixmap = super::png::full(&svg, 300.0).unwrap();
+        assert!(pixmap
+            .pixels()
+            .iter()
+            .all(|p| p.alpha() == 255 && p.red() == p.green() && p.green() == p.blue()));
+    }
+}
