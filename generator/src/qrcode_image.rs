@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use image::{GrayImage, Luma};
 use qrcode::bits::Bits;
-use qrcode::types::{Color, QrError};
+use qrcode::types::{Color, Mode, QrError};
 use qrcode::{EcLevel, QrCode, Version};
 
 /// Modules of white border around the code (the QR standard's quiet zone).
@@ -28,8 +28,32 @@ pub fn verify_url_bits(url: &str) -> Result<Bits> {
         }
         _ => bail!("{url:?} is not a verify URL with a #digits fragment"),
     };
-    for v in 1..=40 {
-        match segments(Version::Normal(v), prefix.as_bytes(), digits.as_bytes()) {
+    // The smallest version, computed from the segment sizes (two 4-bit mode indicators, the
+    // length fields, the data bits) instead of encoding at version 1, 2, 3, ...; checked by
+    // encoding: if the version below holds the data after all, search from version 1.
+    let (p, d) = (prefix.as_bytes(), digits.as_bytes());
+    let fits = |v: i16| {
+        let version = Version::Normal(v);
+        let (b, n) = (
+            Mode::Byte.length_bits_count(version),
+            Mode::Numeric.length_bits_count(version),
+        );
+        let len = 8
+            + b
+            + n
+            + Mode::Byte.data_bits_count(p.len())
+            + Mode::Numeric.data_bits_count(d.len());
+        p.len() < 1 << b
+            && d.len() < 1 << n
+            && Bits::new(version)
+                .max_len(EcLevel::M)
+                .is_ok_and(|max| len <= max)
+    };
+    let estimate = (1..=40).find(|&v| fits(v)).unwrap_or(1);
+    let below_fits = estimate > 1 && segments(Version::Normal(estimate - 1), p, d).is_ok();
+    let first = if below_fits { 1 } else { estimate };
+    for v in first..=40 {
+        match segments(Version::Normal(v), p, d) {
             Ok(bits) => return Ok(bits),
             Err(QrError::DataTooLong) => continue,
             Err(e) => bail!("QR encoding failed: {e}"),

@@ -7,7 +7,7 @@
 //! copied and no two patches meet; otherwise the caller renders everything with resvg.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use anyhow::Result;
@@ -56,10 +56,12 @@ static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(|| {
     })
 });
 
+/// A fast 64-bit hash of an element and the resolution (a few KB per label line: SipHash cost
+/// more than the rest of the lookup). Collisions are harmless: a hit compares the element.
 fn hash(element: &str, dpi: u32) -> u64 {
-    let mut h = DefaultHasher::new();
-    element.hash(&mut h);
-    dpi.hash(&mut h);
+    let mut h = foldhash::fast::FixedState::with_seed(0).build_hasher();
+    h.write(element.as_bytes());
+    h.write_u32(dpi);
     h.finish()
 }
 

@@ -91,16 +91,23 @@ impl QrPixels {
         let pixels = pixmap.pixels_mut();
         let m = self.module as usize;
         let side = self.side as usize;
-        for my in 0..side {
-            for mx in 0..side {
-                if !self.dark[my * side + mx] {
-                    continue;
-                }
-                let x0 = self.x as usize + mx * m;
+        for (my, row) in self.dark.chunks_exact(side).enumerate() {
+            // Runs of dark modules, each filled as one span per pixel row.
+            let mut mx = 0;
+            while mx < side {
+                let Some(start) = row[mx..].iter().position(|&d| d).map(|i| mx + i) else {
+                    break;
+                };
+                let end = row[start..]
+                    .iter()
+                    .position(|&d| !d)
+                    .map_or(side, |i| start + i);
+                let (x0, x1) = (self.x as usize + start * m, self.x as usize + end * m);
                 for py in 0..m {
                     let row = (self.y as usize + my * m + py) * width;
-                    pixels[row + x0..row + x0 + m].fill(black);
+                    pixels[row + x0..row + x1].fill(black);
                 }
+                mx = end;
             }
         }
     }
@@ -167,18 +174,22 @@ fn fill_outlines(d: &str) -> Option<(u32, Vec<bool>)> {
     };
     let bytes = d.as_bytes();
     let mut i = 0;
+    // Integers only, as `svg` writes them: optional spaces, an optional `-`, digits.
     let number = |i: &mut usize| -> Option<i64> {
         while bytes.get(*i) == Some(&b' ') {
             *i += 1;
         }
+        let negative = bytes.get(*i) == Some(&b'-');
+        if negative {
+            *i += 1;
+        }
         let start = *i;
-        if bytes.get(*i) == Some(&b'-') {
+        let mut v = 0i64;
+        while let Some(&b) = bytes.get(*i).filter(|b| b.is_ascii_digit()) {
+            v = v.checked_mul(10)?.checked_add(i64::from(b - b'0'))?;
             *i += 1;
         }
-        while bytes.get(*i).is_some_and(u8::is_ascii_digit) {
-            *i += 1;
-        }
-        d.get(start..*i)?.parse().ok()
+        (*i > start && *i - start <= 12).then_some(if negative { -v } else { v })
     };
     let mut max = (0i64, 0i64);
     while i < bytes.len() {
@@ -240,23 +251,23 @@ fn fill_outlines(d: &str) -> Option<(u32, Vec<bool>)> {
 
 /// The whole SVG rendered in one pass, without the card cache.
 pub fn full(svg: &str, dpi: f32) -> Result<tiny_skia::Pixmap> {
-    let mut pixmap = blank(svg, dpi)?;
-    draw(svg, dpi, &mut pixmap)?;
+    let tree = parse(svg)?;
+    let (w, h) = pixel_size(&tree, dpi);
+    let mut pixmap = tiny_skia::Pixmap::new(w, h)
+        .with_context(|| format!("label PNG: cannot make a {w}x{h} image"))?;
+    pixmap.fill(tiny_skia::Color::WHITE);
+    let scale = dpi / 96.0;
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
     Ok(pixmap)
 }
 
 fn parse(svg: &str) -> Result<usvg::Tree> {
     usvg::Tree::from_str(svg, &usvg::Options::default())
         .context("label PNG: the SVG does not parse")
-}
-
-/// A white canvas of the SVG's size at `dpi`.
-fn blank(svg: &str, dpi: f32) -> Result<tiny_skia::Pixmap> {
-    let (w, h) = pixel_size(&parse(svg)?, dpi);
-    let mut pixmap = tiny_skia::Pixmap::new(w, h)
-        .with_context(|| format!("label PNG: cannot make a {w}x{h} image"))?;
-    pixmap.fill(tiny_skia::Color::WHITE);
-    Ok(pixmap)
 }
 
 fn pixel_size(tree: &usvg::Tree, dpi: f32) -> (u32, u32) {

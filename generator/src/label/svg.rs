@@ -66,7 +66,7 @@ pub const QR_OPEN: &str = "<path shape-rendering=\"crispEdges\" fill=\"#000\" tr
 
 /// Writes the SVG of a label; `title` becomes its `<title>` (for screen readers).
 pub fn write(label: &Label, title: &str) -> String {
-    let mut out = String::with_capacity(24 * 1024);
+    let mut out = String::with_capacity(40 * 1024);
     let (w, h) = (n(WIDTH), n(HEIGHT));
     out.push_str(&root());
     out.push_str("\n<title>");
@@ -208,9 +208,9 @@ fn write_qr(out: &mut String, label: &Label) {
     out.push_str(")\" d=\"");
     let q = QUIET as i32;
     let mut prev = (0i32, 0i32);
-    for outline in outlines(&qr.dark, qr.width as usize) {
+    trace(&qr.dark, qr.width as usize, |outline| {
         let Some(&(sx, sy)) = outline.first() else {
-            continue;
+            return;
         };
         out.push('m');
         push_int(out, sx + q - prev.0, true);
@@ -228,7 +228,7 @@ fn write_qr(out: &mut String, label: &Label) {
         }
         out.push('z');
         prev = (sx + q, sy + q);
-    }
+    });
     out.push_str("\"/>\n");
 }
 
@@ -239,42 +239,85 @@ const NORTH: u8 = 8;
 
 /// The outlines of the dark modules of a `w` x `w` grid as closed polygons of corner points
 /// (y down), dark always on the right of the direction of travel; collinear corners merged.
+#[cfg(test)]
 pub fn outlines(dark: &[bool], w: usize) -> Vec<Vec<(i32, i32)>> {
+    let mut polygons = Vec::new();
+    trace(dark, w, |corners| polygons.push(corners.to_vec()));
+    polygons
+}
+
+/// The direction to leave a corner by, for each heading (0 at the start of an outline) and each
+/// set of outgoing boundary sides there: straight on when possible, else the first of a right
+/// and a left turn; where two dark modules touch only at the corner, the right turn keeps them
+/// apart.
+const fn turn_table() -> [[u8; 16]; 16] {
+    let mut table = [[0u8; 16]; 16];
+    let mut heading = 0;
+    while heading < 16 {
+        let mut here = 1;
+        while here < 16 {
+            let lowest = here & (!here + 1);
+            table[heading][here] = if heading == 0 {
+                lowest as u8
+            } else {
+                let h = heading as u8;
+                let (r, l) = (right(h), left(h));
+                if here as u8 & r != 0 {
+                    r
+                } else if here as u8 & h != 0 {
+                    h
+                } else if here as u8 & l != 0 {
+                    l
+                } else {
+                    lowest as u8
+                }
+            };
+            here += 1;
+        }
+        heading += 1;
+    }
+    table
+}
+
+const TURN: [[u8; 16]; 16] = turn_table();
+
+/// Calls `emit` with each outline of [`outlines`], in the same order, without allocating one.
+fn trace(dark: &[bool], w: usize, mut emit: impl FnMut(&[(i32, i32)])) {
+    if dark.len() < w * w {
+        return;
+    }
     let side = w + 1;
-    let is_dark = |x: isize, y: isize| {
-        x >= 0
-            && y >= 0
-            && (x as usize) < w
-            && (y as usize) < w
-            && dark[y as usize * w + x as usize]
-    };
-    // Outgoing boundary edges at each grid corner.
+    // Outgoing boundary edges at each grid corner: a dark module's side is a boundary where the
+    // neighbour across it is light or outside.
     let mut out = vec![0u8; side * side];
     for y in 0..w {
+        let row = &dark[y * w..(y + 1) * w];
+        let above = (y > 0).then(|| &dark[(y - 1) * w..y * w]);
+        let below = (y + 1 < w).then(|| &dark[(y + 1) * w..(y + 2) * w]);
         for x in 0..w {
-            if !dark[y * w + x] {
+            if !row[x] {
                 continue;
             }
-            let (xi, yi) = (x as isize, y as isize);
-            if !is_dark(xi, yi - 1) {
+            if !above.is_some_and(|r| r[x]) {
                 out[y * side + x] |= EAST;
             }
-            if !is_dark(xi + 1, yi) {
+            if !(x + 1 < w && row[x + 1]) {
                 out[y * side + x + 1] |= SOUTH;
             }
-            if !is_dark(xi, yi + 1) {
+            if !below.is_some_and(|r| r[x]) {
                 out[(y + 1) * side + x + 1] |= WEST;
             }
-            if !is_dark(xi - 1, yi) {
+            if !(x > 0 && row[x - 1]) {
                 out[(y + 1) * side + x] |= NORTH;
             }
         }
     }
-    let mut polygons = Vec::new();
+    let mut corners: Vec<(i32, i32)> = Vec::with_capacity(256);
     for start in 0..out.len() {
         while out[start] != 0 {
             let (mut x, mut y) = ((start % side) as i32, (start / side) as i32);
-            let mut corners = vec![(x, y)];
+            corners.clear();
+            corners.push((x, y));
             let mut heading = 0u8;
             loop {
                 let at = y as usize * side + x as usize;
@@ -282,15 +325,7 @@ pub fn outlines(dark: &[bool], w: usize) -> Vec<Vec<(i32, i32)>> {
                 if here == 0 {
                     break;
                 }
-                // Where two dark modules touch only at this corner, turn right: keeps them apart.
-                let dir = if heading == 0 {
-                    here & here.wrapping_neg()
-                } else {
-                    [right(heading), heading, left(heading)]
-                        .into_iter()
-                        .find(|d| here & d != 0)
-                        .unwrap_or(here & here.wrapping_neg())
-                };
+                let dir = TURN[usize::from(heading)][usize::from(here)];
                 out[at] &= !dir;
                 if dir != heading && heading != 0 {
                     corners.push((x, y));
@@ -307,14 +342,13 @@ pub fn outlines(dark: &[bool], w: usize) -> Vec<Vec<(i32, i32)>> {
             if corners.len() > 1 && corners.last() == corners.first() {
                 corners.pop();
             }
-            polygons.push(corners);
+            emit(&corners);
         }
     }
-    polygons
 }
 
 /// The direction after a right turn (y down: east, south, west, north is clockwise).
-fn right(d: u8) -> u8 {
+const fn right(d: u8) -> u8 {
     match d {
         EAST => SOUTH,
         SOUTH => WEST,
@@ -323,7 +357,7 @@ fn right(d: u8) -> u8 {
     }
 }
 
-fn left(d: u8) -> u8 {
+const fn left(d: u8) -> u8 {
     match d {
         EAST => NORTH,
         NORTH => WEST,

@@ -476,6 +476,39 @@ fn qr_is_exactly_the_code_of_encode_url() {
         assert!(fast.dark == dark, "different code for {url}");
     }
     assert!(super::qr::encode("https://x.cn/verify/#12a").is_err());
+    // The version is computed, not searched: the smallest that holds the data at every length
+    // (every version boundary up to version 40), the same bits as encoding at that version.
+    for len in 1..=3100usize {
+        let digits: String = (0..len)
+            .map(|i| char::from(b'0' + (i * 7 % 10) as u8))
+            .collect();
+        let prefix = "https://label.example.cn/verify/#";
+        let url = format!("{prefix}{digits}");
+        let searched = (1..=40).find_map(|v| {
+            let mut bits = qrcode::bits::Bits::new(qrcode::Version::Normal(v));
+            bits.push_byte_data(prefix.as_bytes()).ok()?;
+            bits.push_numeric_data(digits.as_bytes()).ok()?;
+            bits.push_terminator(qrcode::EcLevel::M).ok()?;
+            Some(bits)
+        });
+        let computed = crate::qrcode_image::verify_url_bits(&url);
+        match (searched, computed) {
+            (Some(a), Ok(b)) => {
+                assert!(a.version() == b.version(), "length {len}");
+                assert!(a.into_bytes() == b.into_bytes(), "length {len}");
+            }
+            (None, Err(_)) => {}
+            _ => panic!("length {len}: one encodes, the other does not"),
+        }
+    }
+    for bad in [
+        "https://x.cn/verify/",
+        "https://x.cn/verify/#",
+        "a#1 2",
+        "a#12x",
+    ] {
+        assert!(crate::qrcode_image::verify_url_bits(bad).is_err(), "{bad}");
+    }
     // Wider than 128 modules (version 28 and up) takes the module-by-module path.
     let wide = format!(
         "https://x.cn/verify/#{}",
