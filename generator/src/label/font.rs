@@ -64,8 +64,8 @@ pub struct Glyph {
     pub contours: Vec<Contour>,
 }
 
-/// One closed contour: its absolute start point (font units, y up) and the rest of the contour
-/// as relative SVG path commands ending in `z`.
+/// One closed contour: its absolute start point and the rest of the contour as relative SVG
+/// path commands ending in `z`, in outline units ([`OUTLINE_UNIT`] font units, y up).
 #[derive(Debug)]
 pub struct Contour {
     /// Start point.
@@ -222,7 +222,7 @@ fn pick_face(data: &[u8]) -> Result<u32> {
     }
 }
 
-/// Collects an outline as rounded integer coordinates in relative SVG path commands.
+/// Collects an outline as integer coordinates in outline units, in relative SVG path commands.
 #[derive(Default)]
 struct PathWriter {
     contours: Vec<Contour>,
@@ -253,8 +253,13 @@ impl PathWriter {
     }
 }
 
+/// Outline coordinates are written in steps of this many font units: 1/250 em for a 1000-unit
+/// font, at most 4 µm off on the label's largest text (1.9 mm em), far below a printer's dot
+/// (21 µm at 1200 dpi), for a fifth fewer bytes per label.
+pub const OUTLINE_UNIT: i32 = 4;
+
 fn round(v: f32) -> i32 {
-    v.round() as i32
+    (v / OUTLINE_UNIT as f32).round() as i32
 }
 
 /// Appends an integer to path data, with a space before it unless it is the first number after

@@ -23,7 +23,7 @@ pub use font::LabelFont;
 
 /// Version of the label layout, part of every label's cache key: bump it whenever a change here
 /// changes the bytes of a label.
-pub const VERSION: &str = "1";
+pub const VERSION: &str = "2";
 
 /// What a label shows. All strings come from verified signed records.
 pub struct LabelInput<'a> {

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::font::push_int;
+use super::font::{push_int, OUTLINE_UNIT};
 use super::layout::{Ink, Label, Run, Star, BAND, BORDER, HEIGHT, QUIET, RADIUS, WIDTH};
 
 /// Opens the group of everything on a label that depends on the tier only.
@@ -129,9 +129,11 @@ fn write_run(out: &mut String, run: &Run) {
     } else {
         "<path transform=\"matrix("
     });
-    num(out, run.scale(), 7);
+    // Path data in outline units, scaled to millimetres by the transform.
+    let scale = run.scale() * f64::from(OUTLINE_UNIT);
+    num(out, scale, 7);
     out.push_str(" 0 0 -");
-    num(out, run.scale(), 7);
+    num(out, scale, 7);
     out.push(' ');
     num(out, run.x, 3);
     out.push(' ');
@@ -140,9 +142,11 @@ fn write_run(out: &mut String, run: &Run) {
     let mut pen = 0i32;
     let mut prev = (0i32, 0i32);
     for g in &run.glyphs {
+        // The pen advances in font units; contours are placed at it in outline units.
+        let origin = (f64::from(pen) / f64::from(OUTLINE_UNIT)).round() as i32;
         for c in &g.contours {
             // After `z` the current point is the start of the closed contour: move relative to it.
-            let start = (pen + c.start.0, c.start.1);
+            let start = (origin + c.start.0, c.start.1);
             out.push('m');
             push_int(out, start.0 - prev.0, true);
             push_int(out, start.1 - prev.1, false);
