@@ -361,22 +361,27 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
         .iter()
         .map(|j| match &j.id {
             JobId::Named(_) => j.paths.len(),
-            other => other.derived_paths().map_or(0, |p| p.len()),
+            other => other.derived_count().unwrap_or(0),
         })
         .sum();
     let rendered = rendered.into_inner();
     let mut unchanged_tree = false;
     if incremental {
         let staged: Vec<String> = todo.iter().flat_map(|j| j.paths().into_owned()).collect();
-        let current: std::collections::HashMap<&JobId, &Job<'_>> =
-            jobs.iter().map(|j| (&j.id, j)).collect();
+        let named: HashMap<&JobId, &Job<'_>> = jobs
+            .iter()
+            .filter(|j| matches!(j.id, JobId::Named(_)))
+            .map(|j| (&j.id, j))
+            .collect();
         // Files of the previous build that no job writes any more.
         let mut gone: Vec<String> = Vec::new();
         for (id, (_, old_named)) in &previous.jobs {
-            let now = current.get(id);
-            if now.is_some() && !matches!(id, JobId::Named(_)) {
-                continue; // derived from the serial: the same files
-            }
+            let now = match id {
+                // Derived from the serial: the same files while the certification is there.
+                JobId::Cert(s) | JobId::Label(s) if loaded.certs.contains_key(s) => continue,
+                JobId::Cert(_) | JobId::Label(_) => None,
+                JobId::Named(_) => named.get(id),
+            };
             let old = id.derived_paths().unwrap_or_else(|| old_named.clone());
             let now_paths = now.map(|j| j.paths().into_owned()).unwrap_or_default();
             gone.extend(old.into_iter().filter(|p| !now_paths.contains(p)));
@@ -387,25 +392,28 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
         output::swap_in(&tmp, &out)?;
     }
     phase("swapped in");
-    if !unchanged_tree {
-        let state = State {
-            version: output::STATE_VERSION,
-            out: out_canon,
-            global,
-            jobs: jobs
+    // The build state and the record cache, written side by side.
+    let (state_written, cache_saved) = rayon::join(
+        || -> Result<()> {
+            if unchanged_tree {
+                return Ok(());
+            }
+            let jobs: Vec<(&JobId, (&Key, &[String]))> = jobs
                 .iter()
                 .map(|j| {
-                    let named = match j.id {
-                        JobId::Named(_) => j.paths.clone(),
-                        _ => Vec::new(),
+                    let named: &[String] = match j.id {
+                        JobId::Named(_) => &j.paths,
+                        _ => &[],
                     };
-                    (j.id.clone(), (j.key, named))
+                    (&j.id, (&j.key, named))
                 })
-                .collect(),
-        };
-        state.write(&state_path)?;
-    }
-    loaded.save_cache(&reg)?;
+                .collect();
+            output::write_state(&state_path, &out_canon, &global, &jobs)
+        },
+        || loaded.save_cache(&reg),
+    );
+    state_written?;
+    cache_saved?;
     phase("state written");
     let summary = Summary {
         out,

@@ -29,6 +29,15 @@ pub enum JobId {
 }
 
 impl JobId {
+    /// How many files a certification or label job writes; `None` for a named job.
+    pub fn derived_count(&self) -> Option<usize> {
+        match self {
+            JobId::Cert(_) => Some(LANGS.len() + 3),
+            JobId::Label(_) => Some(2),
+            JobId::Named(_) => None,
+        }
+    }
+
     /// The files of a certification or label job; `None` for a named job.
     pub fn derived_paths(&self) -> Option<Vec<String>> {
         match self {
@@ -70,14 +79,33 @@ impl State {
             .filter(|s| s.version == STATE_VERSION)
             .unwrap_or_default()
     }
+}
 
-    /// Writes the state atomically.
-    pub fn write(&self, path: &Path) -> Result<()> {
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-        }
-        crate::fsutil::write_atomic(path, &postcard::to_stdvec(self)?)
+/// Writes the state of a build atomically: the same bytes as a [`State`] with these jobs (a map
+/// and a list of pairs encode alike), without building the map.
+pub fn write_state(
+    path: &Path,
+    out: &Path,
+    global: &[u8; 16],
+    jobs: &[(&JobId, (&[u8; 16], &[String]))],
+) -> Result<()> {
+    #[derive(Serialize)]
+    struct StateOut<'a> {
+        version: u32,
+        out: &'a Path,
+        global: &'a [u8; 16],
+        jobs: &'a [(&'a JobId, (&'a [u8; 16], &'a [String]))],
     }
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    }
+    let state = StateOut {
+        version: STATE_VERSION,
+        out,
+        global,
+        jobs,
+    };
+    crate::fsutil::write_atomic(path, &postcard::to_stdvec(&state)?)
 }
 
 /// A sibling path of `out` with a suffix, e.g. `public` -> `.public.tmp-123`.
@@ -154,5 +182,35 @@ impl std::fmt::Display for JobId {
             JobId::Label(s) => write!(f, "label/{s}"),
             JobId::Named(n) => f.write_str(n),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn written_state_reads_back() {
+        let dir = std::env::temp_dir().join(format!("starmark-state-{}", std::process::id()));
+        let path = dir.join("build-state.bin");
+        let (cert, named) = (JobId::Cert(7), JobId::Named("home".into()));
+        let files = vec!["index.html".to_string(), "en/index.html".to_string()];
+        let jobs = [
+            (&cert, (&[1u8; 16], &[][..])),
+            (&named, (&[2u8; 16], &files[..])),
+        ];
+        write_state(&path, Path::new("/out"), &[9; 16], &jobs).unwrap();
+        let state = State::read(&path);
+        assert_eq!(state.version, STATE_VERSION);
+        assert_eq!(state.out, PathBuf::from("/out"));
+        assert_eq!(state.global, [9; 16]);
+        assert_eq!(state.jobs.len(), 2);
+        assert_eq!(state.jobs[&cert], ([1; 16], Vec::new()));
+        assert_eq!(state.jobs[&named], ([2; 16], files));
+        for id in [JobId::Cert(7), JobId::Label(7)] {
+            assert_eq!(id.derived_count(), id.derived_paths().map(|p| p.len()));
+        }
+        fs::remove_dir_all(&dir).unwrap();
     }
 }
