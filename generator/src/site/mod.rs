@@ -398,7 +398,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
             if unchanged_tree {
                 return Ok(());
             }
-            let jobs: Vec<(&JobId, (&Key, &[String]))> = jobs
+            let jobs: Vec<output::StateEntry<'_>> = jobs
                 .iter()
                 .map(|j| {
                     let named: &[String] = match j.id {

@@ -81,20 +81,23 @@ impl State {
     }
 }
 
+/// One job as the state file records it: id, key, and the files of a named job.
+pub type StateEntry<'a> = (&'a JobId, (&'a [u8; 16], &'a [String]));
+
 /// Writes the state of a build atomically: the same bytes as a [`State`] with these jobs (a map
 /// and a list of pairs encode alike), without building the map.
 pub fn write_state(
     path: &Path,
     out: &Path,
     global: &[u8; 16],
-    jobs: &[(&JobId, (&[u8; 16], &[String]))],
+    jobs: &[StateEntry<'_>],
 ) -> Result<()> {
     #[derive(Serialize)]
     struct StateOut<'a> {
         version: u32,
         out: &'a Path,
         global: &'a [u8; 16],
-        jobs: &'a [(&'a JobId, (&'a [u8; 16], &'a [String]))],
+        jobs: &'a [StateEntry<'a>],
     }
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
