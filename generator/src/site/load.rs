@@ -2,7 +2,7 @@
 //! verified (signature, digest, catalogue category, trust list, unique serials) before anything is
 //! written. All problems are collected, so one build reports every bad record.
 //!
-//! A record cache (`.starmark-cache/records.json`) keeps, per record file, its size and
+//! A record cache (`.starmark-cache/records.bin`) keeps, per record file, its size and
 //! modification time, its signature digits and the fields other pages need. A file whose size and
 //! time are unchanged, under the same trust list and catalogue, is not read or verified again; its
 //! page job reads it only if its page must be rendered again. `--full` ignores the cache.
