@@ -256,13 +256,18 @@ pub fn full(svg: &str, dpi: f32) -> Result<tiny_skia::Pixmap> {
     let mut pixmap = tiny_skia::Pixmap::new(w, h)
         .with_context(|| format!("label PNG: cannot make a {w}x{h} image"))?;
     pixmap.fill(tiny_skia::Color::WHITE);
+    render_tree(&tree, dpi, &mut pixmap);
+    Ok(pixmap)
+}
+
+/// Draws a parsed SVG at `dpi` (usvg sizes are CSS pixels, 96 per inch).
+fn render_tree(tree: &usvg::Tree, dpi: f32, pixmap: &mut tiny_skia::Pixmap) {
     let scale = dpi / 96.0;
     resvg::render(
-        &tree,
+        tree,
         tiny_skia::Transform::from_scale(scale, scale),
         &mut pixmap.as_mut(),
     );
-    Ok(pixmap)
 }
 
 fn parse(svg: &str) -> Result<usvg::Tree> {
@@ -285,12 +290,7 @@ fn draw(svg: &str, dpi: f32, pixmap: &mut tiny_skia::Pixmap) -> Result<()> {
     if pixel_size(&tree, dpi) != (pixmap.width(), pixmap.height()) {
         bail!("label PNG: the card and the label differ in size");
     }
-    let scale = dpi / 96.0;
-    resvg::render(
-        &tree,
-        tiny_skia::Transform::from_scale(scale, scale),
-        &mut pixmap.as_mut(),
-    );
+    render_tree(&tree, dpi, pixmap);
     Ok(())
 }
 

@@ -23,7 +23,7 @@ use starmark_core::{Day, Revocation, RevocationList, TrustList};
 
 use crate::fsutil;
 use crate::registry::{
-    load_record, signature_path, Registry, REVOCATION_LIST_FILE, TRUST_LIST_FILE,
+    load_record, signature_path, RecordFile, Registry, REVOCATION_LIST_FILE, TRUST_LIST_FILE,
 };
 use crate::signed;
 
@@ -258,72 +258,15 @@ fn nanos(m: &std::fs::Metadata) -> Option<u128> {
         .map(|d| d.as_nanos())
 }
 
-/// Metadata of a listed file, following a symbolic link; `stat` relative to the listed
-/// directory otherwise.
-fn entry_metadata(entry: &std::fs::DirEntry) -> Option<std::fs::Metadata> {
-    match entry.file_type().ok()? {
-        t if t.is_symlink() => std::fs::metadata(entry.path()).ok(),
-        _ => entry.metadata().ok(),
-    }
-}
-
-/// Every record file under `dir` (`**/*.md`), sorted by path, with its stamp (`None` when the
-/// record or its signature file cannot be read). One listing per directory, directories in
-/// parallel: at 100,000 records this is most of a rebuild's file system work.
-fn scan(dir: &Path) -> Result<Vec<(PathBuf, Option<Stamp>)>> {
-    let mut found = scan_dir(dir)?;
-    found.par_sort_unstable_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
-    Ok(found)
-}
-
-fn scan_dir(dir: &Path) -> Result<Vec<(PathBuf, Option<Stamp>)>> {
-    if !dir.exists() {
-        return Ok(Vec::new());
-    }
-    let listing = |e: std::io::Error| anyhow::anyhow!("{}: cannot list: {e}", dir.display());
-    let mut records = Vec::new();
-    let mut sigs: std::collections::HashMap<std::ffi::OsString, std::fs::Metadata> =
-        std::collections::HashMap::new();
-    let mut subdirs = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(listing)? {
-        let entry = entry.map_err(listing)?;
-        if crate::registry::is_dir_entry(&entry) {
-            subdirs.push(entry.path());
-            continue;
-        }
-        let path = entry.path();
-        match path.extension().and_then(|e| e.to_str()) {
-            Some("md") => records.push((path, entry_metadata(&entry))),
-            Some("sig") => {
-                if let (Some(stem), Some(m)) = (path.file_stem(), entry_metadata(&entry)) {
-                    sigs.insert(stem.to_os_string(), m);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut found: Vec<(PathBuf, Option<Stamp>)> = records
-        .into_iter()
-        .map(|(path, m)| {
-            let sig = path.file_stem().and_then(|s| sigs.get(s));
-            let stamp = match (m, sig) {
-                (Some(m), Some(s)) => Some(Stamp {
-                    size: m.len(),
-                    mtime: nanos(&m).unwrap_or(0),
-                    sig_size: s.len(),
-                    sig_mtime: nanos(s).unwrap_or(0),
-                }),
-                _ => None,
-            };
-            (path, stamp)
-        })
-        .collect();
-    let nested: Vec<Vec<(PathBuf, Option<Stamp>)>> = subdirs
-        .par_iter()
-        .map(|d| scan_dir(d))
-        .collect::<Result<_>>()?;
-    found.extend(nested.into_iter().flatten());
-    Ok(found)
+/// The stamp of a scanned record; `None` when it or its signature file cannot be read.
+fn stamp(f: &RecordFile) -> Option<Stamp> {
+    let (m, s) = (f.meta.as_ref()?, f.sig_meta.as_ref()?);
+    Some(Stamp {
+        size: m.len(),
+        mtime: nanos(m).unwrap_or(0),
+        sig_size: s.len(),
+        sig_mtime: nanos(s).unwrap_or(0),
+    })
 }
 
 fn cache_path(reg: &Registry) -> PathBuf {
@@ -371,7 +314,14 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
     } else {
         RecordCache::default()
     };
-    let files = scan(&reg.path(crate::registry::RECORDS_DIR))?;
+    let files: Vec<(PathBuf, Option<Stamp>)> = reg
+        .scan_records()?
+        .into_iter()
+        .map(|f| {
+            let st = stamp(&f);
+            (f.path, st)
+        })
+        .collect();
     let ctx = Context {
         trust: &trust,
         revocations: Some(&revocations),

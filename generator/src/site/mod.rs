@@ -149,6 +149,15 @@ struct Site<'a> {
     base: Vec<tera::Context>,
 }
 
+/// The registry's name in a language: the English name, when there is one, for every language
+/// but Chinese.
+fn site_name<'a>(reg: &'a Registry, lang: &str) -> &'a str {
+    match &reg.config.name_en {
+        Some(en) if lang != "zh" => en,
+        _ => &reg.config.name,
+    }
+}
+
 /// The path of a page in a language: the first language at the root, the others under `<lang>/`.
 fn lang_path(lang: &str, rel: &str) -> String {
     if lang == LANGS[0] {
@@ -160,8 +169,7 @@ fn lang_path(lang: &str, rel: &str) -> String {
 
 impl Site<'_> {
     fn strings(&self, lang: &str) -> &BTreeMap<String, String> {
-        static EMPTY: BTreeMap<String, String> = BTreeMap::new();
-        self.theme.strings.get(lang).unwrap_or(&EMPTY)
+        self.theme.strings_of(lang)
     }
 
     /// Renders `template` for `rel` (the page's path within a language) in every language.
@@ -190,20 +198,15 @@ impl Site<'_> {
 
     /// What every page of a language sees, whatever the page: made once per build.
     fn base_contexts(reg: &Registry, theme: &Theme) -> Vec<tera::Context> {
-        static EMPTY: BTreeMap<String, String> = BTreeMap::new();
         LANGS
             .iter()
             .map(|lang| {
                 let mut ctx = tera::Context::new();
                 ctx.insert("lang", lang);
-                ctx.insert("t", theme.strings.get(lang).unwrap_or(&EMPTY));
+                ctx.insert("t", theme.strings_of(lang));
                 ctx.insert("csp", CSP);
                 ctx.insert("assets", &theme.assets);
-                let name = match (lang, &reg.config.name_en) {
-                    (l, Some(en)) if *l != "zh" => en.as_str(),
-                    _ => reg.config.name.as_str(),
-                };
-                ctx.insert("site_name", name);
+                ctx.insert("site_name", site_name(reg, lang));
                 ctx
             })
             .collect()
@@ -313,8 +316,19 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
     };
     let rendered = AtomicUsize::new(0);
     let result: Result<()> = (|| {
+        // The directories of derived jobs do not depend on the serial: one job of each kind
+        // stands for all (no paths made for 200,000 jobs just to find five directories).
         let mut dirs: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        let (mut cert_seen, mut label_seen) = (false, false);
         for j in todo.iter().chain(reuse.iter()) {
+            let first_of_kind = match j.id {
+                JobId::Cert(_) => !std::mem::replace(&mut cert_seen, true),
+                JobId::Label(_) => !std::mem::replace(&mut label_seen, true),
+                JobId::Named(_) => true,
+            };
+            if !first_of_kind {
+                continue;
+            }
             for p in j.paths().iter() {
                 let dir = p.rsplit_once('/').map_or("", |(d, _)| d);
                 if !dirs.contains(dir) {

@@ -134,6 +134,12 @@ impl Theme {
         })
     }
 
+    /// The strings of a language (empty for a language without strings).
+    pub fn strings_of(&self, lang: &str) -> &BTreeMap<String, String> {
+        static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+        self.strings.get(lang).unwrap_or(&EMPTY)
+    }
+
     /// Renders a template with a context; errors name the template and the cause.
     pub fn render(&self, template: &str, ctx: &tera::Context) -> Result<String> {
         self.tera

@@ -22,7 +22,7 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 use super::theme::{Asset, LANGS};
-use super::{key_of, lang_path, Job, Key, Site, CSP};
+use super::{key_of, lang_path, site_name, Job, Key, Site, CSP};
 
 /// The verifier's WebAssembly and JS glue, as built by `scripts/build-verifier`.
 const VERIFY_GLUE: &[u8] = include_bytes!("../../assets/verifier/starmark_verify.js");
@@ -292,10 +292,7 @@ pub(super) fn jobs<'a>(site: &'a Site<'a>, global: &Key) -> Result<Vec<Job<'a>>>
             LANGS
                 .iter()
                 .map(|lang| {
-                    let name = match (*lang, &site.reg.config.name_en) {
-                        (l, Some(en)) if l != "zh" => en.as_str(),
-                        _ => site.reg.config.name.as_str(),
-                    };
+                    let name = site_name(site.reg, lang);
                     manifest(&manifest_base, lang, name, site.strings(lang), &a)
                 })
                 .collect()
