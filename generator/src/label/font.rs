@@ -56,6 +56,8 @@ impl std::fmt::Debug for LabelFont {
 /// One glyph: advance and ink box in font units, and the outline as SVG path data.
 #[derive(Debug)]
 pub struct Glyph {
+    /// Unique in the process (never reused): identifies the glyph in cache keys.
+    pub uid: u64,
     /// Horizontal advance, font units.
     pub advance: i32,
     /// Ink box `(x_min, y_min, x_max, y_max)`, font units with y up; `None` for blank glyphs.
@@ -72,7 +74,24 @@ pub struct Contour {
     pub start: (i32, i32),
     /// Relative commands after the start point, ending with `z`.
     pub body: String,
+    /// The same commands with absolute points (for drawing without parsing `body`); the line
+    /// back to the start that `z` implies is not among them.
+    pub segments: Vec<Segment>,
 }
+
+/// One command of a contour, absolute points in outline units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Segment {
+    /// A straight line to the point.
+    Line(i32, i32),
+    /// A quadratic curve: control point, end point.
+    Quad(i32, i32, i32, i32),
+    /// A cubic curve: two control points, end point.
+    Cubic(i32, i32, i32, i32, i32, i32),
+}
+
+/// Source of [`Glyph::uid`].
+static NEXT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl LabelFont {
     /// Loads the font from `path` (TTF/OTF/TTC; for a collection, the Simplified Chinese face),
@@ -179,6 +198,7 @@ impl LabelFont {
         });
         b.finish();
         Some(Glyph {
+            uid: NEXT_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             advance,
             bbox,
             contours: b.contours,
@@ -229,6 +249,7 @@ struct PathWriter {
     start: (i32, i32),
     at: (i32, i32),
     body: String,
+    segments: Vec<Segment>,
     open: bool,
     /// Byte offset in `body` of the last command when it was a line, with the point it ends at.
     last_line: Option<(usize, (i32, i32))>,
@@ -314,20 +335,26 @@ impl OutlineBuilder for PathWriter {
         } else {
             self.command('l', &[p]);
         }
+        self.segments.push(Segment::Line(p.0, p.1));
         self.at = p;
         self.last_line = Some((offset, p));
     }
 
     fn quad_to(&mut self, x1: f32, y1: f32, x: f32, y: f32) {
         let p = (round(x), round(y));
-        self.command('q', &[(round(x1), round(y1)), p]);
+        let c = (round(x1), round(y1));
+        self.command('q', &[c, p]);
+        self.segments.push(Segment::Quad(c.0, c.1, p.0, p.1));
         self.at = p;
         self.last_line = None;
     }
 
     fn curve_to(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, x: f32, y: f32) {
         let p = (round(x), round(y));
-        self.command('c', &[(round(x1), round(y1)), (round(x2), round(y2)), p]);
+        let (c1, c2) = ((round(x1), round(y1)), (round(x2), round(y2)));
+        self.command('c', &[c1, c2, p]);
+        self.segments
+            .push(Segment::Cubic(c1.0, c1.1, c2.0, c2.1, p.0, p.1));
         self.at = p;
         self.last_line = None;
     }
@@ -340,14 +367,17 @@ impl OutlineBuilder for PathWriter {
         if let Some((offset, p)) = self.last_line {
             if p == self.start {
                 self.body.truncate(offset);
+                self.segments.pop();
             }
         }
         let mut body = std::mem::take(&mut self.body);
+        let segments = std::mem::take(&mut self.segments);
         if !body.is_empty() {
             body.push('z');
             self.contours.push(Contour {
                 start: self.start,
                 body,
+                segments,
             });
         }
         self.open = false;

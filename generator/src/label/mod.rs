@@ -50,13 +50,29 @@ pub struct LabelInput<'a> {
 ///
 /// Errors: a character the font lacks (naming it as U+XXXX and the field), a tier outside 1..=3,
 /// a verify URL that is not `...#<digits>` or too long for a QR code.
+#[cfg(test)]
 pub fn render_svg(input: &LabelInput<'_>, font: &LabelFont) -> Result<String> {
     let label = layout::layout(input, font)?;
+    Ok(svg::write(&label, &title(input)))
+}
+
+/// A label as SVG ([`render_svg`]) and as PNG at `dpi` (the site uses 300): on white, 8-bit
+/// greyscale, with its resolution recorded, pixel for pixel what resvg renders of the SVG;
+/// deterministic bytes.
+pub fn render(input: &LabelInput<'_>, font: &LabelFont, dpi: f32) -> Result<(String, Vec<u8>)> {
+    let label = layout::layout(input, font)?;
+    let svg = svg::write(&label, &title(input));
+    let png = png::render(&label, &svg, dpi)?;
+    Ok((svg, png))
+}
+
+/// The SVG's `<title>`, for screen readers.
+fn title(input: &LabelInput<'_>) -> String {
     let tier = ["一星级", "二星级", "三星级"]
         .get(usize::from(input.tier.saturating_sub(1)))
         .copied()
         .unwrap_or_default();
-    let title = format!(
+    format!(
         "网络安全标识 Cybersecurity label: {tier} (tier {}), {}, {}, No. {}, {} – {}",
         input.tier,
         input.manufacturer,
@@ -64,12 +80,5 @@ pub fn render_svg(input: &LabelInput<'_>, font: &LabelFont) -> Result<String> {
         input.certificate_number,
         input.valid_from,
         input.valid_until
-    );
-    Ok(svg::write(&label, &title))
-}
-
-/// The PNG of an SVG from [`render_svg`], rendered with resvg at `dpi` (the site uses 300) on
-/// white, 8-bit greyscale, with its resolution recorded; deterministic bytes.
-pub fn render_png(svg: &str, dpi: f32) -> Result<Vec<u8>> {
-    png::render(svg, dpi)
+    )
 }

@@ -1,19 +1,16 @@
 //! Pixels of text lines that recur from label to label (a manufacturer's name on each of its
-//! products, the captions, common validity dates), rendered by resvg once and then copied.
+//! products, the captions, common validity dates), drawn once and then copied.
 //!
 //! Exact by construction: resvg draws each path of a label on its own, so a line drawn where
 //! the label is white and nothing else draws gives the same pixels as the line drawn alone on a
-//! white label. [`apply`] copies a patch only when its pixels are white in the label when it is
-//! copied and no two patches meet; otherwise the caller renders everything with resvg.
+//! white label. [`apply`] copies patches only when every one covers white pixels of the label
+//! and no two meet; otherwise the caller draws every line.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
-use anyhow::Result;
 use resvg::tiny_skia::{Pixmap, PremultipliedColorU8};
-
-use super::svg::{root, BODY_OPEN};
 
 /// The pixels a path changes when drawn alone on a white label: a rectangle of it.
 pub struct Patch {
@@ -34,12 +31,12 @@ impl Patch {
     }
 }
 
-/// Recurring paths and their patches, bounded in memory. A path gets a patch the second time it
-/// is seen, so the one-off lines of a build (model, certificate number) are never stored.
+/// Recurring lines and their patches, bounded in memory. A line gets a patch the second time
+/// it is seen, so the one-off lines of a build (model, certificate number) are never stored.
 struct Cache {
     seen: HashSet<u64>,
-    /// By hash of element and resolution: the element, to rule out collisions, and its patch.
-    patches: HashMap<u64, (String, Arc<Patch>)>,
+    /// By hash of the key: the key, to rule out collisions, and the patch.
+    patches: HashMap<u64, (Vec<u64>, Arc<Patch>)>,
     order: VecDeque<u64>,
     bytes: usize,
 }
@@ -56,126 +53,80 @@ static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(|| {
     })
 });
 
-/// A fast 64-bit hash of an element and the resolution (a few KB per label line: SipHash cost
-/// more than the rest of the lookup). Collisions are harmless: a hit compares the element.
-fn hash(element: &str, dpi: u32) -> u64 {
+/// A fast 64-bit hash of a key; collisions are harmless (a hit compares the key).
+fn hash(key: &[u64]) -> u64 {
     let mut h = foldhash::fast::FixedState::with_seed(0).build_hasher();
-    h.write(element.as_bytes());
-    h.write_u32(dpi);
+    for &k in key {
+        h.write_u64(k);
+    }
     h.finish()
 }
 
-/// What [`split`] found: the SVG without the paths that have patches, and those patches.
-pub struct Split {
-    /// The label SVG without the patched paths.
-    pub svg: String,
-    /// Whether anything remains for resvg to draw.
-    pub has_paths: bool,
-    /// The patches, in drawing order.
-    pub patches: Vec<Arc<Patch>>,
-}
-
-/// Takes the paths of the label body (`BODY_OPEN` group) that have, or now get, a patch out of
-/// `svg`. `render_alone` renders an SVG on a white label of the right size.
-pub fn split(
-    svg: &str,
-    dpi: f32,
-    render_alone: &dyn Fn(&str) -> Result<Pixmap>,
-) -> Result<Option<Split>> {
-    let Some(open) = svg.find(BODY_OPEN) else {
-        return Ok(None);
-    };
-    let body = open + BODY_OPEN.len();
-    let Some(close) = svg[body..].find("</g>").map(|i| body + i) else {
-        return Ok(None);
-    };
-    let key = dpi.to_bits();
-    let mut kept = String::with_capacity(svg.len());
-    kept.push_str(&svg[..body]);
-    let mut has_paths = false;
-    let mut patches = Vec::new();
-    let mut at = body;
-    while let Some(start) = svg[at..close].find("<path ").map(|i| at + i) {
-        let Some(end) = svg[start..close].find("/>").map(|i| start + i + 2) else {
-            return Ok(None);
-        };
-        let element = &svg[start..end];
-        match patch(element, key, render_alone)? {
-            Some(p) => patches.push(p),
-            None => {
-                kept.push_str(&svg[at..end]);
-                has_paths = true;
-            }
-        }
-        at = end;
-    }
-    kept.push_str(&svg[at..]);
-    // Anything else left to draw (a QR path not painted directly).
-    has_paths |= svg[close..].contains("<path");
-    Ok(Some(Split {
-        svg: kept,
-        has_paths,
-        patches,
-    }))
-}
-
-fn patch(
-    element: &str,
-    key: u32,
-    render_alone: &dyn Fn(&str) -> Result<Pixmap>,
-) -> Result<Option<Arc<Patch>>> {
-    let h = hash(element, key);
+/// The patch of the line `key` stands for (everything that makes its pixels): from the cache,
+/// or made by `make` when the line is seen for the second time. `None`: draw the line.
+pub fn get(key: &[u64], make: impl FnOnce() -> Option<Patch>) -> Option<Arc<Patch>> {
+    let h = hash(key);
     {
         let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((e, p)) = cache.patches.get(&h) {
-            return Ok((e == element).then(|| Arc::clone(p)));
+        if let Some((k, p)) = cache.patches.get(&h) {
+            return (k == key).then(|| Arc::clone(p));
         }
         if cache.seen.len() >= MAX_SEEN {
             cache.seen.clear();
         }
         if cache.seen.insert(h) {
-            return Ok(None);
+            return None;
         }
     }
-    let alone = format!("{}{BODY_OPEN}{element}</g></svg>", root());
-    let Some(p) = crop(&render_alone(&alone)?) else {
-        return Ok(None);
-    };
-    let p = Arc::new(p);
+    let p = Arc::new(make()?);
     let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
     if !cache.patches.contains_key(&h) {
-        cache.bytes += p.bytes() + element.len();
+        cache.bytes += p.bytes() + key.len() * 8;
         cache.order.push_back(h);
-        cache
-            .patches
-            .insert(h, (element.to_string(), Arc::clone(&p)));
+        cache.patches.insert(h, (key.to_vec(), Arc::clone(&p)));
         while cache.bytes > MAX_BYTES {
             let Some(old) = cache.order.pop_front() else {
                 break;
             };
-            if let Some((e, q)) = cache.patches.remove(&old) {
-                cache.bytes = cache.bytes.saturating_sub(q.bytes() + e.len());
+            if let Some((k, q)) = cache.patches.remove(&old) {
+                cache.bytes = cache.bytes.saturating_sub(q.bytes() + k.len() * 8);
             }
         }
     }
-    Ok(Some(p))
+    Some(p)
+}
+
+/// Whether the line `key` stands for has a patch now.
+#[cfg(test)]
+pub fn has(key: &[u64]) -> bool {
+    let cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    cache.patches.get(&hash(key)).is_some_and(|(k, _)| k == key)
 }
 
 fn is_white(p: PremultipliedColorU8) -> bool {
     p.red() == 255 && p.green() == 255 && p.blue() == 255 && p.alpha() == 255
 }
 
-/// The smallest rectangle holding every pixel that is not white.
-fn crop(pixmap: &Pixmap) -> Option<Patch> {
-    let (w, h) = (pixmap.width() as usize, pixmap.height() as usize);
+/// A pixel rectangle `(x0, y0, x1, y1)`, ends excluded.
+pub type Area = (u32, u32, u32, u32);
+
+/// The smallest rectangle holding every pixel of `area` that is not white; `None` when all
+/// are white.
+pub fn crop(pixmap: &Pixmap, area: Area) -> Option<Patch> {
+    let w = pixmap.width() as usize;
     let px = pixmap.pixels();
+    let (ax0, ay0) = (area.0 as usize, area.1 as usize);
+    let (ax1, ay1) = (
+        area.2.min(pixmap.width()) as usize,
+        area.3.min(pixmap.height()) as usize,
+    );
     let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
-    for y in 0..h {
-        let row = &px[y * w..(y + 1) * w];
+    for y in ay0..ay1 {
+        let row = &px[y * w + ax0..y * w + ax1.max(ax0)];
         if let Some(first) = row.iter().position(|&p| !is_white(p)) {
             let last = row.iter().rposition(|&p| !is_white(p)).unwrap_or(first);
-            x0 = x0.min(first);
-            x1 = x1.max(last + 1);
+            x0 = x0.min(ax0 + first);
+            x1 = x1.max(ax0 + last + 1);
             y0 = y0.min(y);
             y1 = y + 1;
         }
@@ -194,6 +145,20 @@ fn crop(pixmap: &Pixmap) -> Option<Patch> {
         h: (y1 - y0) as u32,
         pixels,
     })
+}
+
+/// Makes `area` of `pixmap` white again.
+pub fn whiten(pixmap: &mut Pixmap, area: Area) {
+    let w = pixmap.width() as usize;
+    let (x0, y1) = (area.0 as usize, area.3.min(pixmap.height()) as usize);
+    let x1 = (area.2.min(pixmap.width()) as usize).max(x0);
+    let Some(white) = PremultipliedColorU8::from_rgba(255, 255, 255, 255) else {
+        return;
+    };
+    let px = pixmap.pixels_mut();
+    for y in area.1 as usize..y1 {
+        px[y * w + x0..y * w + x1].fill(white);
+    }
 }
 
 /// Copies the patches into `pixmap` when that is exact: no two patches meet and every patch

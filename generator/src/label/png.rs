@@ -1,252 +1,292 @@
 //! Rasterising a label SVG with resvg into an 8-bit greyscale PNG that records its resolution.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use anyhow::{bail, Context, Result};
+use resvg::tiny_skia::Transform;
 use resvg::{tiny_skia, usvg};
 
+use super::font::Segment;
+use super::layout::{Ink, Label, Qr, Run, QUIET};
 use super::patches;
-use super::svg::{root, CARD_OPEN, QR_OPEN};
+use super::svg::{glyph_origin, qr_matrix, root, run_matrix, trace, CARD_OPEN};
 
-/// Renders `svg` at `dpi` on white; deterministic bytes for the same SVG and dpi.
+/// Renders the PNG of a laid-out label whose SVG `svg` is [`super::svg::write`] of it, at
+/// `dpi` on white: pixel for pixel what resvg gives for `svg` in one pass (tests check it), in
+/// a fraction of the time.
 ///
-/// resvg draws the paths of an SVG without group effects one after the other onto the canvas,
-/// each on its own, so a label is rendered in parts that give exactly the pixels of rendering
-/// the whole SVG at once (tests check it): the card ([`CARD_OPEN`]), the same for every label
-/// of a tier, rendered once and reused; text lines seen before, copied from [`patches`]; the
-/// rest drawn by resvg; and the QR code, when it sits on whole pixels, painted module by module.
-/// Any other SVG is rendered in one pass.
-pub fn render(svg: &str, dpi: f32) -> Result<Vec<u8>> {
+/// resvg draws each path of an SVG without group effects on its own, one after the other,
+/// with tiny-skia. So the label is drawn in parts: the card ([`CARD_OPEN`]), the same for every
+/// label of a tier, rendered by resvg once and reused; text lines seen before, copied from
+/// [`patches`]; new lines filled with tiny-skia exactly as resvg fills them (the same path
+/// points, the same transform, the same paint), straight from the layout instead of parsing
+/// the SVG back; and the QR code, painted module by module when it sits on whole pixels.
+pub fn render(label: &Label, svg: &str, dpi: f32) -> Result<Vec<u8>> {
     if !(dpi.is_finite() && (1.0..=2400.0).contains(&dpi)) {
         bail!("label PNG: {dpi} dpi is not a resolution between 1 and 2400");
     }
-    match split_card(svg) {
-        Some((card, rest)) => {
-            let card = cached_card(&card, dpi)?;
-            // The canvas is reused from label to label on a thread: a fresh 357 KB image per
-            // label costs more in page faults than the copy of the card into it.
-            let mut pixmap = CANVAS
-                .with(|c| c.take())
-                .filter(|p| p.width() == card.width() && p.height() == card.height())
-                .map(|mut p| {
-                    p.data_mut().copy_from_slice(card.data());
-                    p
-                })
-                .unwrap_or_else(|| (*card).clone());
-            let (rest, qr) = match take_qr(&rest, dpi, pixmap.width(), pixmap.height()) {
-                Some((rest, qr)) => (rest, Some(qr)),
-                None => (rest, None),
-            };
-            let patched = match patches::split(&rest, dpi, &|alone| full(alone, dpi))? {
-                Some(split) if !split.patches.is_empty() => {
-                    if split.has_paths {
-                        draw(&split.svg, dpi, &mut pixmap)?;
-                    }
-                    let applied = patches::apply(&split.patches, &mut pixmap);
-                    if !applied {
-                        pixmap.data_mut().copy_from_slice(card.data());
-                    }
-                    applied
-                }
-                _ => false,
-            };
-            if !patched {
-                draw(&rest, dpi, &mut pixmap)?;
-            }
-            if let Some(qr) = qr {
-                qr.paint(&mut pixmap);
-            }
-            let png = encode(&pixmap, dpi);
-            CANVAS.with(|c| c.set(Some(pixmap)));
-            png
+    let (Some(card), Some(base)) = (card_of(svg), base_transform(dpi)) else {
+        return encode(&full(svg, dpi)?, dpi);
+    };
+    let card = cached_card(&card, dpi)?;
+    // The canvas is reused from label to label on a thread: a fresh 357 KB image per label
+    // costs more in page faults than the copy of the card into it.
+    let mut pixmap = CANVAS
+        .with(|c| c.take())
+        .filter(|p| p.width() == card.width() && p.height() == card.height())
+        .map(|mut p| {
+            p.data_mut().copy_from_slice(card.data());
+            p
+        })
+        .unwrap_or_else(|| (*card).clone());
+    let mut patches = Vec::new();
+    let mut key = Vec::new();
+    for run in &label.runs {
+        let Some(ts) = run_transform(run, base) else {
+            continue;
+        };
+        run_key(run, dpi, &mut key);
+        let patch = patches::get(&key, || {
+            let path = run_path(run)?;
+            alone(&path, ts, pixmap.width(), pixmap.height())
+        });
+        match patch {
+            Some(p) => patches.push(p),
+            None => fill_run(run, ts, &mut pixmap),
         }
-        None => encode(&full(svg, dpi)?, dpi),
     }
+    if !patches::apply(&patches, &mut pixmap) {
+        pixmap.data_mut().copy_from_slice(card.data());
+        for run in &label.runs {
+            if let Some(ts) = run_transform(run, base) {
+                fill_run(run, ts, &mut pixmap);
+            }
+        }
+    }
+    draw_qr(&label.qr, base, dpi, &mut pixmap);
+    let png = encode(&pixmap, dpi);
+    CANVAS.with(|c| c.set(Some(pixmap)));
+    png
 }
 
 thread_local! {
     /// The canvas of the last label rendered on this thread, for the next one.
     static CANVAS: std::cell::Cell<Option<tiny_skia::Pixmap>> = const { std::cell::Cell::new(None) };
+    /// A white canvas for drawing a text line alone (white again after each use).
+    static SCRATCH: std::cell::Cell<Option<tiny_skia::Pixmap>> = const { std::cell::Cell::new(None) };
 }
 
-/// A label's QR code that sits on whole pixels: painted module by module, which gives the
-/// pixels resvg gives for the crisp-edged path (a test checks it), without parsing and
-/// scan-converting a few thousand path segments per label.
-pub struct QrPixels {
-    /// Top-left pixel of module (0, 0) of the path's grid (the quiet zone's corner).
-    x: u32,
-    y: u32,
-    /// Pixels per module.
-    module: u32,
-    /// Grid side in modules, and the dark modules row by row.
-    side: u32,
-    dark: Vec<bool>,
-}
-
-impl QrPixels {
-    fn paint(&self, pixmap: &mut tiny_skia::Pixmap) {
-        let width = pixmap.width() as usize;
-        let black = tiny_skia::PremultipliedColorU8::from_rgba(0, 0, 0, 255);
-        let Some(black) = black else { return };
-        let pixels = pixmap.pixels_mut();
-        let m = self.module as usize;
-        let side = self.side as usize;
-        for (my, row) in self.dark.chunks_exact(side).enumerate() {
-            // Runs of dark modules, each filled as one span per pixel row.
-            let mut mx = 0;
-            while mx < side {
-                let Some(start) = row[mx..].iter().position(|&d| d).map(|i| mx + i) else {
-                    break;
-                };
-                let end = row[start..]
-                    .iter()
-                    .position(|&d| !d)
-                    .map_or(side, |i| start + i);
-                let (x0, x1) = (self.x as usize + start * m, self.x as usize + end * m);
-                for py in 0..m {
-                    let row = (self.y as usize + my * m + py) * width;
-                    pixels[row + x0..row + x1].fill(black);
-                }
-                mx = end;
-            }
+/// What resvg applies to the paths of the label body at `dpi`: the scale from CSS pixels
+/// (usvg sizes are 96 per inch) after the root's viewBox transform (read from usvg itself). The
+/// groups in between have no transform of their own.
+pub fn base_transform(dpi: f32) -> Option<Transform> {
+    static ROOT: OnceLock<Option<Transform>> = OnceLock::new();
+    let root = (*ROOT.get_or_init(|| {
+        let tree = parse(&format!("{}<path d=\"M0 0h1v1z\"/></svg>", root())).ok()?;
+        match tree.root().children() {
+            [usvg::Node::Group(g)] => Some(g.transform()),
+            _ => None,
         }
+    }))?;
+    let scale = dpi / 96.0;
+    Some(Transform::from_scale(scale, scale).pre_concat(root))
+}
+
+/// A run's transform as resvg has it: `base` after the run's `matrix(...)` as written in the
+/// SVG (the same decimals); `None` for a run without ink, which the SVG leaves out.
+fn run_transform(run: &Run, base: Transform) -> Option<Transform> {
+    if run.glyphs.iter().all(|g| g.contours.is_empty()) {
+        return None;
+    }
+    let [scale, x, y] = run_matrix(run);
+    let ts = Transform::from_row(scale as f32, 0.0, 0.0, -scale as f32, x as f32, y as f32);
+    Some(base.pre_concat(ts))
+}
+
+/// How many of the label's text lines have a patch now.
+#[cfg(test)]
+pub fn patched_lines(label: &Label, dpi: f32) -> usize {
+    let mut key = Vec::new();
+    label
+        .runs
+        .iter()
+        .filter(|run| {
+            run_key(run, dpi, &mut key);
+            patches::has(&key)
+        })
+        .count()
+}
+
+/// What makes a run's pixels: resolution, ink, glyphs, their spacing and the transform.
+fn run_key(run: &Run, dpi: f32, key: &mut Vec<u64>) {
+    let [scale, x, y] = run_matrix(run);
+    key.clear();
+    key.extend([
+        u64::from(dpi.to_bits()),
+        u64::from(run.ink == Ink::White),
+        u64::from(run.tracking as u32),
+        scale.to_bits(),
+        x.to_bits(),
+        y.to_bits(),
+    ]);
+    key.extend(run.glyphs.iter().map(|g| g.uid));
+}
+
+/// The path usvg builds from the run's path data: the same points in the same order.
+fn run_path(run: &Run) -> Option<tiny_skia::Path> {
+    let mut pb = tiny_skia::PathBuilder::new();
+    let mut pen = 0i32;
+    for g in &run.glyphs {
+        let origin = glyph_origin(pen);
+        for c in &g.contours {
+            let p = |x: i32, y: i32| ((origin + x) as f32, y as f32);
+            let (x, y) = p(c.start.0, c.start.1);
+            pb.move_to(x, y);
+            for s in &c.segments {
+                match *s {
+                    Segment::Line(x, y) => {
+                        let (x, y) = p(x, y);
+                        pb.line_to(x, y);
+                    }
+                    Segment::Quad(x1, y1, x, y) => {
+                        let ((x1, y1), (x, y)) = (p(x1, y1), p(x, y));
+                        pb.quad_to(x1, y1, x, y);
+                    }
+                    Segment::Cubic(x1, y1, x2, y2, x, y) => {
+                        let ((x1, y1), (x2, y2), (x, y)) = (p(x1, y1), p(x2, y2), p(x, y));
+                        pb.cubic_to(x1, y1, x2, y2, x, y);
+                    }
+                }
+            }
+            pb.close();
+        }
+        pen += g.advance + run.tracking;
+    }
+    pb.finish()
+}
+
+/// The paint resvg gives a path filled with an opaque colour, anti-aliased.
+fn solid(ink: Ink) -> tiny_skia::Paint<'static> {
+    let mut paint = tiny_skia::Paint::default();
+    let v = if ink == Ink::White { 255 } else { 0 };
+    paint.set_color_rgba8(v, v, v, 255);
+    paint.anti_alias = true;
+    paint
+}
+
+/// Fills a path as resvg does (which skips paths without area).
+fn fill(
+    path: &tiny_skia::Path,
+    paint: &tiny_skia::Paint<'_>,
+    ts: Transform,
+    pixmap: &mut tiny_skia::Pixmap,
+) {
+    if path.bounds().width() == 0.0 || path.bounds().height() == 0.0 {
+        return;
+    }
+    pixmap.fill_path(path, paint, tiny_skia::FillRule::Winding, ts, None);
+}
+
+fn fill_run(run: &Run, ts: Transform, pixmap: &mut tiny_skia::Pixmap) {
+    if let Some(path) = run_path(run) {
+        fill(&path, &solid(run.ink), ts, pixmap);
     }
 }
 
-/// Cuts the QR path out of a label SVG (without its card) when it lies on whole pixels at `dpi`,
-/// inside a `width` x `height` image, and has the shape [`super::svg`] writes: outlines of
-/// horizontal and vertical sides in module units. `None` leaves the SVG to resvg.
-pub fn take_qr(svg: &str, dpi: f32, width: u32, height: u32) -> Option<(String, QrPixels)> {
-    if !svg.starts_with(&root()) {
-        return None;
-    }
-    let start = svg.find(QR_OPEN)?;
-    let end = start + svg[start..].find("/>")? + 2;
-    let element = &svg[start + QR_OPEN.len()..end];
-    let (matrix, rest) = element.split_once(')')?;
-    let m: Vec<f64> = matrix
-        .split(' ')
-        .map(str::parse)
-        .collect::<Result<_, _>>()
-        .ok()?;
-    if m.len() != 6 || m[1] != 0.0 || m[2] != 0.0 || m[0] != m[3] {
-        return None;
-    }
-    let d = rest.strip_prefix("\" d=\"")?.strip_suffix("\"/>")?;
+/// The pixels a black path changes on a white `w` x `h` canvas, found within its bounds.
+fn alone(path: &tiny_skia::Path, ts: Transform, w: u32, h: u32) -> Option<patches::Patch> {
+    let mut canvas = SCRATCH
+        .with(|c| c.take())
+        .filter(|p| p.width() == w && p.height() == h)
+        .or_else(|| {
+            let mut p = tiny_skia::Pixmap::new(w, h)?;
+            p.fill(tiny_skia::Color::WHITE);
+            Some(p)
+        })?;
+    fill(path, &solid(Ink::Black), ts, &mut canvas);
+    // Anti-aliasing reaches at most a pixel beyond the transformed bounds: two are searched.
+    let b = path.bounds();
+    let xs = [b.left(), b.right()].map(|x| ts.sx * x + ts.tx);
+    let ys = [b.top(), b.bottom()].map(|y| ts.sy * y + ts.ty);
+    let clamp = |v: f32, max: u32| (v.max(0.0) as u32).min(max);
+    let area = (
+        clamp(xs[0].min(xs[1]).floor() - 2.0, w),
+        clamp(ys[0].min(ys[1]).floor() - 2.0, h),
+        clamp(xs[0].max(xs[1]).ceil() + 2.0, w),
+        clamp(ys[0].max(ys[1]).ceil() + 2.0, h),
+    );
+    let patch = patches::crop(&canvas, area);
+    patches::whiten(&mut canvas, area);
+    SCRATCH.with(|c| c.set(Some(canvas)));
+    patch
+}
+
+/// The QR code: painted module by module when it sits on whole pixels (what resvg gives for
+/// the crisp-edged path, a test checks it), else filled as resvg fills it.
+fn draw_qr(qr: &Qr, base: Transform, dpi: f32, pixmap: &mut tiny_skia::Pixmap) {
+    let [module, x, y] = qr_matrix(qr);
     // Pixels per millimetre: the root maps user units to millimetres.
     let f = f64::from(dpi) / 25.4;
     let whole = |v: f64| {
         let r = v.round();
         ((v - r).abs() < 1e-3 && r >= 0.0 && r <= f64::from(u32::MAX)).then_some(r as u32)
     };
-    let (module, x, y) = (whole(m[0] * f)?, whole(m[4] * f)?, whole(m[5] * f)?);
-    if module == 0 {
-        return None;
+    let side = qr.width + 2 * QUIET;
+    if let (Some(m), Some(px), Some(py)) = (whole(module * f), whole(x * f), whole(y * f)) {
+        let far = |origin: u32| u64::from(origin) + u64::from(side) * u64::from(m);
+        if m > 0 && far(px) <= u64::from(pixmap.width()) && far(py) <= u64::from(pixmap.height()) {
+            paint_modules(qr, px + QUIET * m, py + QUIET * m, m, pixmap);
+            return;
+        }
     }
-    let (side, dark) = fill_outlines(d)?;
-    let far = |origin: u32| u64::from(origin) + u64::from(side) * u64::from(module);
-    if far(x) > u64::from(width) || far(y) > u64::from(height) {
-        return None;
+    let mut pb = tiny_skia::PathBuilder::new();
+    let q = QUIET as i32;
+    trace(&qr.dark, qr.width as usize, |outline| {
+        for (i, &(cx, cy)) in outline.iter().enumerate() {
+            let (cx, cy) = ((cx + q) as f32, (cy + q) as f32);
+            if i == 0 {
+                pb.move_to(cx, cy);
+            } else {
+                pb.line_to(cx, cy);
+            }
+        }
+        pb.close();
+    });
+    if let Some(path) = pb.finish() {
+        let mut paint = solid(Ink::Black);
+        paint.anti_alias = false;
+        let ts = Transform::from_row(module as f32, 0.0, 0.0, module as f32, x as f32, y as f32);
+        fill(&path, &paint, base.pre_concat(ts), pixmap);
     }
-    let svg = format!("{}{}", &svg[..start], &svg[end..]);
-    Some((
-        svg,
-        QrPixels {
-            x,
-            y,
-            module,
-            side,
-            dark,
-        },
-    ))
 }
 
-/// The modules inside the outlines of path data made of `m`, `h`, `v` and `z` with integer
-/// arguments, by the nonzero rule: the grid side and the dark modules row by row.
-fn fill_outlines(d: &str) -> Option<(u32, Vec<bool>)> {
-    // Vertical sides: x, top, bottom, +1 going down or -1 going up.
-    let mut sides: Vec<(i64, i64, i64, i32)> = Vec::new();
-    let (mut cx, mut cy, mut sx, mut sy) = (0i64, 0i64, 0i64, 0i64);
-    let vertical = |x: i64, y0: i64, y1: i64, sides: &mut Vec<(i64, i64, i64, i32)>| {
-        if y0 != y1 {
-            sides.push((x, y0.min(y1), y0.max(y1), if y1 > y0 { 1 } else { -1 }));
-        }
+/// Paints the dark modules of `qr` with module (0, 0) at pixel (`x`, `y`), `m` pixels a module.
+fn paint_modules(qr: &Qr, x: u32, y: u32, m: u32, pixmap: &mut tiny_skia::Pixmap) {
+    let width = pixmap.width() as usize;
+    let Some(black) = tiny_skia::PremultipliedColorU8::from_rgba(0, 0, 0, 255) else {
+        return;
     };
-    let bytes = d.as_bytes();
-    let mut i = 0;
-    // Integers only, as `svg` writes them: optional spaces, an optional `-`, digits.
-    let number = |i: &mut usize| -> Option<i64> {
-        while bytes.get(*i) == Some(&b' ') {
-            *i += 1;
-        }
-        let negative = bytes.get(*i) == Some(&b'-');
-        if negative {
-            *i += 1;
-        }
-        let start = *i;
-        let mut v = 0i64;
-        while let Some(&b) = bytes.get(*i).filter(|b| b.is_ascii_digit()) {
-            v = v.checked_mul(10)?.checked_add(i64::from(b - b'0'))?;
-            *i += 1;
-        }
-        (*i > start && *i - start <= 12).then_some(if negative { -v } else { v })
-    };
-    let mut max = (0i64, 0i64);
-    while i < bytes.len() {
-        let c = bytes[i];
-        i += 1;
-        match c {
-            b'm' => {
-                cx += number(&mut i)?;
-                cy += number(&mut i)?;
-                (sx, sy) = (cx, cy);
+    let pixels = pixmap.pixels_mut();
+    let (m, side) = (m as usize, qr.width as usize);
+    for (my, row) in qr.dark.chunks_exact(side).enumerate() {
+        // Runs of dark modules, each filled as one span per pixel row.
+        let mut mx = 0;
+        while mx < side {
+            let Some(start) = row[mx..].iter().position(|&d| d).map(|i| mx + i) else {
+                break;
+            };
+            let end = row[start..]
+                .iter()
+                .position(|&d| !d)
+                .map_or(side, |i| start + i);
+            let (x0, x1) = (x as usize + start * m, x as usize + end * m);
+            for py in 0..m {
+                let row = (y as usize + my * m + py) * width;
+                pixels[row + x0..row + x1].fill(black);
             }
-            b'h' => cx += number(&mut i)?,
-            b'v' => {
-                let dy = number(&mut i)?;
-                vertical(cx, cy, cy + dy, &mut sides);
-                cy += dy;
-            }
-            b'z' => {
-                if cx != sx {
-                    if cy != sy {
-                        return None;
-                    }
-                } else {
-                    vertical(cx, cy, sy, &mut sides);
-                }
-                (cx, cy) = (sx, sy);
-            }
-            _ => return None,
-        }
-        if cx < 0 || cy < 0 {
-            return None;
-        }
-        max = (max.0.max(cx), max.1.max(cy));
-    }
-    let side = max.0.max(max.1);
-    if side > 4096 {
-        return None;
-    }
-    let n = side as usize;
-    // Winding changes at the left edge of each module (and the grid's right edge), then summed
-    // along each row.
-    let stride = n + 1;
-    let mut delta = vec![0i32; stride * n];
-    for &(x, top, bottom, dir) in &sides {
-        for row in top..bottom {
-            delta[row as usize * stride + x as usize] += dir;
+            mx = end;
         }
     }
-    let mut dark = vec![false; n * n];
-    for row in 0..n {
-        let mut winding = 0;
-        for col in 0..n {
-            winding += delta[row * stride + col];
-            dark[row * n + col] = winding != 0;
-        }
-    }
-    Some((side as u32, dark))
 }
 
 /// The whole SVG rendered in one pass, without the card cache.
@@ -284,19 +324,9 @@ fn pixel_size(tree: &usvg::Tree, dpi: f32) -> (u32, u32) {
     (w, h)
 }
 
-/// Draws `svg` over `pixmap`, which must have the SVG's size at `dpi`.
-fn draw(svg: &str, dpi: f32, pixmap: &mut tiny_skia::Pixmap) -> Result<()> {
-    let tree = parse(svg)?;
-    if pixel_size(&tree, dpi) != (pixmap.width(), pixmap.height()) {
-        bail!("label PNG: the card and the label differ in size");
-    }
-    render_tree(&tree, dpi, pixmap);
-    Ok(())
-}
-
-/// A label SVG cut into the SVG of its card alone and the SVG of everything else; `None` for an
-/// SVG without a card group (rendered in one pass).
-pub fn split_card(svg: &str) -> Option<(CardSvg<'_>, String)> {
+/// The card of a label SVG: its root element and its card group; `None` for an SVG without
+/// a card group of paths alone (rendered in one pass).
+pub fn card_of(svg: &str) -> Option<CardSvg<'_>> {
     let start = svg.find(CARD_OPEN)?;
     let inner = start + CARD_OPEN.len();
     let end = inner + svg[inner..].find("</g>")? + "</g>".len();
@@ -307,12 +337,10 @@ pub fn split_card(svg: &str) -> Option<(CardSvg<'_>, String)> {
     if !svg.starts_with("<svg ") || root_end > start {
         return None;
     }
-    let card = CardSvg {
+    Some(CardSvg {
         root: &svg[..root_end],
         group: &svg[start..end],
-    };
-    let rest = format!("{}{}", &svg[..start], &svg[end..]);
-    Some((card, rest))
+    })
 }
 
 /// The card of a label SVG: its root element and its card group.

@@ -29,6 +29,39 @@ pub fn num(out: &mut String, v: f64, decimals: u32) {
     }
 }
 
+/// `v` rounded to `decimals` places: the number [`num`] writes, as a parser reads it back
+/// (both are the correctly rounded value of the same decimal fraction).
+fn decimal(v: f64, decimals: u32) -> f64 {
+    let factor = 10i64.pow(decimals) as f64;
+    (v * factor).round() / factor
+}
+
+/// Decimals of a run's scale and of its position in its transform.
+const SCALE_DECIMALS: u32 = 7;
+const POSITION_DECIMALS: u32 = 3;
+
+/// A run's `matrix(s 0 0 -s x y)` as written: `[s, x, y]`, millimetres per outline unit and
+/// the pen's start on the baseline.
+pub fn run_matrix(run: &Run) -> [f64; 3] {
+    [
+        decimal(run.scale() * f64::from(OUTLINE_UNIT), SCALE_DECIMALS),
+        decimal(run.x, POSITION_DECIMALS),
+        decimal(run.baseline, POSITION_DECIMALS),
+    ]
+}
+
+/// Where a glyph's contours go in a run's path, in outline units, for a pen position in font
+/// units.
+pub fn glyph_origin(pen: i32) -> i32 {
+    (f64::from(pen) / f64::from(OUTLINE_UNIT)).round() as i32
+}
+
+/// The QR path's `matrix(m 0 0 m x y)` as written: `[m, x, y]`, millimetres per module and the
+/// quiet zone's corner.
+pub fn qr_matrix(qr: &super::layout::Qr) -> [f64; 3] {
+    [decimal(qr.module, 6), decimal(qr.x, 4), decimal(qr.y, 4)]
+}
+
 fn n(v: f64) -> String {
     let mut s = String::new();
     num(&mut s, v, 3);
@@ -59,10 +92,10 @@ pub fn root() -> String {
 }
 
 /// Opens the group of the label's own texts (manufacturer, model, validity, number).
-pub const BODY_OPEN: &str = "<g fill=\"#000\">";
+const BODY_OPEN: &str = "<g fill=\"#000\">";
 
 /// Opens the QR code's path, followed by its transform's numbers.
-pub const QR_OPEN: &str = "<path shape-rendering=\"crispEdges\" fill=\"#000\" transform=\"matrix(";
+const QR_OPEN: &str = "<path shape-rendering=\"crispEdges\" fill=\"#000\" transform=\"matrix(";
 
 /// Writes the SVG of a label; `title` becomes its `<title>` (for screen readers).
 pub fn write(label: &Label, title: &str) -> String {
@@ -130,20 +163,20 @@ fn write_run(out: &mut String, run: &Run) {
         "<path transform=\"matrix("
     });
     // Path data in outline units, scaled to millimetres by the transform.
-    let scale = run.scale() * f64::from(OUTLINE_UNIT);
-    num(out, scale, 7);
+    let [scale, x, y] = run_matrix(run);
+    num(out, scale, SCALE_DECIMALS);
     out.push_str(" 0 0 -");
-    num(out, scale, 7);
+    num(out, scale, SCALE_DECIMALS);
     out.push(' ');
-    num(out, run.x, 3);
+    num(out, x, POSITION_DECIMALS);
     out.push(' ');
-    num(out, run.baseline, 3);
+    num(out, y, POSITION_DECIMALS);
     out.push_str(")\" d=\"");
     let mut pen = 0i32;
     let mut prev = (0i32, 0i32);
     for g in &run.glyphs {
         // The pen advances in font units; contours are placed at it in outline units.
-        let origin = (f64::from(pen) / f64::from(OUTLINE_UNIT)).round() as i32;
+        let origin = glyph_origin(pen);
         for c in &g.contours {
             // After `z` the current point is the start of the closed contour: move relative to it.
             let start = (origin + c.start.0, c.start.1);
@@ -201,14 +234,15 @@ fn write_stars(out: &mut String, stars: &[Star]) {
 /// default nonzero fill gives exactly the dark modules.
 fn write_qr(out: &mut String, label: &Label) {
     let qr = &label.qr;
+    let [module, x, y] = qr_matrix(qr);
     out.push_str(QR_OPEN);
-    num(out, qr.module, 6);
+    num(out, module, 6);
     out.push_str(" 0 0 ");
-    num(out, qr.module, 6);
+    num(out, module, 6);
     out.push(' ');
-    num(out, qr.x, 4);
+    num(out, x, 4);
     out.push(' ');
-    num(out, qr.y, 4);
+    num(out, y, 4);
     out.push_str(")\" d=\"");
     let q = QUIET as i32;
     let mut prev = (0i32, 0i32);
@@ -286,7 +320,7 @@ const fn turn_table() -> [[u8; 16]; 16] {
 const TURN: [[u8; 16]; 16] = turn_table();
 
 /// Calls `emit` with each outline of [`outlines`], in the same order, without allocating one.
-fn trace(dark: &[bool], w: usize, mut emit: impl FnMut(&[(i32, i32)])) {
+pub fn trace(dark: &[bool], w: usize, mut emit: impl FnMut(&[(i32, i32)])) {
     if dark.len() < w * w {
         return;
     }

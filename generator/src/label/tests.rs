@@ -42,6 +42,16 @@ fn input<'a>(url: &'a str) -> LabelInput<'a> {
     }
 }
 
+/// The label's PNG at `dpi` from the fast renderer.
+fn png_of(inp: &LabelInput<'_>, dpi: f32) -> Vec<u8> {
+    render(inp, font(), dpi).unwrap().1
+}
+
+/// The PNG of resvg rendering the whole SVG in one pass: what the fast renderer must equal.
+fn one_pass(svg: &str, dpi: f32) -> Vec<u8> {
+    super::png::encode(&super::png::full(svg, dpi).unwrap(), dpi).unwrap()
+}
+
 fn temp_file(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!(
         "starmark-label-{}-{:?}-{name}",
@@ -164,7 +174,7 @@ fn qr_keeps_its_quiet_zone_inside_the_label() {
         assert!(s.cy + s.r < y);
     }
     // And in the PNG, the quiet zone is pure white, the modules pure black.
-    let png = render_png(&svg, 300.0).unwrap();
+    let png = png_of(&inp, 300.0);
     let img = image::load_from_memory(&png).unwrap().to_luma8();
     let px = |mm: f64| (mm * 300.0 / 25.4).round() as u32;
     let (x0, y0, s) = (px(x), px(y), px(side));
@@ -209,8 +219,7 @@ fn qr_keeps_its_quiet_zone_inside_the_label() {
 #[test]
 fn png_decodes_to_the_verify_url() {
     let url = url();
-    let svg = render_svg(&input(&url), font()).unwrap();
-    let png = render_png(&svg, 300.0).unwrap();
+    let png = png_of(&input(&url), 300.0);
     let img = image::load_from_memory(&png).unwrap();
     assert_eq!((img.width(), img.height()), (236, 378));
     assert_eq!(
@@ -246,19 +255,17 @@ fn cached_card_gives_the_pixels_of_a_single_pass() {
         inp.tier = tier;
         let svg = render_svg(&inp, font()).unwrap();
         assert_eq!(svg.matches(super::svg::CARD_OPEN).count(), 1);
-        // The fast paths are taken: card from the cache, QR painted on whole pixels at 300 dpi.
-        let (_, rest) = super::png::split_card(&svg).unwrap();
-        assert!(super::png::take_qr(&rest, 300.0, 236, 378).is_some());
-        assert!(super::png::take_qr(&rest, 150.0, 118, 189).is_none());
-        for dpi in [300.0, 150.0, 600.0] {
-            let single = super::png::full(&svg, dpi).unwrap();
-            let single = super::png::encode(&single, dpi).unwrap();
+        // The fast path is taken: a card to cache and the transform resvg applies to the body.
+        assert!(super::png::card_of(&svg).is_some());
+        assert!(super::png::base_transform(300.0).is_some());
+        // 300 dpi paints the QR code on whole pixels; 150 and 333 dpi fill its path.
+        for dpi in [300.0, 150.0, 600.0, 333.0] {
+            let single = one_pass(&svg, dpi);
             // Three times: filling the caches (card, then text patches), then from them.
             for _ in 0..3 {
-                assert!(
-                    render_png(&svg, dpi).unwrap() == single,
-                    "tier {tier} at {dpi} dpi"
-                );
+                let (again, png) = render(&inp, font(), dpi).unwrap();
+                assert_eq!(again, svg);
+                assert!(png == single, "tier {tier} at {dpi} dpi");
             }
         }
     }
@@ -274,8 +281,12 @@ fn text_patches_give_the_pixels_of_a_single_pass() {
         ),
         ("普联技术有限公司", None),
         ("华为技术有限公司", Some("Huawei Technologies Co., Ltd.")),
+        (
+            "广东省东莞市松山湖高新技术产业开发区智能物联网设备研究院有限责任公司",
+            Some("Guangdong Dongguan Songshan Lake Institute of Intelligent IoT Devices Co., Ltd."),
+        ),
     ];
-    let models = ["XL-AX3000", "智能摄像机 C6", "TL-WDR7660 千兆版"];
+    let models = ["XL-AX3000", "智能摄像机 C6", "TL-WDR7660 千兆版", "W"];
     let mut singles = Vec::new();
     for round in 0..3 {
         let mut k = 0;
@@ -286,22 +297,24 @@ fn text_patches_give_the_pixels_of_a_single_pass() {
                 inp.manufacturer_en = en;
                 inp.model = model;
                 inp.tier = (k % 3) as u8 + 1;
-                let svg = render_svg(&inp, font()).unwrap();
-                let png = render_png(&svg, 300.0).unwrap();
+                let number = format!("2026{:04}", k + 17 * round);
+                inp.certificate_number = &number;
+                let (svg, png) = render(&inp, font(), 300.0).unwrap();
                 if round == 0 {
-                    let single = super::png::full(&svg, 300.0).unwrap();
-                    singles.push(super::png::encode(&single, 300.0).unwrap());
+                    singles.push(one_pass(&svg, 300.0));
                 }
-                assert!(png == singles[k], "{maker} {model} round {round}");
+                // The number changes each round: a new line among lines from patches.
+                let expected = if round == 0 {
+                    &singles[k]
+                } else {
+                    &one_pass(&svg, 300.0)
+                };
+                assert!(png == *expected, "{maker} {model} round {round}");
                 if round == 2 {
-                    // Seen before: every text line of the body comes from a patch.
-                    let (_, rest) = super::png::split_card(&svg).unwrap();
-                    let (rest, _) = super::png::take_qr(&rest, 300.0, 236, 378).unwrap();
-                    let split =
-                        super::patches::split(&rest, 300.0, &|s| super::png::full(s, 300.0))
-                            .unwrap()
-                            .unwrap();
-                    assert!(!split.has_paths && !split.patches.is_empty());
+                    // Seen before: every line but the number comes from a patch.
+                    let label = layout::layout(&inp, font()).unwrap();
+                    let lines = label.runs.len();
+                    assert_eq!(super::png::patched_lines(&label, 300.0), lines - 1);
                 }
                 k += 1;
             }
@@ -309,16 +322,69 @@ fn text_patches_give_the_pixels_of_a_single_pass() {
     }
 }
 
+/// Many labels, each drawn by the fast renderer, equal resvg's single pass pixel for pixel:
+/// synthetic names of every length, all tiers, varied dates and numbers.
+#[test]
+fn fast_render_equals_resvg_on_many_labels() {
+    let url = url();
+    let words = [
+        "深圳",
+        "星联",
+        "物联网",
+        "科技",
+        "有限",
+        "公司",
+        "智能",
+        "（东莞）",
+        "研究院",
+    ];
+    let en = [
+        "Shenzhen",
+        "Xinglian",
+        "IoT",
+        "Technology",
+        "Co.,",
+        "Ltd.",
+        "(Dongguan)",
+    ];
+    for i in 0..60usize {
+        let maker: String = (0..2 + i % 9)
+            .map(|k| words[(i * 7 + k * 3) % words.len()])
+            .collect();
+        let maker_en: String = (0..1 + i % 6)
+            .map(|k| en[(i + k * 5) % en.len()])
+            .collect::<Vec<_>>()
+            .join(" ");
+        let model = format!("M{}-{}", i * 37 % 1000, "X".repeat(i % 13));
+        let number = format!("2026{:04}", i * 131 % 10000);
+        let mut inp = input(&url);
+        inp.manufacturer = &maker;
+        inp.manufacturer_en = (i % 4 != 0).then_some(maker_en.as_str());
+        inp.model = &model;
+        inp.certificate_number = &number;
+        inp.tier = (i % 3) as u8 + 1;
+        inp.valid_from = Day::parse("2026-01-01")
+            .unwrap()
+            .checked_add((i * 11 % 365) as u16)
+            .unwrap();
+        inp.valid_until = inp.valid_from.checked_add(365 * 3 - 1).unwrap();
+        // Twice: the second time the recurring lines come from patches.
+        for _ in 0..2 {
+            let (svg, png) = render(&inp, font(), 300.0).unwrap();
+            assert!(png == one_pass(&svg, 300.0), "label {i}: {maker} / {model}");
+        }
+    }
+}
+
 #[test]
 fn png_records_its_resolution() {
     let url = url();
-    let svg = render_svg(&input(&url), font()).unwrap();
-    let png = render_png(&svg, 300.0).unwrap();
+    let png = png_of(&input(&url), 300.0);
     let i = png.windows(4).position(|w| w == b"pHYs").unwrap();
     assert_eq!(&png[i + 4..i + 8], &11811u32.to_be_bytes());
     assert_eq!(png[i + 12], 1);
-    assert!(render_png(&svg, f32::NAN).is_err());
-    assert!(render_png("<svg", 300.0).is_err());
+    assert!(render(&input(&url), font(), f32::NAN).is_err());
+    assert!(super::png::full("<svg", 300.0).is_err());
 }
 
 #[test]
@@ -371,10 +437,7 @@ fn renders_are_deterministic() {
     let a = render_svg(&input(&url), font()).unwrap();
     let b = render_svg(&input(&url), font()).unwrap();
     assert_eq!(a, b);
-    assert_eq!(
-        render_png(&a, 300.0).unwrap(),
-        render_png(&b, 300.0).unwrap()
-    );
+    assert_eq!(png_of(&input(&url), 300.0), png_of(&input(&url), 300.0));
     // A font loaded again gives the same bytes: nothing depends on cache order.
     let again = LabelFont::load(None).unwrap();
     assert_eq!(render_svg(&input(&url), &again).unwrap(), a);
@@ -607,12 +670,10 @@ fn short_url_still_decodes() {
     let url = "https://label.example.cn/verify/#0012345678901234567";
     let mut inp = input(url);
     inp.verify_url = url;
-    let svg = render_svg(&inp, font()).unwrap();
-    let png = render_png(&svg, 300.0).unwrap();
+    let (svg, png) = render(&inp, font(), 300.0).unwrap();
     let img = image::load_from_memory(&png).unwrap().to_luma8();
     assert_eq!(crate::qrcode_image::decode_image(&img).unwrap(), url);
-    let single = super::png::encode(&super::png::full(&svg, 300.0).unwrap(), 300.0).unwrap();
-    assert!(png == single);
+    assert!(png == one_pass(&svg, 300.0));
     let ((module, _, _), _) = qr_path(&svg);
     let px = module * 300.0 / 25.4;
     assert!((px - px.round()).abs() < 1e-3 && px >= 3.0, "{px}");

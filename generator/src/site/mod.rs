@@ -616,8 +616,7 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &Key) -> Result<Vec
                     valid_until: r.valid_until,
                     verify_url: &url,
                 };
-                let svg = label::render_svg(&input, font)?;
-                let png = label::render_png(&svg, LABEL_DPI)?;
+                let (svg, png) = label::render(&input, font, LABEL_DPI)?;
                 Ok(vec![svg.into_bytes(), png])
             }),
         });
