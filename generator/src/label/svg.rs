@@ -325,31 +325,11 @@ pub fn trace(dark: &[bool], w: usize, mut emit: impl FnMut(&[(i32, i32)])) {
         return;
     }
     let side = w + 1;
-    // Outgoing boundary edges at each grid corner: a dark module's side is a boundary where the
-    // neighbour across it is light or outside.
-    let mut out = vec![0u8; side * side];
-    for y in 0..w {
-        let row = &dark[y * w..(y + 1) * w];
-        let above = (y > 0).then(|| &dark[(y - 1) * w..y * w]);
-        let below = (y + 1 < w).then(|| &dark[(y + 1) * w..(y + 2) * w]);
-        for x in 0..w {
-            if !row[x] {
-                continue;
-            }
-            if !above.is_some_and(|r| r[x]) {
-                out[y * side + x] |= EAST;
-            }
-            if !(x + 1 < w && row[x + 1]) {
-                out[y * side + x + 1] |= SOUTH;
-            }
-            if !below.is_some_and(|r| r[x]) {
-                out[(y + 1) * side + x + 1] |= WEST;
-            }
-            if !(x > 0 && row[x - 1]) {
-                out[(y + 1) * side + x] |= NORTH;
-            }
-        }
-    }
+    let mut out = if w < 127 {
+        boundary_bits(dark, w)
+    } else {
+        boundary(dark, w)
+    };
     let mut corners: Vec<(i32, i32)> = Vec::with_capacity(256);
     for start in 0..out.len() {
         while out[start] != 0 {
@@ -383,6 +363,71 @@ pub fn trace(dark: &[bool], w: usize, mut emit: impl FnMut(&[(i32, i32)])) {
             emit(&corners);
         }
     }
+}
+
+/// Outgoing boundary edges at each grid corner (`w + 1` per side, row by row): a dark
+/// module's side is a boundary where the neighbour across it is light or outside.
+pub fn boundary(dark: &[bool], w: usize) -> Vec<u8> {
+    let side = w + 1;
+    let mut out = vec![0u8; side * side];
+    for y in 0..w {
+        let row = &dark[y * w..(y + 1) * w];
+        let above = (y > 0).then(|| &dark[(y - 1) * w..y * w]);
+        let below = (y + 1 < w).then(|| &dark[(y + 1) * w..(y + 2) * w]);
+        for x in 0..w {
+            if !row[x] {
+                continue;
+            }
+            if !above.is_some_and(|r| r[x]) {
+                out[y * side + x] |= EAST;
+            }
+            if !(x + 1 < w && row[x + 1]) {
+                out[y * side + x + 1] |= SOUTH;
+            }
+            if !below.is_some_and(|r| r[x]) {
+                out[(y + 1) * side + x + 1] |= WEST;
+            }
+            if !(x > 0 && row[x - 1]) {
+                out[(y + 1) * side + x] |= NORTH;
+            }
+        }
+    }
+    out
+}
+
+/// [`boundary`] on bit rows (bit x = column x), for codes under 127 modules wide: whole rows
+/// of sides at once, then only the boundary corners visited.
+pub fn boundary_bits(dark: &[bool], w: usize) -> Vec<u8> {
+    let side = w + 1;
+    let rows: Vec<u128> = dark
+        .chunks_exact(w)
+        .map(|r| {
+            r.iter()
+                .rev()
+                .fold(0u128, |acc, &d| acc << 1 | u128::from(d))
+        })
+        .collect();
+    let mut out = vec![0u8; side * side];
+    let mut mark = |bits: u128, corner_row: usize, dir: u8| {
+        let mut b = bits;
+        while b != 0 {
+            let x = b.trailing_zeros() as usize;
+            out[corner_row * side + x] |= dir;
+            b &= b - 1;
+        }
+    };
+    for (y, &row) in rows.iter().enumerate() {
+        let above = if y > 0 { rows[y - 1] } else { 0 };
+        let below = rows.get(y + 1).copied().unwrap_or(0);
+        // Top sides start at the module's corner going east; right sides at the next corner
+        // going south; bottom sides at the far corner going west; left sides at the corner
+        // below going north.
+        mark(row & !above, y, EAST);
+        mark((row & !(row >> 1)) << 1, y, SOUTH);
+        mark((row & !below) << 1, y + 1, WEST);
+        mark(row & !(row << 1), y + 1, NORTH);
+    }
+    out
 }
 
 /// The direction after a right turn (y down: east, south, west, north is clockwise).

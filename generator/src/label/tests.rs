@@ -628,6 +628,28 @@ fn qr_outlines_fill_exactly_the_dark_modules() {
 }
 
 #[test]
+fn boundary_on_bit_rows_equals_module_by_module() {
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    for w in [1usize, 2, 5, 21, 57, 63, 64, 65, 100, 126] {
+        for density in [1u64, 2, 3] {
+            let dark: Vec<bool> = (0..w * w)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    seed % (density + 1) != 0
+                })
+                .collect();
+            assert_eq!(
+                super::svg::boundary_bits(&dark, w),
+                super::svg::boundary(&dark, w),
+                "{w} modules, density {density}"
+            );
+        }
+    }
+}
+
+#[test]
 fn path_numbers_are_compact() {
     let mut out = String::new();
     for (v, first) in [
