@@ -95,17 +95,13 @@ fn mask_bit(m: u8, x: usize, y: usize) -> bool {
 /// `Canvas::apply_best_mask` does.
 fn best_mask(canvas: &Canvas, width: usize) -> Code {
     let w = width;
-    // Each module: dark before masking, and whether masking applies (data, or not yet drawn).
-    let mut base = Vec::with_capacity(w * w);
-    for y in 0..w {
-        for x in 0..w {
-            base.push(match canvas.get(x as i16, y as i16) {
-                Module::Masked(c) => (c == Color::Dark, false),
-                Module::Unmasked(c) => (c == Color::Dark, true),
-                Module::Empty => (false, true),
-            });
-        }
-    }
+    // What a module is before masking: dark, and whether masking applies (data, or not yet
+    // drawn).
+    let module = |x: usize, y: usize| match canvas.get(x as i16, y as i16) {
+        Module::Masked(c) => (c == Color::Dark, false),
+        Module::Unmasked(c) => (c == Color::Dark, true),
+        Module::Empty => (false, true),
+    };
     // The format modules, with the bit each shows, then the always-dark module.
     let wrap = |v: i32| {
         if v < 0 {
@@ -123,9 +119,12 @@ fn best_mask(canvas: &Canvas, width: usize) -> Code {
     format_modules.push((8, wrap(-8), None));
     let format_dark =
         |m: u8, bit: Option<usize>| bit.is_none_or(|b| FORMAT_M[usize::from(m)] & (1 << b) != 0);
-    let dark = if w <= 128 {
-        best_mask_bits(&base, w, &format_modules, &format_dark)
+    let dark = if w <= 64 {
+        best_mask_u64(&module, w, &format_modules, &format_dark)
+    } else if w <= 128 {
+        best_mask_u128(&module, w, &format_modules, &format_dark)
     } else {
+        let base: Vec<(bool, bool)> = (0..w * w).map(|i| module(i % w, i / w)).collect();
         let mut best: Option<(u32, Vec<bool>)> = None;
         for m in 0..8u8 {
             let mut dark = Vec::with_capacity(w * w);
@@ -174,113 +173,143 @@ fn mask_lines() -> &'static [[[u128; 12]; 8]; 2] {
     })
 }
 
-/// [`best_mask`] on bit rows and columns, for codes up to 128 modules wide.
-fn best_mask_bits(
-    base: &[(bool, bool)],
-    w: usize,
-    format_modules: &[(usize, usize, Option<usize>)],
-    format_dark: &dyn Fn(u8, Option<usize>) -> bool,
-) -> Vec<bool> {
-    // Before masking, dark modules and maskable modules, as rows and as columns.
-    let (mut dark_rows, mut data_rows) = (vec![0u128; w], vec![0u128; w]);
-    let (mut dark_cols, mut data_cols) = (vec![0u128; w], vec![0u128; w]);
-    for (y, row) in base.chunks_exact(w).enumerate() {
-        for (x, &(d, m)) in row.iter().enumerate() {
-            dark_rows[y] |= u128::from(d) << x;
-            data_rows[y] |= u128::from(m) << x;
-            dark_cols[x] |= u128::from(d) << y;
-            data_cols[x] |= u128::from(m) << y;
-        }
-    }
-    let [row_masks, col_masks] = mask_lines();
-    let mut best: Option<(u32, Vec<u128>)> = None;
-    let mut cols = vec![0u128; w];
-    for m in 0..8u8 {
-        let (row_mask, col_mask) = (&row_masks[usize::from(m)], &col_masks[usize::from(m)]);
-        let mut rows: Vec<u128> = (0..w)
-            .map(|y| dark_rows[y] ^ (data_rows[y] & row_mask[y % 12]))
-            .collect();
-        for (x, c) in cols.iter_mut().enumerate() {
-            *c = dark_cols[x] ^ (data_cols[x] & col_mask[x % 12]);
-        }
-        for &(x, y, bit) in format_modules {
-            if format_dark(m, bit) {
-                rows[y] |= 1 << x;
-                cols[x] |= 1 << y;
-            } else {
-                rows[y] &= !(1 << x);
-                cols[x] &= !(1 << y);
+/// [`best_mask`] on bit rows and columns, for codes up to as many modules wide as the bits of
+/// `$t` (bit x of row y = module x, y): `u64` for the usual labels (up to version 11), `u128`
+/// up to 128 modules.
+macro_rules! mask_on_bits {
+    ($bits:ident, $penalty:ident, $line:ident, $t:ty) => {
+        fn $bits(
+            module: &dyn Fn(usize, usize) -> (bool, bool),
+            w: usize,
+            format_modules: &[(usize, usize, Option<usize>)],
+            format_dark: &dyn Fn(u8, Option<usize>) -> bool,
+        ) -> Vec<bool> {
+            // Before masking, dark modules and maskable modules, as rows and as columns.
+            let (mut dark_rows, mut data_rows) = (vec![(0 as $t); w], vec![(0 as $t); w]);
+            for y in 0..w {
+                let (mut dark, mut data) = ((0 as $t), (0 as $t));
+                for x in 0..w {
+                    let (d, m) = module(x, y);
+                    dark |= <$t>::from(d) << x;
+                    data |= <$t>::from(m) << x;
+                }
+                dark_rows[y] = dark;
+                data_rows[y] = data;
             }
-        }
-        let score = penalty(&rows, &cols, w);
-        if best.as_ref().is_none_or(|(s, _)| score < *s) {
-            best = Some((score, rows));
-        }
-    }
-    let rows = best.map(|(_, r)| r).unwrap_or_default();
-    rows.iter()
-        .flat_map(|&r| (0..w).map(move |x| r >> x & 1 == 1))
-        .collect()
-}
-
-/// The `qrcode` crate's penalty score of a masked normal QR code as bit rows and columns (bit x
-/// of row y = bit y of column x = module x, y dark), its rules and quirks included: runs of five
-/// or more modules of one colour in a row or column (3 points, plus 1 per module beyond five),
-/// 2x2 blocks of one colour (3 points each), 1:1:3:1:1 patterns without four light modules on at
-/// least one side (40 points each), and the distance from half dark. `qrcode` subtracts 360 per
-/// direction for the finder patterns themselves, the same for every mask: the comparison is the
-/// same without it.
-fn penalty(rows: &[u128], cols: &[u128], w: usize) -> u32 {
-    let all = if w == 128 {
-        u128::MAX
-    } else {
-        (1u128 << w) - 1
-    };
-    let mut score = 0u32;
-    for line in rows.iter().chain(cols.iter()) {
-        score += line_bits(*line, w, all);
-    }
-    for pair in rows.windows(2) {
-        let (a, b) = (pair[0], pair[1]);
-        let vertical = !(a ^ b);
-        let block = vertical & (vertical >> 1) & !(a ^ (a >> 1)) & (all >> 1);
-        score += 3 * block.count_ones();
-    }
-    let dark_count: u32 = rows.iter().map(|r| r.count_ones()).sum();
-    let ratio = dark_count as usize * 200 / (w * w).max(1);
-    score + ratio.abs_diff(100) as u32
-}
-
-/// One row or column as bits (bit j = module j dark).
-fn line_bits(line: u128, w: usize, all: u128) -> u32 {
-    // Bit j of `same`: modules j and j + 1 alike; of `five`: modules j..j + 5 alike. A run of
-    // n >= 5 alike sets n - 4 consecutive bits of `five` and scores n - 2.
-    let same = !(line ^ (line >> 1)) & (all >> 1);
-    let five = same & (same >> 1) & (same >> 2) & (same >> 3);
-    let runs = five & !(five << 1);
-    let mut score = five.count_ones() + 2 * runs.count_ones();
-    if w >= 7 {
-        let l = line;
-        let mut found =
-            l & !(l >> 1) & (l >> 2) & (l >> 3) & (l >> 4) & !(l >> 5) & (l >> 6) & (all >> 6);
-        while found != 0 {
-            let j = found.trailing_zeros() as usize;
-            let before = j.min(4);
-            let before_bits = (l >> (j - before)) & ((1u128 << before) - 1);
-            let after = (w - (j + 7)).min(4);
-            let after_bits = if after == 0 {
-                0
-            } else {
-                (l >> (j + 7)) & ((1u128 << after) - 1)
+            let transpose = |rows: &[$t]| {
+                let mut cols = vec![(0 as $t); w];
+                for (y, &row) in rows.iter().enumerate() {
+                    let mut bits = row;
+                    while bits != 0 {
+                        cols[bits.trailing_zeros() as usize] |= 1 << y;
+                        bits &= bits - 1;
+                    }
+                }
+                cols
             };
-            if before_bits == 0 || after_bits == 0 {
-                score += 40;
+            let (dark_cols, data_cols) = (transpose(&dark_rows), transpose(&data_rows));
+            let [row_masks, col_masks] = mask_lines();
+            let mut best: Option<(u32, Vec<$t>)> = None;
+            let mut cols = vec![(0 as $t); w];
+            for m in 0..8u8 {
+                let (row_mask, col_mask) = (&row_masks[usize::from(m)], &col_masks[usize::from(m)]);
+                let mut rows: Vec<$t> = (0..w)
+                    .map(|y| dark_rows[y] ^ (data_rows[y] & (row_mask[y % 12] as $t)))
+                    .collect();
+                for (x, c) in cols.iter_mut().enumerate() {
+                    *c = dark_cols[x] ^ (data_cols[x] & (col_mask[x % 12] as $t));
+                }
+                for &(x, y, bit) in format_modules {
+                    if format_dark(m, bit) {
+                        rows[y] |= 1 << x;
+                        cols[x] |= 1 << y;
+                    } else {
+                        rows[y] &= !(1 << x);
+                        cols[x] &= !(1 << y);
+                    }
+                }
+                let score = $penalty(&rows, &cols, w);
+                if best.as_ref().is_none_or(|(s, _)| score < *s) {
+                    best = Some((score, rows));
+                }
             }
-            found &= found - 1;
+            let rows = best.map(|(_, r)| r).unwrap_or_default();
+            let mut dark = Vec::with_capacity(w * w);
+            for r in rows {
+                dark.extend((0..w).map(|x| r >> x & 1 == 1));
+            }
+            dark
         }
-    }
-    score
+
+        /// The `qrcode` crate's penalty score of a masked normal QR code as bit rows and columns (bit x
+        /// of row y = bit y of column x = module x, y dark), its rules and quirks included: runs of five
+        /// or more modules of one colour in a row or column (3 points, plus 1 per module beyond five),
+        /// 2x2 blocks of one colour (3 points each), 1:1:3:1:1 patterns without four light modules on at
+        /// least one side (40 points each), and the distance from half dark. `qrcode` subtracts 360 per
+        /// direction for the finder patterns themselves, the same for every mask: the comparison is the
+        /// same without it.
+        fn $penalty(rows: &[$t], cols: &[$t], w: usize) -> u32 {
+            let all = if w == <$t>::BITS as usize {
+                <$t>::MAX
+            } else {
+                ((1 as $t) << w) - 1
+            };
+            let mut score = 0u32;
+            for line in rows.iter().chain(cols.iter()) {
+                score += $line(*line, w, all);
+            }
+            for pair in rows.windows(2) {
+                let (a, b) = (pair[0], pair[1]);
+                let vertical = !(a ^ b);
+                let block = vertical & (vertical >> 1) & !(a ^ (a >> 1)) & (all >> 1);
+                score += 3 * block.count_ones();
+            }
+            let dark_count: u32 = rows.iter().map(|r| r.count_ones()).sum();
+            let ratio = dark_count as usize * 200 / (w * w).max(1);
+            score + ratio.abs_diff(100) as u32
+        }
+
+        /// One row or column as bits (bit j = module j dark).
+        fn $line(line: $t, w: usize, all: $t) -> u32 {
+            // Bit j of `same`: modules j and j + 1 alike; of `five`: modules j..j + 5 alike. A run of
+            // n >= 5 alike sets n - 4 consecutive bits of `five` and scores n - 2.
+            let same = !(line ^ (line >> 1)) & (all >> 1);
+            let five = same & (same >> 1) & (same >> 2) & (same >> 3);
+            let runs = five & !(five << 1);
+            let mut score = five.count_ones() + 2 * runs.count_ones();
+            if w >= 7 {
+                let l = line;
+                let mut found = l
+                    & !(l >> 1)
+                    & (l >> 2)
+                    & (l >> 3)
+                    & (l >> 4)
+                    & !(l >> 5)
+                    & (l >> 6)
+                    & (all >> 6);
+                while found != 0 {
+                    let j = found.trailing_zeros() as usize;
+                    let before = j.min(4);
+                    let before_bits = (l >> (j - before)) & (((1 as $t) << before) - 1);
+                    let after = (w - (j + 7)).min(4);
+                    let after_bits = if after == 0 {
+                        0
+                    } else {
+                        (l >> (j + 7)) & (((1 as $t) << after) - 1)
+                    };
+                    if before_bits == 0 || after_bits == 0 {
+                        score += 40;
+                    }
+                    found &= found - 1;
+                }
+            }
+            score
+        }
+    };
 }
+
+mask_on_bits!(best_mask_u64, penalty_u64, line_u64, u64);
+mask_on_bits!(best_mask_u128, penalty_u128, line_u128, u128);
 
 /// [`penalty`] for codes wider than 128 modules, one module at a time.
 fn penalty_slow(dark: &[bool], w: usize) -> u32 {
