@@ -12,12 +12,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_with_mode(path, bytes, 0o644)
 }
 
+/// Writes a cache file atomically (complete or not at all, never torn) but without waiting for
+/// the disk: a cache lost in a crash only costs work, and readers validate it anyway.
+pub fn write_cache(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_file(path, bytes, 0o644, false)
+}
+
 /// Writes a secret atomically with mode 0600 from the first byte on.
 pub fn write_secret(path: &Path, bytes: &[u8]) -> Result<()> {
     write_with_mode(path, bytes, 0o600)
 }
 
 fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    write_file(path, bytes, mode, true)
+}
+
+fn write_file(path: &Path, bytes: &[u8], mode: u32, sync: bool) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -30,7 +40,7 @@ fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     let mut file =
         open_new(&tmp, mode).with_context(|| format!("{}: cannot create", tmp.display()))?;
     file.write_all(bytes)
-        .and_then(|()| file.sync_all())
+        .and_then(|()| if sync { file.sync_all() } else { Ok(()) })
         .with_context(|| format!("{}: cannot write", tmp.display()))?;
     drop(file);
     fs::rename(&tmp, path).with_context(|| format!("{}: cannot replace", path.display()))?;

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use serde::Serialize;
 use starmark_core::{to_hex, Day, RevocationList, TrustList};
 
@@ -85,11 +86,21 @@ fn pretty<T: Serialize>(v: &T) -> serde_json::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// `api/v1/index.json`: every certification, one compact row each.
+/// `api/v1/index.json`: every certification, one compact row each, in serial order.
 pub fn index_json(
     certs: &BTreeMap<u64, VerifiedCert>,
     as_of: u64,
     registry: &str,
+) -> serde_json::Result<Vec<u8>> {
+    index_in_slices(certs, as_of, registry, INDEX_SLICE)
+}
+
+/// [`index_json`] with `slice` rows serialised per task.
+fn index_in_slices(
+    certs: &BTreeMap<u64, VerifiedCert>,
+    as_of: u64,
+    registry: &str,
+    slice: usize,
 ) -> serde_json::Result<Vec<u8>> {
     #[derive(Serialize)]
     struct Index<'a> {
@@ -98,16 +109,46 @@ pub fn index_json(
         count: usize,
         certificates: Vec<Row<'a>>,
     }
-    let idx = Index {
+    // The object with an empty list, then the rows serialised in parallel in slices and
+    // spliced in: the bytes of serialising it all at once (a test checks it).
+    let head = serde_json::to_vec(&Index {
         registry,
         as_of: Day::from_unix(as_of),
         count: certs.len(),
-        certificates: certs.values().map(Row::of).collect(),
+        certificates: Vec::new(),
+    })?;
+    let Some(open) = head.strip_suffix(b"[]}") else {
+        return Err(serde::ser::Error::custom("index.json: unexpected layout"));
     };
-    let mut out = serde_json::to_vec(&idx)?;
-    out.push(b'\n');
+    let all: Vec<&VerifiedCert> = certs.values().collect();
+    let slices: Vec<Vec<u8>> = all
+        .par_chunks(slice.max(1))
+        .map(|slice| {
+            let mut buf = Vec::with_capacity(slice.len() * 320);
+            for (i, c) in slice.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                serde_json::to_writer(&mut buf, &Row::of(c))?;
+            }
+            Ok(buf)
+        })
+        .collect::<serde_json::Result<_>>()?;
+    let mut out = Vec::with_capacity(open.len() + slices.iter().map(Vec::len).sum::<usize>() + 8);
+    out.extend_from_slice(open);
+    out.push(b'[');
+    for (i, slice) in slices.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(slice);
+    }
+    out.extend_from_slice(b"]}\n");
     Ok(out)
 }
+
+/// Rows per slice of [`index_json`].
+const INDEX_SLICE: usize = 1000;
 
 /// `api/v1/trust-list.json`.
 pub fn trust_json(t: &TrustList) -> serde_json::Result<Vec<u8>> {
@@ -334,4 +375,42 @@ pub fn sitemaps(paths: &[String], base_url: &str) -> Vec<Vec<u8>> {
     index.push_str("</sitemapindex>\n");
     out.push(index.into_bytes());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::registry::Registry;
+
+    #[test]
+    fn index_in_slices_is_the_index_serialised_at_once() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../site");
+        let reg = Registry::open(&dir).unwrap();
+        let lists = super::super::load::lists(&reg, None).unwrap();
+        let loaded = super::super::load::load(&reg, lists, false).unwrap();
+        #[derive(Serialize)]
+        struct Index<'a> {
+            registry: &'a str,
+            as_of: Day,
+            count: usize,
+            certificates: Vec<Row<'a>>,
+        }
+        let at_once = serde_json::to_vec(&Index {
+            registry: "Demo",
+            as_of: Day::from_unix(loaded.as_of),
+            count: loaded.certs.len(),
+            certificates: loaded.certs.values().map(Row::of).collect(),
+        })
+        .unwrap();
+        assert!(loaded.certs.len() > 7);
+        for slice in [1, 2, 3, 7, 1000] {
+            let sliced = index_in_slices(&loaded.certs, loaded.as_of, "Demo", slice).unwrap();
+            assert_eq!(
+                sliced.strip_suffix(b"\n").unwrap(),
+                &at_once[..],
+                "slices of {slice}"
+            );
+        }
+    }
 }

@@ -284,7 +284,7 @@ impl Loaded {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("{}: cannot create", dir.display()))?;
         }
-        fsutil::write_atomic(&path, &postcard::to_stdvec(&self.cache)?)
+        fsutil::write_cache(&path, &postcard::to_stdvec(&self.cache)?)
     }
 }
 
@@ -305,17 +305,21 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
         basis.update([0]);
     }
     let basis = starmark_core::to_hex(&basis.finalize());
-    let previous: RecordCache = if use_cache {
-        std::fs::read(cache_path(reg))
-            .ok()
-            .and_then(|b| postcard::from_bytes::<RecordCache>(&b).ok())
-            .filter(|c| c.version == CACHE_VERSION && c.basis == basis)
-            .unwrap_or_default()
-    } else {
-        RecordCache::default()
-    };
-    let files: Vec<(PathBuf, Option<Stamp>)> = reg
-        .scan_records()?
+    // The previous build's cache is decoded while the records directory is listed.
+    let (previous, scanned) = rayon::join(
+        || -> RecordCache {
+            if !use_cache {
+                return RecordCache::default();
+            }
+            std::fs::read(cache_path(reg))
+                .ok()
+                .and_then(|b| postcard::from_bytes::<RecordCache>(&b).ok())
+                .filter(|c| c.version == CACHE_VERSION && c.basis == basis)
+                .unwrap_or_default()
+        },
+        || reg.scan_records(),
+    );
+    let files: Vec<(PathBuf, Option<Stamp>)> = scanned?
         .into_iter()
         .map(|f| {
             let st = stamp(&f);
@@ -328,37 +332,33 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
         now: as_of,
         highest_seen_sequence: None,
     };
-    // A fresh entry for each file read now; `None` keeps the previous build's entry.
-    let results: Vec<Result<(VerifiedCert, Option<CacheEntry>), String>> = files
+    // A fresh entry (keyed by path) for each file read now; `None` keeps the previous build's
+    // entry; and whether the file had an entry before.
+    type Checked = (VerifiedCert, Option<(String, CacheEntry)>, bool);
+    let results: Vec<Result<Checked, String>> = files
         .par_iter()
         .map(|(path, st)| {
             let key = path.to_string_lossy();
             let st = *st;
-            match previous
-                .records
-                .get(key.as_ref())
-                .filter(|e| Some(e.stamp) == st)
-            {
-                Some(entry) => from_cache(path, entry, &ctx).map(|c| (c, None)),
-                None => check_one(reg, &ctx, path, st).map(|(c, e)| (c, Some(e))),
+            let before = previous.records.get(key.as_ref());
+            match before.filter(|e| Some(e.stamp) == st) {
+                Some(entry) => from_cache(path, entry, &ctx).map(|c| (c, None, true)),
+                None => check_one(reg, &ctx, path, st)
+                    .map(|(c, e)| (c, Some((key.into_owned(), e)), before.is_some())),
             }
         })
         .collect();
 
     let mut errors = Vec::new();
     let mut certs: BTreeMap<u64, VerifiedCert> = BTreeMap::new();
-    let mut previous = previous;
-    let mut cache = RecordCache {
-        version: CACHE_VERSION,
-        basis,
-        records: std::collections::HashMap::with_capacity(files.len()),
-    };
-    let mut cache_changed = false;
+    let mut fresh = Vec::new();
+    // Files that had an entry: when they are all of the previous entries, none is stale.
+    let mut known = 0usize;
     for r in results {
         match r {
             Err(e) => errors.push(e),
-            Ok((c, fresh)) => {
-                cache_changed |= fresh.is_some();
+            Ok((c, entry, had)) => {
+                known += usize::from(had);
                 let serial = c.summary.serial;
                 if let Some(first) = certs.get(&serial) {
                     errors.push(format!(
@@ -367,11 +367,7 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
                         first.path.display()
                     ));
                 } else {
-                    let key = c.path.to_string_lossy().into_owned();
-                    let entry = fresh.or_else(|| previous.records.remove(&key));
-                    if let Some(entry) = entry {
-                        cache.records.insert(key, entry);
-                    }
+                    fresh.extend(entry);
                     certs.insert(serial, c);
                 }
             }
@@ -407,8 +403,19 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
             errors.join("\n  ")
         );
     }
-    // Entries left in `previous` belong to files that are gone.
-    cache_changed |= !previous.records.is_empty();
+    // The new cache is the previous one with the fresh entries, and without the entries of
+    // files that are gone (looked for only when some are).
+    let mut cache = previous;
+    cache.version = CACHE_VERSION;
+    cache.basis = basis;
+    let stale = known < cache.records.len();
+    let cache_changed = !fresh.is_empty() || stale;
+    if stale {
+        let present: std::collections::HashSet<std::borrow::Cow<'_, str>> =
+            files.iter().map(|(p, _)| p.to_string_lossy()).collect();
+        cache.records.retain(|k, _| present.contains(k.as_str()));
+    }
+    cache.records.extend(fresh);
     Ok(Loaded {
         certs,
         trust,

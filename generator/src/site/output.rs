@@ -108,7 +108,7 @@ pub fn write_state(
         global,
         jobs,
     };
-    crate::fsutil::write_atomic(path, &postcard::to_stdvec(&state)?)
+    crate::fsutil::write_cache(path, &postcard::to_stdvec(&state)?)
 }
 
 /// A sibling path of `out` with a suffix, e.g. `public` -> `.public.tmp-123`.
