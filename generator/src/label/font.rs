@@ -144,6 +144,12 @@ impl LabelFont {
 
     /// Whether the font can draw `c`.
     pub fn has_glyph(&self, c: char) -> bool {
+        {
+            let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(g) = cache.get(&c) {
+                return g.is_some();
+            }
+        }
         self.glyph(c).is_some()
     }
 

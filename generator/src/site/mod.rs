@@ -475,9 +475,9 @@ fn check_label_glyphs(
     font: &LabelFont,
     serials: &std::collections::HashSet<u64>,
 ) -> Result<()> {
-    let mut errors: Vec<String> = loaded
-        .certs
-        .values()
+    let certs: Vec<&VerifiedCert> = loaded.certs.values().collect();
+    let mut errors: Vec<String> = certs
+        .par_iter()
         .filter(|c| serials.contains(&c.summary.serial))
         .filter_map(|c| {
             let r = &c.summary;
