@@ -48,7 +48,7 @@ pub fn render(label: &Label, svg: &str, dpi: f32) -> Result<Vec<u8>> {
         run_key(run, dpi, &mut key);
         let patch = patches::get(&key, || {
             let path = run_path(run)?;
-            alone(&path, ts, pixmap.width(), pixmap.height())
+            alone(&path, &solid(run.ink), ts, pixmap.width(), pixmap.height())
         });
         match patch {
             Some(p) => patches.push(p),
@@ -193,8 +193,14 @@ fn fill_run(run: &Run, ts: Transform, pixmap: &mut tiny_skia::Pixmap) {
     }
 }
 
-/// The pixels a black path changes on a white `w` x `h` canvas, found within its bounds.
-fn alone(path: &tiny_skia::Path, ts: Transform, w: u32, h: u32) -> Option<patches::Patch> {
+/// The pixels a path changes on a white `w` x `h` canvas, found within its bounds.
+fn alone(
+    path: &tiny_skia::Path,
+    paint: &tiny_skia::Paint<'_>,
+    ts: Transform,
+    w: u32,
+    h: u32,
+) -> Option<patches::Patch> {
     let mut canvas = SCRATCH
         .with(|c| c.take())
         .filter(|p| p.width() == w && p.height() == h)
@@ -203,7 +209,7 @@ fn alone(path: &tiny_skia::Path, ts: Transform, w: u32, h: u32) -> Option<patche
             p.fill(tiny_skia::Color::WHITE);
             Some(p)
         })?;
-    fill(path, &solid(Ink::Black), ts, &mut canvas);
+    fill(path, paint, ts, &mut canvas);
     // Anti-aliasing reaches at most a pixel beyond the transformed bounds: two are searched.
     let b = path.bounds();
     let xs = [b.left(), b.right()].map(|x| ts.sx * x + ts.tx);
