@@ -95,6 +95,15 @@ pub fn index_json(
     index_in_slices(certs, as_of, registry, INDEX_SLICE)
 }
 
+/// The layout of `api/v1/index.json`.
+#[derive(Serialize)]
+struct Index<'a> {
+    registry: &'a str,
+    as_of: Day,
+    count: usize,
+    certificates: Vec<Row<'a>>,
+}
+
 /// [`index_json`] with `slice` rows serialised per task.
 fn index_in_slices(
     certs: &BTreeMap<u64, VerifiedCert>,
@@ -102,13 +111,6 @@ fn index_in_slices(
     registry: &str,
     slice: usize,
 ) -> serde_json::Result<Vec<u8>> {
-    #[derive(Serialize)]
-    struct Index<'a> {
-        registry: &'a str,
-        as_of: Day,
-        count: usize,
-        certificates: Vec<Row<'a>>,
-    }
     // The object with an empty list, then the rows serialised in parallel in slices and
     // spliced in: the bytes of serialising it all at once (a test checks it).
     let head = serde_json::to_vec(&Index {
@@ -389,13 +391,6 @@ mod tests {
         let reg = Registry::open(&dir).unwrap();
         let lists = super::super::load::lists(&reg, None).unwrap();
         let loaded = super::super::load::load(&reg, lists, false).unwrap();
-        #[derive(Serialize)]
-        struct Index<'a> {
-            registry: &'a str,
-            as_of: Day,
-            count: usize,
-            certificates: Vec<Row<'a>>,
-        }
         let at_once = serde_json::to_vec(&Index {
             registry: "Demo",
             as_of: Day::from_unix(loaded.as_of),
