@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Result};
 
-use super::font::{Glyph, LabelFont};
+use super::font::{Contour, Glyph, LabelFont};
 use super::LabelInput;
 
 /// Label width, mm.
@@ -65,6 +65,22 @@ impl Run {
     /// Advance width, mm (no tracking after the last glyph).
     pub fn width(&self) -> f64 {
         advance_units(&self.glyphs, self.tracking) as f64 * self.scale()
+    }
+
+    /// Whether the run draws anything (a run of blanks is left out of the SVG).
+    pub fn has_ink(&self) -> bool {
+        self.glyphs.iter().any(|g| !g.contours.is_empty())
+    }
+
+    /// Every contour of the run with the x offset of its glyph, in outline units: the pen
+    /// advances in font units and each glyph's contours are placed at it, rounded.
+    pub fn placed_contours(&self) -> impl Iterator<Item = (i32, &Contour)> {
+        let mut pen = 0i32;
+        self.glyphs.iter().flat_map(move |g| {
+            let origin = (f64::from(pen) / f64::from(super::font::OUTLINE_UNIT)).round() as i32;
+            pen += g.advance + self.tracking;
+            g.contours.iter().map(move |c| (origin, c))
+        })
     }
 
     /// Ink box `(x0, y0, x1, y1)` in mm, y down; `None` when nothing is drawn.

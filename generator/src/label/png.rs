@@ -1,4 +1,5 @@
-//! Rasterising a label SVG with resvg into an 8-bit greyscale PNG that records its resolution.
+//! Rasterising a label into an 8-bit greyscale PNG that records its resolution: with resvg's
+//! renderer (tiny-skia), pixel for pixel what resvg gives for the label's SVG.
 
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -9,7 +10,7 @@ use resvg::{tiny_skia, usvg};
 use super::font::Segment;
 use super::layout::{Ink, Label, Qr, Run, QUIET};
 use super::patches;
-use super::svg::{glyph_origin, qr_matrix, root, run_matrix, trace, CARD_OPEN};
+use super::svg::{qr_matrix, root, run_matrix, trace, CARD_OPEN};
 
 /// Renders the PNG of a laid-out label whose SVG `svg` is [`super::svg::write`] of it, at
 /// `dpi` on white: pixel for pixel what resvg gives for `svg` in one pass (tests check it), in
@@ -95,7 +96,7 @@ pub fn base_transform(dpi: f32) -> Option<Transform> {
 /// A run's transform as resvg has it: `base` after the run's `matrix(...)` as written in the
 /// SVG (the same decimals); `None` for a run without ink, which the SVG leaves out.
 fn run_transform(run: &Run, base: Transform) -> Option<Transform> {
-    if run.glyphs.iter().all(|g| g.contours.is_empty()) {
+    if !run.has_ink() {
         return None;
     }
     let [scale, x, y] = run_matrix(run);
@@ -135,32 +136,27 @@ fn run_key(run: &Run, dpi: f32, key: &mut Vec<u64>) {
 /// The path usvg builds from the run's path data: the same points in the same order.
 fn run_path(run: &Run) -> Option<tiny_skia::Path> {
     let mut pb = tiny_skia::PathBuilder::new();
-    let mut pen = 0i32;
-    for g in &run.glyphs {
-        let origin = glyph_origin(pen);
-        for c in &g.contours {
-            let p = |x: i32, y: i32| ((origin + x) as f32, y as f32);
-            let (x, y) = p(c.start.0, c.start.1);
-            pb.move_to(x, y);
-            for s in &c.segments {
-                match *s {
-                    Segment::Line(x, y) => {
-                        let (x, y) = p(x, y);
-                        pb.line_to(x, y);
-                    }
-                    Segment::Quad(x1, y1, x, y) => {
-                        let ((x1, y1), (x, y)) = (p(x1, y1), p(x, y));
-                        pb.quad_to(x1, y1, x, y);
-                    }
-                    Segment::Cubic(x1, y1, x2, y2, x, y) => {
-                        let ((x1, y1), (x2, y2), (x, y)) = (p(x1, y1), p(x2, y2), p(x, y));
-                        pb.cubic_to(x1, y1, x2, y2, x, y);
-                    }
+    for (origin, c) in run.placed_contours() {
+        let p = |x: i32, y: i32| ((origin + x) as f32, y as f32);
+        let (x, y) = p(c.start.0, c.start.1);
+        pb.move_to(x, y);
+        for s in &c.segments {
+            match *s {
+                Segment::Line(x, y) => {
+                    let (x, y) = p(x, y);
+                    pb.line_to(x, y);
+                }
+                Segment::Quad(x1, y1, x, y) => {
+                    let ((x1, y1), (x, y)) = (p(x1, y1), p(x, y));
+                    pb.quad_to(x1, y1, x, y);
+                }
+                Segment::Cubic(x1, y1, x2, y2, x, y) => {
+                    let ((x1, y1), (x2, y2), (x, y)) = (p(x1, y1), p(x2, y2), p(x, y));
+                    pb.cubic_to(x1, y1, x2, y2, x, y);
                 }
             }
-            pb.close();
         }
-        pen += g.advance + run.tracking;
+        pb.close();
     }
     pb.finish()
 }

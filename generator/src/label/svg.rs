@@ -50,12 +50,6 @@ pub fn run_matrix(run: &Run) -> [f64; 3] {
     ]
 }
 
-/// Where a glyph's contours go in a run's path, in outline units, for a pen position in font
-/// units.
-pub fn glyph_origin(pen: i32) -> i32 {
-    (f64::from(pen) / f64::from(OUTLINE_UNIT)).round() as i32
-}
-
 /// The QR path's `matrix(m 0 0 m x y)` as written: `[m, x, y]`, millimetres per module and the
 /// quiet zone's corner.
 pub fn qr_matrix(qr: &super::layout::Qr) -> [f64; 3] {
@@ -154,7 +148,7 @@ pub fn write(label: &Label, title: &str) -> String {
 
 /// One run as one path in font units, placed and flipped by its transform.
 fn write_run(out: &mut String, run: &Run) {
-    if run.glyphs.iter().all(|g| g.contours.is_empty()) {
+    if !run.has_ink() {
         return;
     }
     out.push_str(if run.ink == Ink::White {
@@ -172,21 +166,15 @@ fn write_run(out: &mut String, run: &Run) {
     out.push(' ');
     num(out, y, POSITION_DECIMALS);
     out.push_str(")\" d=\"");
-    let mut pen = 0i32;
     let mut prev = (0i32, 0i32);
-    for g in &run.glyphs {
-        // The pen advances in font units; contours are placed at it in outline units.
-        let origin = glyph_origin(pen);
-        for c in &g.contours {
-            // After `z` the current point is the start of the closed contour: move relative to it.
-            let start = (origin + c.start.0, c.start.1);
-            out.push('m');
-            push_int(out, start.0 - prev.0, true);
-            push_int(out, start.1 - prev.1, false);
-            out.push_str(&c.body);
-            prev = start;
-        }
-        pen += g.advance + run.tracking;
+    for (origin, c) in run.placed_contours() {
+        // After `z` the current point is the start of the closed contour: move relative to it.
+        let start = (origin + c.start.0, c.start.1);
+        out.push('m');
+        push_int(out, start.0 - prev.0, true);
+        push_int(out, start.1 - prev.1, false);
+        out.push_str(&c.body);
+        prev = start;
     }
     out.push_str("\"/>\n");
 }
