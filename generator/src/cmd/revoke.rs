@@ -10,6 +10,7 @@ use crate::{fsutil, time};
 
 pub fn run(args: &RevokeArgs) -> Result<u8> {
     let reg = Registry::locate(args.registry.registry.as_deref(), None)?;
+    let _lock = crate::lock::Lock::registry(&reg.dir, "revoke")?;
     let trust = reg.trust_list()?;
     let mut list = reg.revocation_list_for_resigning(&trust)?;
     let key = reg.issuer_secret()?;

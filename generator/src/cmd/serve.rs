@@ -48,6 +48,11 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
             dirty.store(false, Ordering::SeqCst);
             match build(&rebuild_opts) {
                 Ok(s) => println!("{s}"),
+                Err(e) if crate::lock::is_busy(&e) => {
+                    // Another command (sign, revoke, a build) holds the registry: try again.
+                    dirty.store(true, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(500));
+                }
                 Err(e) => {
                     eprintln!("starmark: rebuild failed, still serving the previous output: {e:#}")
                 }

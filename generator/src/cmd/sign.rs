@@ -9,6 +9,7 @@ use starmark_core::record::Record;
 use starmark_core::{SecretKey, TrustList};
 
 use crate::cli::SignArgs;
+use crate::lock::Lock;
 use crate::registry::{load_record, signature_path, Registry};
 use crate::{fsutil, signed};
 
@@ -17,6 +18,7 @@ pub fn run(args: &SignArgs) -> Result<u8> {
         args.registry.registry.as_deref(),
         args.records.first().map(Path::new),
     )?;
+    let _lock = Lock::registry(&reg.dir, "sign")?;
     let trust = reg.trust_list()?;
     let key = reg.issuer_secret()?;
     let serials = serial_index(&reg)?;

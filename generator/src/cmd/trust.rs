@@ -95,6 +95,7 @@ fn update(
     change: impl FnOnce(&mut TrustList) -> Result<String>,
 ) -> Result<u8> {
     let reg = Registry::locate(reg.registry.as_deref(), None)?;
+    let _lock = crate::lock::Lock::registry(&reg.dir, "trust")?;
     let mut trust = reg.trust_list()?;
     let root_key = reg.root_secret(root.root_key.as_deref())?;
     if root_key.public_key() != reg.root_public_key()? {

@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 use starmark_core::Day;
 
 use crate::label::{self, LabelFont, LabelInput};
+use crate::lock::Lock;
 use crate::registry::{Category, Registry};
 use load::{Loaded, Status, VerifiedCert};
 use output::{JobId, State};
@@ -231,6 +232,11 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
     let start = Instant::now();
     let reg = Registry::open(&opts.registry)?;
     let out = opts.out.clone().unwrap_or_else(|| reg.path("public"));
+    // One build at a time, on the registry and on the output; then whatever a killed build left
+    // is put right before anything else is done.
+    let _registry_lock = Lock::registry(&reg.dir, "build")?;
+    let _output_lock = Lock::output(&out, "build")?;
+    output::recover(&out)?;
     let timings = std::env::var_os("STARMARK_TIMINGS").is_some();
     let phase = |name: &str| {
         if timings {
@@ -267,25 +273,52 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
     let jobs = plan(&site, &font, &global)?;
     phase("planned");
 
-    let out_canon = absolute(&out);
-    let state_path = reg.path(".starmark-cache").join("build-state.bin");
-    let previous = State::read(&state_path);
-    let incremental =
-        !opts.full && out.is_dir() && previous.out == out_canon && previous.global == global;
-
-    // Incremental builds trust the state for what is in the output; full builds reuse only
-    // labels, and only those still there.
-    let (mut todo, reuse): (Vec<&Job<'_>>, Vec<&Job<'_>>) = jobs.par_iter().partition_map(|j| {
-        let same_key = previous.jobs.get(&j.id).is_some_and(|(k, _)| *k == j.key);
-        let keep = same_key
-            && (incremental || (j.is_label() && j.paths().iter().all(|p| out.join(p).is_file())));
-        if keep {
-            rayon::iter::Either::Right(j)
-        } else {
-            rayon::iter::Either::Left(j)
-        }
-    });
-    let reuse: Vec<&Job<'_>> = if incremental { Vec::new() } else { reuse };
+    let out_abs = absolute(&out);
+    let cache_dir = reg.path(".starmark-cache");
+    let spare = output::sibling(&out, "spare");
+    let live = State::read(&cache_dir, &out, &out_abs);
+    let total_files: usize = jobs
+        .iter()
+        .map(|j| match &j.id {
+            JobId::Named(_) => j.paths.len(),
+            other => other.derived_count().unwrap_or(0),
+        })
+        .sum();
+    if !opts.full && live.as_ref().is_some_and(|l| describes(l, &jobs, &global)) {
+        // The published generation is this build already: nothing to write.
+        loaded.save_cache(&reg)?;
+        phase("unchanged");
+        return Ok(Summary {
+            out,
+            certs: loaded.certs.len(),
+            rendered: 0,
+            reused: total_files,
+            full: false,
+            elapsed: start.elapsed(),
+        });
+    }
+    // The build goes into the spare generation: brought up to date when its state is known,
+    // emptied and filled otherwise (and with --full). Files whose job is unchanged since the
+    // published generation are linked from it; --full links only labels.
+    let spare_state = if opts.full {
+        None
+    } else {
+        State::read(&cache_dir, &spare, &out_abs)
+    };
+    let fresh = spare_state.is_none();
+    let live_has = |j: &Job<'_>| {
+        (!opts.full || j.is_label()) && live.as_ref().and_then(|l| l.key(&j.id)) == Some(&j.key)
+    };
+    let (mut todo, reuse): (Vec<&Job<'_>>, Vec<&Job<'_>>) = jobs
+        .par_iter()
+        .filter(|j| spare_state.as_ref().and_then(|s| s.key(&j.id)) != Some(&j.key))
+        .partition_map(|j| {
+            if live_has(j) {
+                rayon::iter::Either::Right(j)
+            } else {
+                rayon::iter::Either::Left(j)
+            }
+        });
     // A group's jobs one after the other (stable: otherwise in plan order).
     todo.sort_by_key(|j| j.group);
     // Only labels about to be drawn need their glyphs checked (cached ones were drawn before).
@@ -298,12 +331,8 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
         .collect();
     check_label_glyphs(&loaded, &font, &to_draw)?;
 
-    phase("compared with the previous build");
-    let tmp = output::sibling(&out, if incremental { "staging" } else { "tmp" });
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp)
-            .with_context(|| format!("{}: cannot remove", tmp.display()))?;
-    }
+    phase("compared with the published and the spare generation");
+    output::forget_state(&cache_dir, &spare)?;
     let bar = progress(todo.len() + reuse.len(), opts.quiet);
     let shown = AtomicBool::new(false);
     let tick = || {
@@ -315,7 +344,22 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
         }
     };
     let rendered = AtomicUsize::new(0);
+    let render = |job: &Job<'_>| -> Result<()> {
+        let started = Instant::now();
+        let files = (job.run)().with_context(|| format!("rendering {}", job.id))?;
+        for (path, bytes) in job.paths().iter().zip(files) {
+            output::put_in(&spare, path, &bytes, !fresh)?;
+            rendered.fetch_add(1, Ordering::Relaxed);
+        }
+        if timings && started.elapsed() > Duration::from_millis(20) {
+            eprintln!("  {:>8.3} s  {}", started.elapsed().as_secs_f64(), job.id);
+        }
+        Ok(())
+    };
     let result: Result<()> = (|| {
+        if fresh {
+            output::clear_dir(&spare)?;
+        }
         // The directories of derived jobs do not depend on the serial: one job of each kind
         // stands for all (no paths made for 200,000 jobs just to find five directories).
         let mut dirs: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
@@ -336,82 +380,44 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
                 }
             }
         }
-        std::fs::create_dir_all(&tmp)
-            .with_context(|| format!("{}: cannot create", tmp.display()))?;
         for d in dirs {
-            let dir = tmp.join(d);
+            let dir = spare.join(d);
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("{}: cannot create", dir.display()))?;
         }
         todo.par_iter().try_for_each(|job| -> Result<()> {
-            let started = Instant::now();
-            let files = (job.run)().with_context(|| format!("rendering {}", job.id))?;
-            for (path, bytes) in job.paths().iter().zip(files) {
-                output::put_in(&tmp, path, &bytes)?;
-                rendered.fetch_add(1, Ordering::Relaxed);
-            }
-            if timings && started.elapsed() > Duration::from_millis(20) {
-                eprintln!("  {:>8.3} s  {}", started.elapsed().as_secs_f64(), job.id);
-            }
+            render(job)?;
             tick();
             Ok(())
         })?;
         reuse.par_iter().try_for_each(|job| -> Result<()> {
-            for path in job.paths().iter() {
-                output::reuse_in(&out, &tmp, path)?;
+            let linked = job
+                .paths()
+                .iter()
+                .try_for_each(|path| output::reuse_in(&out, &spare, path, !fresh));
+            if linked.is_err() {
+                // The published file is gone or unreadable: make it again.
+                render(job)?;
             }
             tick();
             Ok(())
-        })
+        })?;
+        if let Some(previous) = &spare_state {
+            for rel in gone_files(previous, &jobs, &loaded) {
+                output::remove_if_there(&spare.join(rel))?;
+            }
+        }
+        Ok(())
     })();
     bar.finish_and_clear();
     phase("rendered");
     if let Err(e) = result {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e.context("build failed; the previous output is untouched"));
+        return Err(e.context("build failed; the published output is untouched"));
     }
-
-    let total_files: usize = jobs
-        .iter()
-        .map(|j| match &j.id {
-            JobId::Named(_) => j.paths.len(),
-            other => other.derived_count().unwrap_or(0),
-        })
-        .sum();
     let rendered = rendered.into_inner();
-    let mut unchanged_tree = false;
-    if incremental {
-        let staged: Vec<String> = todo.iter().flat_map(|j| j.paths().into_owned()).collect();
-        let named: HashMap<&JobId, &Job<'_>> = jobs
-            .iter()
-            .filter(|j| matches!(j.id, JobId::Named(_)))
-            .map(|j| (&j.id, j))
-            .collect();
-        // Files of the previous build that no job writes any more.
-        let mut gone: Vec<String> = Vec::new();
-        for (id, (_, old_named)) in &previous.jobs {
-            let now = match id {
-                // Derived from the serial: the same files while the certification is there.
-                JobId::Cert(s) | JobId::Label(s) if loaded.certs.contains_key(s) => continue,
-                JobId::Cert(_) | JobId::Label(_) => None,
-                JobId::Named(_) => named.get(id),
-            };
-            let old = id.derived_paths().unwrap_or_else(|| old_named.clone());
-            let now_paths = now.map(|j| j.paths().into_owned()).unwrap_or_default();
-            gone.extend(old.into_iter().filter(|p| !now_paths.contains(p)));
-        }
-        unchanged_tree = staged.is_empty() && gone.is_empty() && previous.jobs.len() == jobs.len();
-        output::apply_staged(&tmp, &out, &staged, &gone)?;
-    } else {
-        output::swap_in(&tmp, &out)?;
-    }
-    phase("swapped in");
-    // The build state and the record cache, written side by side.
+    // The spare's state and the record cache, written side by side, then the spare published.
     let (state_written, cache_saved) = rayon::join(
         || -> Result<()> {
-            if unchanged_tree {
-                return Ok(());
-            }
             let jobs: Vec<output::StateEntry<'_>> = jobs
                 .iter()
                 .map(|j| {
@@ -422,29 +428,65 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
                     (&j.id, (&j.key, named))
                 })
                 .collect();
-            output::write_state(&state_path, &out_canon, &global, &jobs)
+            output::write_state(&cache_dir, &spare, &out_abs, &global, &jobs)
         },
         || loaded.save_cache(&reg),
     );
     state_written?;
     cache_saved?;
     phase("state written");
+    output::publish(&spare, &out)?;
+    phase("published");
     let summary = Summary {
         out,
         certs: loaded.certs.len(),
         rendered,
         reused: total_files - rendered,
-        full: !incremental,
+        full: fresh,
         elapsed: start.elapsed(),
     };
     // Freeing a large build's data takes a while (0.7 s at 100,000 certifications): a command
     // line run exits without waiting for it, `serve` frees it in the background.
     drop(jobs);
     drop(site);
-    std::thread::spawn(move || drop((loaded, previous)));
+    std::thread::spawn(move || drop((loaded, live, spare_state)));
     Ok(summary)
 }
 
+/// Whether a generation's state is exactly this build: the same jobs with the same keys and files.
+fn describes(state: &State, jobs: &[Job<'_>], global: &Key) -> bool {
+    state.global == *global
+        && state.jobs.len() == jobs.len()
+        && jobs.iter().all(|j| {
+            state.jobs.get(&j.id).is_some_and(|(k, named)| {
+                *k == j.key && (!matches!(j.id, JobId::Named(_)) || *named == j.paths)
+            })
+        })
+}
+
+/// Files of a generation that no job of this build writes any more.
+fn gone_files(previous: &State, jobs: &[Job<'_>], loaded: &Loaded) -> Vec<String> {
+    let named: HashMap<&JobId, &Job<'_>> = jobs
+        .iter()
+        .filter(|j| matches!(j.id, JobId::Named(_)))
+        .map(|j| (&j.id, j))
+        .collect();
+    let mut gone = Vec::new();
+    for (id, (_, old_named)) in &previous.jobs {
+        let now = match id {
+            // Derived from the serial: the same files while the certification is there.
+            JobId::Cert(s) | JobId::Label(s) if loaded.certs.contains_key(s) => continue,
+            JobId::Cert(_) | JobId::Label(_) => None,
+            JobId::Named(_) => named.get(id),
+        };
+        let old = id.derived_paths().unwrap_or_else(|| old_named.clone());
+        let now_paths = now.map(|j| j.paths().into_owned()).unwrap_or_default();
+        gone.extend(old.into_iter().filter(|p| !now_paths.contains(p)));
+    }
+    gone
+}
+
+/// The absolute path of `p`, its directory canonical (the same whether `p` exists yet or not).
 fn absolute(p: &Path) -> PathBuf {
     let abs = if p.is_absolute() {
         p.to_path_buf()
@@ -453,7 +495,10 @@ fn absolute(p: &Path) -> PathBuf {
             .map(|d| d.join(p))
             .unwrap_or_else(|_| p.to_path_buf())
     };
-    abs.canonicalize().unwrap_or(abs)
+    match (abs.parent(), abs.file_name()) {
+        (Some(dir), Some(name)) => dir.canonicalize().map_or(abs.clone(), |d| d.join(name)),
+        _ => abs,
+    }
 }
 
 fn progress(len: usize, quiet: bool) -> ProgressBar {
