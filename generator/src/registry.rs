@@ -441,10 +441,10 @@ impl Walk<'_> {
     /// only links to files inside `records/` are followed.
     fn follow(&self, link: &Path, canon_dir: &Path) -> Result<std::fs::Metadata, String> {
         let refused = |why: String| format!("{}: symbolic link {why}", link.display());
-        let target = std::fs::canonicalize(link)
-            .map_err(|e| refused(format!("cannot be followed: {e}")))?;
-        let meta = std::fs::metadata(&target)
-            .map_err(|e| refused(format!("cannot be followed: {e}")))?;
+        let target =
+            std::fs::canonicalize(link).map_err(|e| refused(format!("cannot be followed: {e}")))?;
+        let meta =
+            std::fs::metadata(&target).map_err(|e| refused(format!("cannot be followed: {e}")))?;
         if meta.is_dir() && canon_dir.starts_with(&target) {
             return Err(refused(format!("loops back to {}", self.show(&target))));
         }
@@ -493,7 +493,10 @@ pub fn check_record_extension(path: &Path) -> Result<()> {
 /// decimal number with optional leading zeros, is the serial (`15.md` or `0015.md` for serial
 /// 15).
 pub fn check_file_name(path: &Path, serial: u64) -> Result<()> {
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
     let digits = stem.trim_start_matches('0');
     let named = !stem.is_empty()
         && stem.bytes().all(|b| b.is_ascii_digit())
@@ -558,4 +561,66 @@ pub fn load_record(path: &Path, max_bytes: u64) -> Result<(Record, Vec<u8>)> {
 /// The signature file of a record: `RECORD.sig` beside `RECORD.md`.
 pub fn signature_path(record: &Path) -> PathBuf {
     record.with_extension("sig")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_file_is_named_by_its_serial() {
+        let named = |name: &str, serial: u64| check_file_name(Path::new(name), serial).is_ok();
+        assert!(named("records/15.md", 15));
+        assert!(named("records/0015.md", 15));
+        assert!(named("records/a/b/00000000000000000000000000015.md", 15));
+        assert!(named("0.md", 0));
+        assert!(named("000.md", 0));
+        assert!(named("18446744073709551615.md", u64::MAX));
+        assert!(!named("records/0099.md", 15));
+        assert!(!named("records/150.md", 15));
+        assert!(!named("records/draft.md", 1));
+        assert!(!named("records/.md", 0));
+        assert!(!named("records/+15.md", 15));
+        assert!(!named("records/ 15.md", 15));
+        assert!(!named("records/1_5.md", 15));
+        assert!(!named("records/15a.md", 15));
+        assert!(!named("records/١٥.md", 15));
+        assert!(!named("18446744073709551616.md", 0));
+        let e = check_file_name(Path::new("records/0099.md"), 15).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "records/0099.md: the file name does not match serial 15: a record file is named by \
+             its serial; rename it to 15.md (leading zeros are allowed)"
+        );
+    }
+
+    #[test]
+    fn a_record_file_name_ends_in_lower_case_md() {
+        assert!(check_record_extension(Path::new("records/1.md")).is_ok());
+        for name in ["1.MD", "1.Md", "1.mD"] {
+            let e = check_record_extension(Path::new(name)).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "{name}: a record file's name ends in .md in lower case: rename it to 1.md"
+                )
+            );
+        }
+        for name in ["1.txt", "1.sig", "1", "1.md.bak"] {
+            assert!(check_record_extension(Path::new(name)).is_err(), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_size_limit_is_inclusive() {
+        let p = Path::new("records/1.md");
+        assert!(check_record_size(p, 1_048_576, 1_048_576).is_ok());
+        assert_eq!(
+            check_record_size(p, 1_048_577, 1_048_576)
+                .unwrap_err()
+                .to_string(),
+            "records/1.md: 1048577 bytes, over the limit of 1048576 (max_record_bytes in \
+             starmark.toml)"
+        );
+    }
 }

@@ -615,3 +615,48 @@ fn check_one(
     };
     Ok((cert, entry))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: i128 = 1_000_000_000;
+
+    fn changed_at(secs: i64, nanos: i64) -> FileStamp {
+        FileStamp {
+            size: 10,
+            mtime: (secs - 100, 0),
+            ctime: (secs, nanos),
+            ino: 1,
+            dev: 1,
+        }
+    }
+
+    #[test]
+    fn a_stamp_is_trusted_only_once_a_later_change_must_show_in_it() {
+        let t = 1_800_000_000;
+        let at = |s: i64, n: i64| i128::from(s) * SECOND + i128::from(n);
+        // Nanosecond times: trusted 100 ms after the change.
+        let fine = changed_at(t, 500);
+        assert!(!fine.settled(at(t, 500)));
+        assert!(!fine.settled(at(t, 500) + SETTLE_NANOS - 1));
+        assert!(fine.settled(at(t, 500) + SETTLE_NANOS));
+        // Whole-second times: 2 s.
+        let coarse = changed_at(t, 0);
+        assert!(!coarse.settled(at(t + 1, 999_999_999)));
+        assert!(coarse.settled(at(t + 2, 0)));
+        // A modification time set in the future keeps it untrusted.
+        let future = FileStamp {
+            mtime: (t + 3600, 1),
+            ..fine
+        };
+        assert!(!future.settled(at(t + 60, 0)));
+        // Both files of a record must be settled.
+        let stamp = Stamp {
+            record: coarse,
+            sig: fine,
+        };
+        assert!(!stamp.settled(at(t + 1, 0)));
+        assert!(stamp.settled(at(t + 2, 0)));
+    }
+}

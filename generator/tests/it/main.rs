@@ -6,6 +6,7 @@
 mod bad_records;
 mod common;
 mod qr;
+mod records_walk;
 mod revoke;
 mod sign;
 mod site;

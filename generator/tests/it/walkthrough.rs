@@ -107,7 +107,8 @@ fn walkthrough_never_prints_a_secret_key() {
     let url = reg.signed("20260001.md", &RecordText::new(20_260_001).text());
     assert_verify_url(&url);
     let png = reg.tmp().join("label.png");
-    reg.run(&["qr", "records/20260001.md", "--png", s(&png)]).ok();
+    reg.run(&["qr", "records/20260001.md", "--png", s(&png)])
+        .ok();
     reg.run(&["verify", &url]).ok();
     reg.run(&["verify", digits(&url), "--json"]).ok();
     reg.run(&["verify", s(&png)]).ok();
