@@ -406,11 +406,7 @@ impl Walk<'_> {
                         sigs.insert(stem.to_os_string(), m);
                     }
                 }
-                Kind::WrongCase => problems.push(format!(
-                    "{}: a record file's name ends in .md in lower case: rename it to {}.md",
-                    path.display(),
-                    path.file_stem().unwrap_or_default().to_string_lossy()
-                )),
+                Kind::WrongCase => problems.push(wrong_case(&path)),
                 Kind::Other => {}
             }
         }
@@ -473,15 +469,19 @@ impl Walk<'_> {
     }
 }
 
+fn wrong_case(path: &Path) -> String {
+    format!(
+        "{}: a record file's name ends in .md in lower case: rename it to {}.md",
+        path.display(),
+        path.file_stem().unwrap_or_default().to_string_lossy()
+    )
+}
+
 /// Checks that `path` names a record file: its extension is `md`, in lower case.
 pub fn check_record_extension(path: &Path) -> Result<()> {
     match kind(path) {
         Kind::Record => Ok(()),
-        Kind::WrongCase => bail!(
-            "{}: a record file's name ends in .md in lower case: rename it to {}.md",
-            path.display(),
-            path.file_stem().unwrap_or_default().to_string_lossy()
-        ),
+        Kind::WrongCase => bail!(wrong_case(path)),
         Kind::Signature | Kind::Other => bail!(
             "{}: not a record file: a record file is named SERIAL.md",
             path.display()
