@@ -213,7 +213,7 @@ pub struct TrustCompromisedArgs {
 /// `starmark sign`.
 #[derive(Debug, Args)]
 pub struct SignArgs {
-    /// Record files (Markdown with TOML front matter).
+    /// Record files (Markdown with TOML front matter), each named by its serial (0042.md).
     #[arg(required = true, value_name = "RECORD.md")]
     pub records: Vec<PathBuf>,
     /// Replace an existing signature that differs (for example after a key rotation).

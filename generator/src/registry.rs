@@ -1,7 +1,9 @@
 //! A registry on disk: `starmark.toml`, its keys, the signed trust and revocation lists, and the
 //! record files.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsString;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -41,6 +43,10 @@ pub struct Config {
     /// Revocation list settings.
     #[serde(default)]
     pub revocation: RevocationSettings,
+    /// The largest record file `sign` and `build` accept, in bytes (default 1 MiB); checked before
+    /// a record is read.
+    #[serde(default = "default_max_record_bytes")]
+    pub max_record_bytes: u64,
     /// A font file for label text (TTF/OTF/TTC with CJK glyphs), relative to the registry.
     /// Default: the system's Noto Sans CJK (Debian package fonts-noto-cjk).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,6 +58,13 @@ pub struct Config {
 
 fn default_languages() -> Vec<String> {
     vec!["zh".into(), "en".into()]
+}
+
+/// The default of [`Config::max_record_bytes`]: 1 MiB.
+pub const DEFAULT_MAX_RECORD_BYTES: u64 = 1 << 20;
+
+fn default_max_record_bytes() -> u64 {
+    DEFAULT_MAX_RECORD_BYTES
 }
 
 /// Where the keys are, relative to the registry.
@@ -252,18 +265,71 @@ impl Registry {
         self.config.categories.iter().find(|c| c.code == code)
     }
 
-    /// Every record file (`records/**/*.md`), sorted by path.
+    /// The record files (`records/**/*.md`) that the walk accepts, sorted by path. Entries it
+    /// refuses ([`Scan::problems`]) are left out: for look-ups that a bad file elsewhere in
+    /// `records/` must not block.
     pub fn record_files(&self) -> Result<Vec<PathBuf>> {
-        Ok(self.scan_records()?.into_iter().map(|f| f.path).collect())
+        Ok(self
+            .scan_records()?
+            .files
+            .into_iter()
+            .map(|f| f.path)
+            .collect())
     }
 
     /// Every record file (`records/**/*.md`), sorted by path, with its metadata and its
-    /// signature file's. One listing per directory, directories in parallel, `stat` relative to
-    /// the listed directory: at 100,000 records this is most of a rebuild's file system work.
-    pub fn scan_records(&self) -> Result<Vec<RecordFile>> {
-        let mut found = scan_dir(&self.path(RECORDS_DIR))?;
-        found.par_sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
-        Ok(found)
+    /// signature file's, and every entry of `records/` that breaks the rules of a record folder
+    /// (see [`Scan::problems`]). One listing per directory, directories in parallel, `stat`
+    /// relative to the listed directory: at 100,000 records this is most of a rebuild's file
+    /// system work. A symbolic link to a directory is never followed, so the walk always ends.
+    pub fn scan_records(&self) -> Result<Scan> {
+        let root = self.path(RECORDS_DIR);
+        if !root.exists() {
+            return Ok(Scan::default());
+        }
+        let canon = root
+            .canonicalize()
+            .with_context(|| format!("{}: cannot resolve", root.display()))?;
+        let walk = Walk { canon: &canon };
+        let mut scan = walk.dir(&root, &canon)?;
+        scan.files
+            .par_sort_unstable_by(|a, b| a.path.as_os_str().cmp(b.path.as_os_str()));
+        scan.problems.sort();
+        Ok(scan)
+    }
+
+    /// Reads and parses one record file under this registry's size limit
+    /// (`max_record_bytes`).
+    pub fn load_record(&self, path: &Path) -> Result<(Record, Vec<u8>)> {
+        load_record(path, self.config.max_record_bytes)
+    }
+}
+
+/// What [`Registry::scan_records`] found.
+#[derive(Default)]
+pub struct Scan {
+    /// The record files, sorted by path.
+    pub files: Vec<RecordFile>,
+    /// One message per refused entry, naming it, sorted: a symbolic link that cannot be
+    /// followed, loops back to a folder above it, leads outside `records/` or to a directory; a
+    /// `.md` or `.sig` entry that is not a regular file; a record whose extension is `md` in
+    /// another case (`X.MD`).
+    pub problems: Vec<String>,
+}
+
+impl Scan {
+    /// Fails, listing every problem, when there is any.
+    pub fn check(&self, records: &Path) -> Result<()> {
+        if self.problems.is_empty() {
+            return Ok(());
+        }
+        bail!(
+            "{} bad entr{} in {}:\n  {}",
+            self.problems.len(),
+            if self.problems.len() == 1 { "y" } else { "ies" },
+            records.display(),
+            self.problems.join("\n  ")
+        )
     }
 }
 
@@ -277,72 +343,215 @@ pub struct RecordFile {
     pub sig_meta: Option<std::fs::Metadata>,
 }
 
-fn scan_dir(dir: &Path) -> Result<Vec<RecordFile>> {
-    if !dir.exists() {
-        return Ok(Vec::new());
+/// The walk of `records/`: `canon` is its canonical path.
+struct Walk<'a> {
+    canon: &'a Path,
+}
+
+/// What a directory entry is to the walk.
+enum Kind {
+    Record,
+    Signature,
+    /// `md` in another case.
+    WrongCase,
+    Other,
+}
+
+fn kind(path: &Path) -> Kind {
+    match path.extension() {
+        Some(e) if e == "md" => Kind::Record,
+        Some(e) if e == "sig" => Kind::Signature,
+        Some(e) if e.eq_ignore_ascii_case("md") => Kind::WrongCase,
+        _ => Kind::Other,
     }
-    let listing = |e: std::io::Error| anyhow::anyhow!("{}: cannot list: {e}", dir.display());
-    let mut records = Vec::new();
-    let mut sigs: std::collections::HashMap<std::ffi::OsString, std::fs::Metadata> =
-        std::collections::HashMap::new();
-    let mut subdirs = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(listing)? {
-        let entry = entry.map_err(listing)?;
-        if is_dir_entry(&entry) {
-            subdirs.push(entry.path());
-            continue;
-        }
-        let path = entry.path();
-        match path.extension().and_then(|e| e.to_str()) {
-            Some("md") => records.push((path, entry_metadata(&entry))),
-            Some("sig") => {
-                if let (Some(stem), Some(m)) = (path.file_stem(), entry_metadata(&entry)) {
-                    sigs.insert(stem.to_os_string(), m);
+}
+
+impl Walk<'_> {
+    /// Lists `dir`, whose canonical path is `canon_dir` (it is reached through real directories
+    /// only), and its sub-directories.
+    fn dir(&self, dir: &Path, canon_dir: &Path) -> Result<Scan> {
+        let listing = |e: std::io::Error| anyhow::anyhow!("{}: cannot list: {e}", dir.display());
+        let mut records = Vec::new();
+        let mut sigs: HashMap<OsString, std::fs::Metadata> = HashMap::new();
+        let mut subdirs = Vec::new();
+        let mut problems = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(listing)? {
+            let entry = entry.map_err(listing)?;
+            let path = entry.path();
+            let file_type = entry.file_type().map_err(listing)?;
+            let (is_file, meta) = if file_type.is_symlink() {
+                match self.follow(&path, canon_dir) {
+                    Ok(m) => (m.is_file(), Some(m)),
+                    Err(problem) => {
+                        problems.push(problem);
+                        continue;
+                    }
                 }
+            } else if file_type.is_dir() {
+                subdirs.push((path, canon_dir.join(entry.file_name())));
+                continue;
+            } else {
+                (file_type.is_file(), None)
+            };
+            let kind = kind(&path);
+            if matches!(kind, Kind::Record | Kind::Signature) && !is_file {
+                problems.push(format!("{}: not a regular file", path.display()));
+                continue;
             }
-            _ => {}
+            let meta = || meta.or_else(|| entry.metadata().ok());
+            match kind {
+                Kind::Record => records.push((meta(), path)),
+                Kind::Signature => {
+                    if let (Some(stem), Some(m)) = (path.file_stem(), meta()) {
+                        sigs.insert(stem.to_os_string(), m);
+                    }
+                }
+                Kind::WrongCase => problems.push(wrong_case(&path)),
+                Kind::Other => {}
+            }
+        }
+        let files = records
+            .into_iter()
+            .map(|(meta, path)| {
+                let sig_meta = path.file_stem().and_then(|s| sigs.remove(s));
+                RecordFile {
+                    path,
+                    meta,
+                    sig_meta,
+                }
+            })
+            .collect();
+        let mut scan = Scan { files, problems };
+        let nested: Vec<Scan> = subdirs
+            .par_iter()
+            .map(|(d, c)| self.dir(d, c))
+            .collect::<Result<_>>()?;
+        for n in nested {
+            scan.files.extend(n.files);
+            scan.problems.extend(n.problems);
+        }
+        Ok(scan)
+    }
+
+    /// The metadata of the file a symbolic link in `canon_dir` leads to, or why it is refused:
+    /// only links to files inside `records/` are followed.
+    fn follow(&self, link: &Path, canon_dir: &Path) -> Result<std::fs::Metadata, String> {
+        let refused = |why: String| format!("{}: symbolic link {why}", link.display());
+        let target =
+            std::fs::canonicalize(link).map_err(|e| refused(format!("cannot be followed: {e}")))?;
+        let meta =
+            std::fs::metadata(&target).map_err(|e| refused(format!("cannot be followed: {e}")))?;
+        if meta.is_dir() && canon_dir.starts_with(&target) {
+            return Err(refused(format!("loops back to {}", self.show(&target))));
+        }
+        if !target.starts_with(self.canon) {
+            return Err(refused(format!(
+                "leads outside the registry's {RECORDS_DIR}/ ({})",
+                target.display()
+            )));
+        }
+        if meta.is_dir() {
+            return Err(refused(format!(
+                "leads to the directory {}, which is listed already: folders of records must be real directories",
+                self.show(&target)
+            )));
+        }
+        Ok(meta)
+    }
+
+    /// A canonical path as `records/...` when it is inside `records/`.
+    fn show(&self, target: &Path) -> String {
+        match target.strip_prefix(self.canon) {
+            Ok(rel) if rel.as_os_str().is_empty() => format!("{RECORDS_DIR}/"),
+            Ok(rel) => format!("{RECORDS_DIR}/{}/", rel.display()),
+            Err(_) => target.display().to_string(),
         }
     }
-    let mut found: Vec<RecordFile> = records
-        .into_iter()
-        .map(|(path, meta)| {
-            let sig_meta = path.file_stem().and_then(|s| sigs.remove(s));
-            RecordFile {
-                path,
-                meta,
-                sig_meta,
-            }
-        })
-        .collect();
-    let nested: Vec<Vec<RecordFile>> = subdirs
-        .par_iter()
-        .map(|d| scan_dir(d))
-        .collect::<Result<_>>()?;
-    found.extend(nested.into_iter().flatten());
-    Ok(found)
 }
 
-/// Whether a listed entry is a directory, following a symbolic link (no `stat` otherwise).
-fn is_dir_entry(entry: &std::fs::DirEntry) -> bool {
-    match entry.file_type() {
-        Ok(t) if t.is_symlink() => entry.path().is_dir(),
-        Ok(t) => t.is_dir(),
-        Err(_) => entry.path().is_dir(),
+fn wrong_case(path: &Path) -> String {
+    format!(
+        "{}: a record file's name ends in .md in lower case: rename it to {}.md",
+        path.display(),
+        path.file_stem().unwrap_or_default().to_string_lossy()
+    )
+}
+
+/// Checks that `path` names a record file: its extension is `md`, in lower case.
+pub fn check_record_extension(path: &Path) -> Result<()> {
+    match kind(path) {
+        Kind::Record => Ok(()),
+        Kind::WrongCase => bail!(wrong_case(path)),
+        Kind::Signature | Kind::Other => bail!(
+            "{}: not a record file: a record file is named SERIAL.md",
+            path.display()
+        ),
     }
 }
 
-/// Metadata of a listed file, following a symbolic link; `stat` relative to the listed
-/// directory otherwise.
-fn entry_metadata(entry: &std::fs::DirEntry) -> Option<std::fs::Metadata> {
-    match entry.file_type().ok()? {
-        t if t.is_symlink() => std::fs::metadata(entry.path()).ok(),
-        _ => entry.metadata().ok(),
+/// Checks that a record file is named by its serial: the file name without `.md`, read as a
+/// decimal number with optional leading zeros, is the serial (`15.md` or `0015.md` for serial
+/// 15).
+pub fn check_file_name(path: &Path, serial: u64) -> Result<()> {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    let digits = stem.trim_start_matches('0');
+    let named = !stem.is_empty()
+        && stem.bytes().all(|b| b.is_ascii_digit())
+        && (if digits.is_empty() {
+            serial == 0
+        } else {
+            digits.parse::<u64>().is_ok_and(|n| n == serial)
+        });
+    if !named {
+        bail!(
+            "{}: the file name does not match serial {serial}: a record file is named by its serial; rename it to {serial}.md (leading zeros are allowed)",
+            path.display()
+        );
     }
+    Ok(())
 }
 
-/// Reads and parses one record file; returns the record and the file's exact bytes.
-pub fn load_record(path: &Path) -> Result<(Record, Vec<u8>)> {
-    let bytes = fsutil::read(path)?;
+/// Fails when a record file of `len` bytes is over the limit `max`.
+pub fn check_record_size(path: &Path, len: u64, max: u64) -> Result<()> {
+    if len > max {
+        bail!(
+            "{}: {len} bytes, over the limit of {max} (max_record_bytes in {CONFIG_FILE})",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Reads a record file of at most `max` bytes: its size is checked before it is read, and no
+/// more than `max + 1` bytes are read should it grow meanwhile.
+fn read_record_file(path: &Path, max: u64) -> Result<Vec<u8>> {
+    let cannot = || format!("{}: cannot read", path.display());
+    let meta = std::fs::metadata(path).with_context(cannot)?;
+    if !meta.is_file() {
+        bail!("{}: not a regular file", path.display());
+    }
+    check_record_size(path, meta.len(), max)?;
+    let file = std::fs::File::open(path).with_context(cannot)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .with_context(cannot)?;
+    if bytes.len() as u64 > max {
+        bail!(
+            "{}: more than {max} bytes, over the limit (max_record_bytes in {CONFIG_FILE})",
+            path.display()
+        );
+    }
+    Ok(bytes)
+}
+
+/// Reads and parses one record file of at most `max_bytes`; returns the record and the file's
+/// exact bytes.
+pub fn load_record(path: &Path, max_bytes: u64) -> Result<(Record, Vec<u8>)> {
+    let bytes = read_record_file(path, max_bytes)?;
     let text = std::str::from_utf8(&bytes)
         .with_context(|| format!("{}: not valid UTF-8", path.display()))?;
     let record = Record::parse(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -352,4 +561,66 @@ pub fn load_record(path: &Path) -> Result<(Record, Vec<u8>)> {
 /// The signature file of a record: `RECORD.sig` beside `RECORD.md`.
 pub fn signature_path(record: &Path) -> PathBuf {
     record.with_extension("sig")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_file_is_named_by_its_serial() {
+        let named = |name: &str, serial: u64| check_file_name(Path::new(name), serial).is_ok();
+        assert!(named("records/15.md", 15));
+        assert!(named("records/0015.md", 15));
+        assert!(named("records/a/b/00000000000000000000000000015.md", 15));
+        assert!(named("0.md", 0));
+        assert!(named("000.md", 0));
+        assert!(named("18446744073709551615.md", u64::MAX));
+        assert!(!named("records/0099.md", 15));
+        assert!(!named("records/150.md", 15));
+        assert!(!named("records/draft.md", 1));
+        assert!(!named("records/.md", 0));
+        assert!(!named("records/+15.md", 15));
+        assert!(!named("records/ 15.md", 15));
+        assert!(!named("records/1_5.md", 15));
+        assert!(!named("records/15a.md", 15));
+        assert!(!named("records/١٥.md", 15));
+        assert!(!named("18446744073709551616.md", 0));
+        let e = check_file_name(Path::new("records/0099.md"), 15).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "records/0099.md: the file name does not match serial 15: a record file is named by \
+             its serial; rename it to 15.md (leading zeros are allowed)"
+        );
+    }
+
+    #[test]
+    fn a_record_file_name_ends_in_lower_case_md() {
+        assert!(check_record_extension(Path::new("records/1.md")).is_ok());
+        for name in ["1.MD", "1.Md", "1.mD"] {
+            let e = check_record_extension(Path::new(name)).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "{name}: a record file's name ends in .md in lower case: rename it to 1.md"
+                )
+            );
+        }
+        for name in ["1.txt", "1.sig", "1", "1.md.bak"] {
+            assert!(check_record_extension(Path::new(name)).is_err(), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_size_limit_is_inclusive() {
+        let p = Path::new("records/1.md");
+        assert!(check_record_size(p, 1_048_576, 1_048_576).is_ok());
+        assert_eq!(
+            check_record_size(p, 1_048_577, 1_048_576)
+                .unwrap_err()
+                .to_string(),
+            "records/1.md: 1048577 bytes, over the limit of 1048576 (max_record_bytes in \
+             starmark.toml)"
+        );
+    }
 }

@@ -35,10 +35,10 @@ pub fn read_signature(sig_path: &Path) -> Result<SignedClaim> {
         .with_context(|| format!("{}: damaged signature file", sig_path.display()))
 }
 
-/// Loads a record and its signature; fails when the record was changed after signing or the
-/// signature file belongs to other content.
-pub fn load(path: &Path) -> Result<SignedRecord> {
-    let (record, bytes) = load_record(path)?;
+/// Loads a record of at most `max_bytes` and its signature; fails when the record was changed
+/// after signing or the signature file belongs to other content.
+pub fn load(path: &Path, max_bytes: u64) -> Result<SignedRecord> {
+    let (record, bytes) = load_record(path, max_bytes)?;
     let sig_path = signature_path(path);
     if !sig_path.exists() {
         bail!(

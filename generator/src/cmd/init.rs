@@ -107,6 +107,7 @@ pub fn create(args: &InitArgs) -> Result<(SecretKey, SecretKey, Config)> {
         languages: vec!["zh".into(), "en".into()],
         keys,
         revocation: settings,
+        max_record_bytes: crate::registry::DEFAULT_MAX_RECORD_BYTES,
         label_font: None,
         categories: catalogue.category,
     };

@@ -10,7 +10,7 @@ use crate::signed;
 
 pub fn run(args: &QrArgs) -> Result<u8> {
     let reg = Registry::locate(args.registry.registry.as_deref(), Some(&args.record))?;
-    let sr = signed::load(&args.record)?;
+    let sr = signed::load(&args.record, reg.config.max_record_bytes)?;
     signed::check_signature(&sr, &reg.trust_list()?)?;
     let url = verify_url(&reg.config.base_url, sr.signed.as_bytes());
     if let Some(png) = &args.png {

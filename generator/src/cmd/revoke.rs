@@ -40,7 +40,7 @@ pub fn run(args: &RevokeArgs) -> Result<u8> {
         let known = reg
             .record_files()?
             .iter()
-            .filter_map(|p| crate::registry::load_record(p).ok())
+            .filter_map(|p| reg.load_record(p).ok())
             .any(|(r, _)| r.serial == serial);
         if !known {
             bail!(

@@ -10,7 +10,9 @@ use starmark_core::{SecretKey, TrustList};
 
 use crate::cli::SignArgs;
 use crate::lock::Lock;
-use crate::registry::{load_record, signature_path, Registry};
+use crate::registry::{
+    check_file_name, check_record_extension, signature_path, Registry, RECORDS_DIR,
+};
 use crate::{fsutil, signed};
 
 pub fn run(args: &SignArgs) -> Result<u8> {
@@ -39,13 +41,17 @@ pub fn run(args: &SignArgs) -> Result<u8> {
     Ok(crate::EXIT_OK)
 }
 
-/// Serial -> record files, over the whole registry, to refuse duplicate serials.
+/// Serial -> record files, over the whole registry, to refuse duplicate serials. Fails, like
+/// `build`, on any entry of `records/` that breaks the rules of the walk (symbolic links, case of
+/// `.md`).
 fn serial_index(reg: &Registry) -> Result<BTreeMap<u64, Vec<std::path::PathBuf>>> {
+    let scan = reg.scan_records()?;
+    scan.check(&reg.path(RECORDS_DIR))?;
     let mut index: BTreeMap<u64, Vec<_>> = BTreeMap::new();
-    for path in reg.record_files()? {
+    for file in scan.files {
         // Unparsable records are reported when they are signed or built, not here.
-        if let Ok((r, _)) = load_record(&path) {
-            index.entry(r.serial).or_default().push(path);
+        if let Ok((r, _)) = reg.load_record(&file.path) {
+            index.entry(r.serial).or_default().push(file.path);
         }
     }
     Ok(index)
@@ -59,7 +65,9 @@ fn sign_one(
     path: &Path,
     force: bool,
 ) -> Result<String> {
-    let (record, bytes) = load_record(path)?;
+    check_record_extension(path)?;
+    let (record, bytes) = reg.load_record(path)?;
+    check_file_name(path, record.serial)?;
     check_record(reg, &record, serials, path)?;
     let key_id = key.public_key().key_id();
     let Some(issuer) = trust.issuer(key_id) else {
@@ -87,7 +95,7 @@ fn sign_one(
     if sig_path.exists() {
         let existing = fsutil::read_text(&sig_path)?;
         if existing.trim() != digits && !force {
-            let why = match signed::load(path) {
+            let why = match signed::load(path, reg.config.max_record_bytes) {
                 Ok(_) => "it was made with another key",
                 Err(_) => "the record changed since it was signed, or the file is damaged",
             };

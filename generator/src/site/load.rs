@@ -2,15 +2,18 @@
 //! verified (signature, digest, catalogue category, trust list, unique serials) before anything is
 //! written. All problems are collected, so one build reports every bad record.
 //!
-//! A record cache (`.starmark-cache/records.bin`) keeps, per record file, its size and
-//! modification time, its signature digits and the fields other pages need. A file whose size and
-//! time are unchanged, under the same trust list and catalogue, is not read or verified again; its
-//! page job reads it only if its page must be rendered again. `--full` ignores the cache.
+//! A record cache (`.starmark-cache/records.bin`) keeps, per record file, the stamp of the file and
+//! of its signature file (size, modification time, and what `touch` cannot set: change time, inode
+//! and device), its signature digits and the fields other pages need. A file whose stamps are
+//! unchanged, under the same trust list and catalogue, is not read or verified again; its page job
+//! reads it only if its page must be rendered again. A file changed shortly before the scan is
+//! verified again by the next build too (a later change in the same tick of the file system's clock
+//! could leave its stamp as it was). `--full` ignores the cache.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::time::UNIX_EPOCH;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _, Result};
 use rayon::prelude::*;
@@ -23,7 +26,8 @@ use starmark_core::{Day, Revocation, RevocationList, TrustList};
 
 use crate::fsutil;
 use crate::registry::{
-    load_record, signature_path, RecordFile, Registry, REVOCATION_LIST_FILE, TRUST_LIST_FILE,
+    check_file_name, check_record_size, load_record, signature_path, RecordFile, Registry,
+    REVOCATION_LIST_FILE, TRUST_LIST_FILE,
 };
 use crate::signed;
 
@@ -123,6 +127,8 @@ pub struct VerifiedCert {
     pub revocation: Option<Revocation>,
     /// The serial of the certification that replaces this one.
     pub superseded_by: Option<u64>,
+    /// The registry's record size limit, for reading the record later.
+    max_bytes: u64,
     full: OnceLock<Full>,
 }
 
@@ -138,7 +144,7 @@ impl VerifiedCert {
         if let Some(f) = self.full.get() {
             return Ok(f);
         }
-        let (record, bytes) = load_record(&self.path)?;
+        let (record, bytes) = load_record(&self.path, self.max_bytes)?;
         if !self.signed.claim().matches_record(&bytes) {
             bail!(
                 "{}: digest mismatch: the record changed during the build",
@@ -196,7 +202,8 @@ pub fn lists(reg: &Registry, at: Option<u64>) -> Result<Lists> {
     })
 }
 
-const CACHE_VERSION: u32 = 1;
+/// Version 2: stamps with change time, inode and device.
+const CACHE_VERSION: u32 = 2;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct RecordCache {
@@ -208,7 +215,9 @@ struct RecordCache {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct CacheEntry {
-    stamp: Stamp,
+    /// `None` when the files could not be stamped or changed too close to the scan: the entry
+    /// is then never used.
+    stamp: Option<Stamp>,
     /// The signed claim (`claim || signature`).
     payload: Vec<u8>,
     /// The record fields the claim does not hold.
@@ -242,31 +251,98 @@ impl Summary {
     }
 }
 
-/// Size and modification time of a record file and its signature file.
+/// The stamps of a record file and of its signature file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct Stamp {
-    size: u64,
-    mtime: u128,
-    sig_size: u64,
-    sig_mtime: u128,
+    record: FileStamp,
+    sig: FileStamp,
 }
 
-fn nanos(m: &std::fs::Metadata) -> Option<u128> {
-    m.modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_nanos())
+/// What `stat` says of a file: its size and modification time, which `touch -r` can set back,
+/// and its change time, inode and device, which no tool can: a changed file shows here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct FileStamp {
+    size: u64,
+    /// Seconds and nanoseconds since the Unix epoch.
+    mtime: (i64, i64),
+    /// Seconds and nanoseconds since the Unix epoch.
+    ctime: (i64, i64),
+    ino: u64,
+    dev: u64,
+}
+
+/// How long after a change a stamp is trusted: a later change within this time could leave it as
+/// it is. File systems with nanosecond times still tick at the kernel's coarse clock (a few ms).
+const SETTLE_NANOS: i128 = 100_000_000;
+/// The same for file systems that keep whole seconds (or two, like FAT).
+const SETTLE_NANOS_COARSE: i128 = 2_000_000_000;
+
+impl FileStamp {
+    #[cfg(unix)]
+    fn of(m: &std::fs::Metadata) -> FileStamp {
+        use std::os::unix::fs::MetadataExt;
+        FileStamp {
+            size: m.size(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+            ino: m.ino(),
+            dev: m.dev(),
+        }
+    }
+
+    /// Without change time and inode, only size and modification time.
+    #[cfg(not(unix))]
+    fn of(m: &std::fs::Metadata) -> FileStamp {
+        let since = |t: std::io::Result<SystemTime>| {
+            t.ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map_or((0, 0), |d| {
+                    (
+                        i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+                        i64::from(d.subsec_nanos()),
+                    )
+                })
+        };
+        FileStamp {
+            size: m.len(),
+            mtime: since(m.modified()),
+            ctime: since(m.modified()),
+            ino: 0,
+            dev: 0,
+        }
+    }
+
+    /// Whether a change after `scan` (Unix nanoseconds) is sure to show in the stamp.
+    fn settled(&self, scan: i128) -> bool {
+        let nanos = |(s, n): (i64, i64)| i128::from(s) * 1_000_000_000 + i128::from(n);
+        let window = if self.ctime.1 == 0 {
+            SETTLE_NANOS_COARSE
+        } else {
+            SETTLE_NANOS
+        };
+        nanos(self.ctime).max(nanos(self.mtime)) + window <= scan
+    }
+}
+
+impl Stamp {
+    fn settled(&self, scan: i128) -> bool {
+        self.record.settled(scan) && self.sig.settled(scan)
+    }
 }
 
 /// The stamp of a scanned record; `None` when it or its signature file cannot be read.
 fn stamp(f: &RecordFile) -> Option<Stamp> {
-    let (m, s) = (f.meta.as_ref()?, f.sig_meta.as_ref()?);
     Some(Stamp {
-        size: m.len(),
-        mtime: nanos(m).unwrap_or(0),
-        sig_size: s.len(),
-        sig_mtime: nanos(s).unwrap_or(0),
+        record: FileStamp::of(f.meta.as_ref()?),
+        sig: FileStamp::of(f.sig_meta.as_ref()?),
     })
+}
+
+/// Now, in Unix nanoseconds (0 for a clock before 1970: then no stamp is trusted).
+fn now_nanos() -> i128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i128::try_from(d.as_nanos()).unwrap_or(i128::MAX))
 }
 
 fn cache_path(reg: &Registry) -> PathBuf {
@@ -305,6 +381,7 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
         basis.update([0]);
     }
     let basis = starmark_core::to_hex(&basis.finalize());
+    let scan_time = now_nanos();
     // The previous build's cache is decoded while the records directory is listed.
     let (previous, scanned) = rayon::join(
         || -> RecordCache {
@@ -319,7 +396,11 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
         },
         || reg.scan_records(),
     );
-    let files: Vec<(PathBuf, Option<Stamp>)> = scanned?
+    let scanned = scanned?;
+    // Refused entries of records/ are reported with the bad records.
+    let mut errors = scanned.problems;
+    let files: Vec<(PathBuf, Option<Stamp>)> = scanned
+        .files
         .into_iter()
         .map(|f| {
             let st = stamp(&f);
@@ -335,21 +416,21 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
     // A fresh entry (keyed by path) for each file read now; `None` keeps the previous build's
     // entry; and whether the file had an entry before.
     type Checked = (VerifiedCert, Option<(String, CacheEntry)>, bool);
+    let max_bytes = reg.config.max_record_bytes;
     let results: Vec<Result<Checked, String>> = files
         .par_iter()
         .map(|(path, st)| {
             let key = path.to_string_lossy();
             let st = *st;
             let before = previous.records.get(key.as_ref());
-            match before.filter(|e| Some(e.stamp) == st) {
-                Some(entry) => from_cache(path, entry, &ctx).map(|c| (c, None, true)),
-                None => check_one(reg, &ctx, path, st)
+            match before.filter(|e| st.is_some() && e.stamp == st) {
+                Some(entry) => from_cache(path, entry, &ctx, max_bytes).map(|c| (c, None, true)),
+                None => check_one(reg, &ctx, path, st.filter(|s| s.settled(scan_time)))
                     .map(|(c, e)| (c, Some((key.into_owned(), e)), before.is_some())),
             }
         })
         .collect();
 
-    let mut errors = Vec::new();
     let mut certs: BTreeMap<u64, VerifiedCert> = BTreeMap::new();
     let mut fresh = Vec::new();
     // Files that had an entry: when they are all of the previous entries, none is stale.
@@ -451,7 +532,16 @@ fn status_of(path: &Path, v: &Verification) -> Result<Status, String> {
     }
 }
 
-fn from_cache(path: &Path, entry: &CacheEntry, ctx: &Context<'_>) -> Result<VerifiedCert, String> {
+fn from_cache(
+    path: &Path,
+    entry: &CacheEntry,
+    ctx: &Context<'_>,
+    max_bytes: u64,
+) -> Result<VerifiedCert, String> {
+    // The limit may have been lowered since the record was verified.
+    if let Some(st) = entry.stamp {
+        check_record_size(path, st.record.size, max_bytes).map_err(|e| format!("{e:#}"))?;
+    }
     let fail = |e: String| {
         format!(
             "{}: cached signature unusable ({e}); rebuild with --full",
@@ -472,6 +562,7 @@ fn from_cache(path: &Path, entry: &CacheEntry, ctx: &Context<'_>) -> Result<Veri
         status,
         revocation: v.revocation,
         superseded_by: None,
+        max_bytes,
         full: OnceLock::new(),
     };
     Ok(cert)
@@ -483,8 +574,10 @@ fn check_one(
     path: &Path,
     st: Option<Stamp>,
 ) -> Result<(VerifiedCert, CacheEntry), String> {
-    let sr = signed::load(path).map_err(|e| format!("{e:#}"))?;
+    let max_bytes = reg.config.max_record_bytes;
+    let sr = signed::load(path, max_bytes).map_err(|e| format!("{e:#}"))?;
     let record = &sr.record;
+    check_file_name(path, record.serial).map_err(|e| format!("{e:#}"))?;
     if reg.category(&record.category).is_none() {
         return Err(format!(
             "{}: field category: unknown category {:?} (not in the catalogue of starmark.toml)",
@@ -496,12 +589,7 @@ fn check_one(
     let status = status_of(path, &v)?;
     let summary = Summary::of(record);
     let entry = CacheEntry {
-        stamp: st.unwrap_or(Stamp {
-            size: u64::MAX,
-            mtime: 0,
-            sig_size: 0,
-            sig_mtime: 0,
-        }),
+        stamp: st,
         payload: sr.signed.as_bytes().to_vec(),
         extras: Extras {
             manufacturer_en: record.manufacturer_en.clone(),
@@ -522,7 +610,53 @@ fn check_one(
         status,
         revocation: v.revocation,
         superseded_by: None,
+        max_bytes,
         full,
     };
     Ok((cert, entry))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: i128 = 1_000_000_000;
+
+    fn changed_at(secs: i64, nanos: i64) -> FileStamp {
+        FileStamp {
+            size: 10,
+            mtime: (secs - 100, 0),
+            ctime: (secs, nanos),
+            ino: 1,
+            dev: 1,
+        }
+    }
+
+    #[test]
+    fn a_stamp_is_trusted_only_once_a_later_change_must_show_in_it() {
+        let t = 1_800_000_000;
+        let at = |s: i64, n: i64| i128::from(s) * SECOND + i128::from(n);
+        // Nanosecond times: trusted 100 ms after the change.
+        let fine = changed_at(t, 500);
+        assert!(!fine.settled(at(t, 500)));
+        assert!(!fine.settled(at(t, 500) + SETTLE_NANOS - 1));
+        assert!(fine.settled(at(t, 500) + SETTLE_NANOS));
+        // Whole-second times: 2 s.
+        let coarse = changed_at(t, 0);
+        assert!(!coarse.settled(at(t + 1, 999_999_999)));
+        assert!(coarse.settled(at(t + 2, 0)));
+        // A modification time set in the future keeps it untrusted.
+        let future = FileStamp {
+            mtime: (t + 3600, 1),
+            ..fine
+        };
+        assert!(!future.settled(at(t + 60, 0)));
+        // Both files of a record must be settled.
+        let stamp = Stamp {
+            record: coarse,
+            sig: fine,
+        };
+        assert!(!stamp.settled(at(t + 1, 0)));
+        assert!(stamp.settled(at(t + 2, 0)));
+    }
 }

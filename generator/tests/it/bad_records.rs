@@ -30,9 +30,9 @@ const CASES: &[(&str, &[&str])] = &[
            before valid_from 2026-07-01"],
     ),
     (
-        "unknown-category.md",
-        &["records/unknown-category.md: field category: unknown category \"toaster\" (the \
-           catalogue has: router, smart-camera,"],
+        "unknown-category",
+        &["records/unknown-category/20260001.md: field category: unknown category \"toaster\" \
+           (the catalogue has: router, smart-camera,"],
     ),
     (
         "bad-date.md",
@@ -52,9 +52,14 @@ const CASES: &[(&str, &[&str])] = &[
     (
         "duplicate-serial",
         &[
-            "records/duplicate-serial/0001.md: field serial: 20260001 is already used by ",
-            "records/duplicate-serial/0002.md: field serial: 20260001 is already used by ",
+            "records/duplicate-serial/020260001.md: field serial: 20260001 is already used by ",
+            "records/duplicate-serial/20260001.md: field serial: 20260001 is already used by ",
         ],
+    ),
+    (
+        "file-name-not-serial",
+        &["records/file-name-not-serial/0099.md: the file name does not match serial 15: a \
+           record file is named by its serial; rename it to 15.md (leading zeros are allowed)"],
     ),
 ];
 
@@ -141,11 +146,12 @@ cases! {
     missing_field => "missing-field.md",
     tier_4 => "tier-4.md",
     valid_until_before_valid_from => "valid-until-before-valid-from.md",
-    unknown_category => "unknown-category.md",
+    unknown_category => "unknown-category",
     bad_date => "bad-date.md",
     bad_evidence_sha256 => "bad-evidence-sha256.md",
     no_front_matter => "no-front-matter.md",
     duplicate_serial => "duplicate-serial",
+    file_name_not_serial => "file-name-not-serial",
 }
 
 #[test]
@@ -153,19 +159,19 @@ fn duplicate_serial_names_the_other_file() {
     let stderr = check("duplicate-serial");
     let first = stderr
         .lines()
-        .find(|l| l.contains("records/duplicate-serial/0001.md: field serial"))
+        .find(|l| l.contains("records/duplicate-serial/020260001.md: field serial"))
         .unwrap();
     assert!(
-        first.ends_with("records/duplicate-serial/0002.md"),
+        first.ends_with("records/duplicate-serial/20260001.md"),
         "{first}"
     );
     // Signing one of them alone is refused too.
     let reg = Reg::new();
     install(&reg, "duplicate-serial");
-    reg.run(&["sign", "records/duplicate-serial/0002.md"])
+    reg.run(&["sign", "records/duplicate-serial/20260001.md"])
         .code(2)
         .stderr_has(&[
-            "records/duplicate-serial/0002.md: field serial: 20260001 is already used by",
+            "records/duplicate-serial/20260001.md: field serial: 20260001 is already used by",
         ]);
 }
 

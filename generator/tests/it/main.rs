@@ -7,6 +7,7 @@ mod bad_records;
 mod common;
 mod publish;
 mod qr;
+mod records_walk;
 mod revoke;
 mod sign;
 mod site;

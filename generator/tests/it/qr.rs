@@ -65,9 +65,16 @@ fn typical(category: &str) -> RecordText {
 
 /// Writes the typical label's PNG at scale 1; returns the version, the PNG path and the URL.
 fn typical_png(reg: &Reg, category: &str) -> (u32, std::path::PathBuf, String) {
-    let url = reg.signed("0001.md", &typical(category).text());
+    let url = reg.signed("20260001.md", &typical(category).text());
     let png = reg.tmp().join("label.png");
-    let out = reg.run(&["qr", "records/0001.md", "--png", s(&png), "--scale", "1"]);
+    let out = reg.run(&[
+        "qr",
+        "records/20260001.md",
+        "--png",
+        s(&png),
+        "--scale",
+        "1",
+    ]);
     out.ok().stderr_has(&["error correction M"]);
     (version(&out.stderr), png, url)
 }
@@ -102,9 +109,10 @@ fn a_typical_label_fits_qr_version_10() {
 #[test]
 fn the_png_reads_back_with_zbarimg() {
     let reg = Reg::new();
-    let url = reg.signed("0001.md", &typical("router").text());
+    let url = reg.signed("20260001.md", &typical("router").text());
     let png = reg.tmp().join("label.png");
-    reg.run(&["qr", "records/0001.md", "--png", s(&png)]).ok();
+    reg.run(&["qr", "records/20260001.md", "--png", s(&png)])
+        .ok();
     assert_eq!(decode_png(&png), url);
     match zbarimg(&png) {
         Some(text) => assert_eq!(text, url),
@@ -115,18 +123,39 @@ fn the_png_reads_back_with_zbarimg() {
 #[test]
 fn scale_sets_pixels_per_module() {
     let reg = Reg::new();
-    reg.signed("0001.md", &typical("router").text());
+    reg.signed("20260001.md", &typical("router").text());
     let png1 = reg.tmp().join("1.png");
     let png3 = reg.tmp().join("3.png");
-    reg.run(&["qr", "records/0001.md", "--png", s(&png1), "--scale", "1"])
-        .ok();
-    reg.run(&["qr", "records/0001.md", "--png", s(&png3), "--scale", "3"])
-        .ok();
+    reg.run(&[
+        "qr",
+        "records/20260001.md",
+        "--png",
+        s(&png1),
+        "--scale",
+        "1",
+    ])
+    .ok();
+    reg.run(&[
+        "qr",
+        "records/20260001.md",
+        "--png",
+        s(&png3),
+        "--scale",
+        "3",
+    ])
+    .ok();
     let w1 = image::open(&png1).unwrap().width();
     let w3 = image::open(&png3).unwrap().width();
     assert_eq!(w3, 3 * w1);
-    reg.run(&["qr", "records/0001.md", "--png", s(&png1), "--scale", "0"])
-        .code(2);
+    reg.run(&[
+        "qr",
+        "records/20260001.md",
+        "--png",
+        s(&png1),
+        "--scale",
+        "0",
+    ])
+    .code(2);
 }
 
 /// The claim carries the category code as text: the default catalogue keeps its codes short

@@ -13,8 +13,8 @@ const REASONS: [&str; 6] = [
 
 fn two_labels() -> (Reg, String, String) {
     let reg = Reg::new();
-    let a = reg.signed("a.md", &RecordText::new(1).text());
-    let b = reg.signed("b.md", &RecordText::new(2).text());
+    let a = reg.signed("1.md", &RecordText::new(1).text());
+    let b = reg.signed("2.md", &RecordText::new(2).text());
     (reg, a, b)
 }
 

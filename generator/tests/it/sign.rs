@@ -7,7 +7,7 @@ use crate::common::{assert_verify_url, digits, s, RecordText, Reg};
 #[test]
 fn sign_writes_the_sig_beside_the_record_and_prints_the_verify_url() {
     let reg = Reg::new();
-    let url = reg.signed("0001.md", &RecordText::new(20_260_001).text());
+    let url = reg.signed("0001.md", &RecordText::new(1).text());
     assert_verify_url(&url);
     let sig = std::fs::read_to_string(reg.path("records/0001.sig")).unwrap();
     assert_eq!(
@@ -24,7 +24,7 @@ fn sign_writes_the_sig_beside_the_record_and_prints_the_verify_url() {
 #[test]
 fn resigning_an_unchanged_record_leaves_the_sig_identical() {
     let reg = Reg::new();
-    let url = reg.signed("0001.md", &RecordText::new(20_260_001).text());
+    let url = reg.signed("0001.md", &RecordText::new(1).text());
     let before = std::fs::read(reg.path("records/0001.sig")).unwrap();
     let out = reg.run(&["sign", "records/0001.md"]);
     out.ok();
@@ -35,7 +35,7 @@ fn resigning_an_unchanged_record_leaves_the_sig_identical() {
 #[test]
 fn sign_refuses_to_replace_a_different_signature_unless_forced() {
     let reg = Reg::new();
-    let rec = RecordText::new(20_260_001);
+    let rec = RecordText::new(1);
     let old_url = reg.signed("0001.md", &rec.text());
     let sig_path = reg.path("records/0001.sig");
     let before = std::fs::read(&sig_path).unwrap();
@@ -71,7 +71,7 @@ fn sign_refuses_to_replace_a_different_signature_unless_forced() {
 #[test]
 fn qr_refuses_a_record_edited_after_signing() {
     let reg = Reg::new();
-    let rec = RecordText::new(20_260_001);
+    let rec = RecordText::new(1);
     reg.signed("0001.md", &rec.text());
     // One byte of the body changes: the signature covers the whole file.
     reg.write_record("0001.md", &rec.text().replace("met.", "met!"));
@@ -95,31 +95,31 @@ fn qr_refuses_an_unsigned_record() {
 #[test]
 fn sign_signs_the_good_records_and_reports_each_bad_one() {
     let reg = Reg::new();
-    reg.write_record("good.md", &RecordText::new(1).text());
+    reg.write_record("1.md", &RecordText::new(1).text());
     let mut bad = RecordText::new(2);
     bad.tier = 0;
-    reg.write_record("bad.md", &bad.text());
-    let out = reg.run(&["sign", "records/good.md", "records/bad.md"]);
+    reg.write_record("2.md", &bad.text());
+    let out = reg.run(&["sign", "records/1.md", "records/2.md"]);
     out.code(2).stderr_has(&[
         "1 record(s) not signed",
-        "records/bad.md: line 8: field tier: 0 is not a tier (1, 2 or 3)",
+        "records/2.md: line 8: field tier: 0 is not a tier (1, 2 or 3)",
     ]);
     assert!(out
         .stdout
-        .starts_with("records/good.md\thttps://label.example.cn/verify/#"));
-    assert!(reg.path("records/good.sig").is_file());
-    assert!(!reg.path("records/bad.sig").exists());
+        .starts_with("records/1.md\thttps://label.example.cn/verify/#"));
+    assert!(reg.path("records/1.sig").is_file());
+    assert!(!reg.path("records/2.sig").exists());
 }
 
 #[test]
 fn sign_finds_the_registry_from_the_record_path() {
     let reg = Reg::new();
-    let path = reg.write_record("sub/0001.md", &RecordText::new(7).text());
+    let path = reg.write_record("sub/0007.md", &RecordText::new(7).text());
     // Run outside the registry: the registry is found from the record's directory upwards.
     let out = reg.run_in_tmp(&["sign", s(&path)]);
     out.ok();
     assert!(out.stdout.contains("\thttps://label.example.cn/verify/#"));
-    assert!(reg.path("records/sub/0001.sig").is_file());
+    assert!(reg.path("records/sub/0007.sig").is_file());
 }
 
 #[test]

@@ -379,12 +379,12 @@ fn bad_records_fail_the_build_and_leave_the_output_intact() {
     expect_build_error(&reg, &out, &before, &["category", &category]);
     std::fs::write(reg.join("starmark.toml"), &config).unwrap();
 
-    // Duplicate serial: a copy of a signed record under another name.
-    std::fs::copy(&rec, reg.join("records/copy.md")).unwrap();
-    std::fs::copy(&sig, reg.join("records/copy.sig")).unwrap();
-    expect_build_error(&reg, &out, &before, &["copy.md", "duplicate serial"]);
-    std::fs::remove_file(reg.join("records/copy.md")).unwrap();
-    std::fs::remove_file(reg.join("records/copy.sig")).unwrap();
+    // Duplicate serial: a copy of a signed record under another name for the same serial.
+    std::fs::copy(&rec, reg.join("records/003.md")).unwrap();
+    std::fs::copy(&sig, reg.join("records/003.sig")).unwrap();
+    expect_build_error(&reg, &out, &before, &["003.md", "duplicate serial"]);
+    std::fs::remove_file(reg.join("records/003.md")).unwrap();
+    std::fs::remove_file(reg.join("records/003.sig")).unwrap();
 
     // And a good build still works afterwards.
     assert!(build(&reg, &out).status.success());

@@ -169,10 +169,10 @@ fn retire_ends_the_key_period_for_new_certifications() {
     let reg = Reg::new();
     let id = reg.issuer_key_id();
     // One certification starting before, one after the retirement date.
-    let early = reg.signed("early.md", &RecordText::new(1).text());
+    let early = reg.signed("1.md", &RecordText::new(1).text());
     let mut late = RecordText::new(2);
     late.valid_from = "2026-07-01".into();
-    let late_url = reg.signed("late.md", &late.text());
+    let late_url = reg.signed("2.md", &late.text());
 
     reg.run(&["trust", "retire", &id, "--date", "2026-06-30"])
         .ok()
@@ -202,9 +202,9 @@ fn retire_ends_the_key_period_for_new_certifications() {
     // And sign refuses new records that start after it.
     let mut later = RecordText::new(3);
     later.valid_from = "2026-08-01".into();
-    reg.write_record("later.md", &later.text());
-    reg.run(&["sign", "records/later.md"]).code(2).stderr_has(&[
-        "records/later.md: field valid_from: 2026-08-01 is outside the issuer key's period",
+    reg.write_record("3.md", &later.text());
+    reg.run(&["sign", "records/3.md"]).code(2).stderr_has(&[
+        "records/3.md: field valid_from: 2026-08-01 is outside the issuer key's period",
     ]);
 }
 

@@ -29,7 +29,7 @@ const JSON_FIELDS: [&str; 16] = [
 /// A registry with one signed default record (serial 20260001); returns it and the URL.
 fn one_label() -> (Reg, String) {
     let reg = Reg::new();
-    let url = reg.signed("0001.md", &RecordText::new(20_260_001).text());
+    let url = reg.signed("20260001.md", &RecordText::new(20_260_001).text());
     (reg, url)
 }
 
@@ -86,7 +86,7 @@ fn valid_label_by_url_json_has_the_signed_fields() {
     assert_eq!(json["revocation"], Value::Null);
     assert_eq!(json["revocation_sequence"], 1);
     assert_eq!(json["detail"], Value::Null);
-    let file = std::fs::read(reg.path("records/0001.md")).unwrap();
+    let file = std::fs::read(reg.path("records/20260001.md")).unwrap();
     assert_eq!(json["record_sha256"], hex::encode(Sha256::digest(&file)));
 }
 
@@ -118,7 +118,7 @@ fn valid_label_human_output() {
 fn valid_label_from_a_png_written_by_qr() {
     let (reg, url) = one_label();
     let png = reg.tmp().join("label.png");
-    let out = reg.run(&["qr", "records/0001.md", "--png", s(&png)]);
+    let out = reg.run(&["qr", "records/20260001.md", "--png", s(&png)]);
     out.ok()
         .stderr_has(&["label.png", "serial 20260001", "error correction M"]);
     assert_eq!(out.stdout, format!("{url}\n"));
@@ -339,7 +339,7 @@ fn malformed_codes() {
 fn unknown_issuer_for_a_label_of_another_registry() {
     let (first, _) = one_label();
     let other = Reg::new();
-    let url = other.signed("0001.md", &RecordText::new(20_260_001).text());
+    let url = other.signed("20260001.md", &RecordText::new(20_260_001).text());
     // The other registry says valid; the first does not know its issuer key.
     assert_verdict(&other.verify(&url, &[]), "valid", false, 0);
     let out = other.run_in_tmp(&["verify", &url, "--json", "--registry", s(&first.dir)]);
@@ -400,9 +400,9 @@ fn issuer_compromised_after_rotating_the_revocation_signer() {
         .code(1)
         .stdout_has(&["ISSUER KEY COMPROMISED"]);
     // `qr` refuses to print a label of a compromised key.
-    reg.run(&["qr", "records/0001.md"])
+    reg.run(&["qr", "records/20260001.md"])
         .code(2)
-        .stderr_has(&["records/0001.md", "compromised since 2026-09-01"]);
+        .stderr_has(&["records/20260001.md", "compromised since 2026-09-01"]);
 }
 
 /// `trust compromised` promises "every label it signed now verifies as ISSUER KEY COMPROMISED",

@@ -104,10 +104,11 @@ fn keygen_writes_a_private_secret_and_a_public_key_and_refuses_to_overwrite() {
 #[test]
 fn walkthrough_never_prints_a_secret_key() {
     let reg = Reg::new();
-    let url = reg.signed("0001.md", &RecordText::new(20_260_001).text());
+    let url = reg.signed("20260001.md", &RecordText::new(20_260_001).text());
     assert_verify_url(&url);
     let png = reg.tmp().join("label.png");
-    reg.run(&["qr", "records/0001.md", "--png", s(&png)]).ok();
+    reg.run(&["qr", "records/20260001.md", "--png", s(&png)])
+        .ok();
     reg.run(&["verify", &url]).ok();
     reg.run(&["verify", digits(&url), "--json"]).ok();
     reg.run(&["verify", s(&png)]).ok();
