@@ -392,3 +392,68 @@ fn digits_case(case: &DigitsCase) -> DigitsCase {
 fn digits_vectors() {
     check("digits.json", digits_case);
 }
+
+// ---------------------------------------------------------------------------------------------
+// targets.json
+
+/// What a user pastes or a scanner reads: `leading`, then `text`, then `trailing`, where the two
+/// ends are code points written `U+XXXX`, separated by spaces (so that every white space is
+/// visible in the file).
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+struct TargetCase {
+    description: String,
+    #[serde(default)]
+    leading: String,
+    text: String,
+    #[serde(default)]
+    trailing: String,
+    #[serde(default)]
+    outputs: TargetOutputs,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone, Default)]
+struct TargetOutputs {
+    /// The whole input, as UTF-8 bytes.
+    input_utf8_hex: String,
+    /// The payload the input decodes to, when it is accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bytes_hex: Option<String>,
+    /// Why the input is refused (the verdict is then `malformed` with this detail).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+fn code_points(s: &str) -> String {
+    s.split_whitespace()
+        .map(|cp| {
+            let hex = cp
+                .strip_prefix("U+")
+                .unwrap_or_else(|| panic!("{cp:?} is not U+XXXX"));
+            let n = u32::from_str_radix(hex, 16).unwrap();
+            char::from_u32(n).unwrap_or_else(|| panic!("{cp} is not a character"))
+        })
+        .collect()
+}
+
+fn target_case(case: &TargetCase) -> TargetCase {
+    let input = format!(
+        "{}{}{}",
+        code_points(&case.leading),
+        case.text,
+        code_points(&case.trailing)
+    );
+    let decoded = qr::digits_of(&input).and_then(qr::decode_digits);
+    TargetCase {
+        outputs: TargetOutputs {
+            input_utf8_hex: hex::encode(input.as_bytes()),
+            bytes_hex: decoded.as_ref().ok().map(hex::encode),
+            error: decoded.err().map(|e| e.to_string()),
+        },
+        ..case.clone()
+    }
+}
+
+#[test]
+fn target_vectors() {
+    check("targets.json", target_case);
+}
