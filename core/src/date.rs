@@ -158,7 +158,10 @@ mod tests {
     fn unix_times_past_the_last_day_are_on_no_day() {
         let last_second = 65_536 * SECONDS_PER_DAY - 1;
         assert_eq!(last_second, 5_662_310_399);
-        assert_eq!(Day::checked_from_unix(Day::MAX.start_unix()), Some(Day::MAX));
+        assert_eq!(
+            Day::checked_from_unix(Day::MAX.start_unix()),
+            Some(Day::MAX)
+        );
         assert_eq!(Day::checked_from_unix(last_second), Some(Day::MAX));
         assert_eq!(Day::checked_from_unix(last_second + 1), None);
         assert_eq!(Day::checked_from_unix(u64::MAX), None);

@@ -173,7 +173,10 @@ mod tests {
     fn targets() {
         assert_eq!(digits_of("https://x.cn/verify/#123").unwrap(), "123");
         assert_eq!(digits_of(" 123\n").unwrap(), "123");
-        assert_eq!(digits_of("\t\r\n \u{3000}123\u{3000} \r\n\t").unwrap(), "123");
+        assert_eq!(
+            digits_of("\t\r\n \u{3000}123\u{3000} \r\n\t").unwrap(),
+            "123"
+        );
         assert_eq!(digits_of("/verify/#123\r\n").unwrap(), "123");
         // Only the ends of the whole input: white space inside a fragment stays, and is refused.
         assert_eq!(digits_of("https://x.cn/verify/# 123").unwrap(), " 123");
@@ -191,9 +194,9 @@ mod tests {
     #[test]
     fn other_white_space_is_not_ignored() {
         let refused = [
-            '\u{b}', '\u{c}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{1f}', '\u{85}', '\u{a0}', '\u{1680}',
-            '\u{2000}', '\u{2007}', '\u{200b}', '\u{2028}', '\u{2029}', '\u{202f}', '\u{205f}',
-            '\u{feff}',
+            '\u{b}', '\u{c}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{1f}', '\u{85}', '\u{a0}',
+            '\u{1680}', '\u{2000}', '\u{2007}', '\u{200b}', '\u{2028}', '\u{2029}', '\u{202f}',
+            '\u{205f}', '\u{feff}',
         ];
         for c in refused {
             let before = format!("{c}001");
