@@ -227,8 +227,8 @@ struct IssuerOutput {
     public_key_hex: String,
 }
 
-fn trust_list_case(case: &TrustListCase) -> TrustListCase {
-    let i = &case.inputs;
+/// The root key and the trust list of the inputs (issuers in input order).
+fn trust_list_of(i: &TrustListInputs) -> (SecretKey, TrustList) {
     let root = secret(&i.root_seed_hex);
     let issuers: Vec<IssuerKey> = i
         .issuers
@@ -247,8 +247,15 @@ fn trust_list_case(case: &TrustListCase) -> TrustListCase {
     let list = TrustList {
         sequence: i.sequence,
         issued_at: i.issued_at,
-        issuers: issuers.clone(),
+        issuers,
     };
+    (root, list)
+}
+
+fn trust_list_case(case: &TrustListCase) -> TrustListCase {
+    let i = &case.inputs;
+    let (root, list) = trust_list_of(i);
+    let issuers = list.issuers.clone();
     let bytes = list.sign(&root).unwrap();
 
     let back = TrustList::decode_verified(&bytes, &root.public_key()).unwrap();
@@ -637,4 +644,52 @@ fn refused_revocation_list_case(case: &RefusedRevocationListCase) -> RefusedRevo
 #[test]
 fn refused_revocation_list_vectors() {
     check("revocation_list_refused.json", refused_revocation_list_case);
+}
+
+// ---------------------------------------------------------------------------------------------
+// trust_list_refused.json
+
+/// A trust list whose `count` field is written as `count`, with a valid root signature.
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+struct RefusedTrustListCase {
+    description: String,
+    inputs: RefusedTrustListInputs,
+    #[serde(default)]
+    outputs: RefusedOutputs,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+struct RefusedTrustListInputs {
+    #[serde(flatten)]
+    list: TrustListInputs,
+    /// The count written instead of the number of issuers.
+    count: u16,
+}
+
+fn refused_trust_list_case(case: &RefusedTrustListCase) -> RefusedTrustListCase {
+    let i = &case.inputs;
+    let (root, list) = trust_list_of(&i.list);
+    let signed = list.sign(&root).unwrap();
+    let mut bytes = signed[..signed.len() - SIGNATURE_LEN].to_vec();
+    // version (1) | sequence (8) | issued_at (8) | count (2)
+    bytes[17..19].copy_from_slice(&i.count.to_be_bytes());
+    let body_hex = hex::encode(&bytes);
+    let signature = root.sign_in_context(TRUST_LIST_CONTEXT, &bytes);
+    bytes.extend_from_slice(&signature);
+    let error = TrustList::decode_verified(&bytes, &root.public_key())
+        .expect_err("a refused vector must be refused");
+    RefusedTrustListCase {
+        description: case.description.clone(),
+        inputs: i.clone(),
+        outputs: RefusedOutputs {
+            body_hex,
+            signature_hex: hex::encode(signature),
+            error: error.to_string(),
+        },
+    }
+}
+
+#[test]
+fn refused_trust_list_vectors() {
+    check("trust_list_refused.json", refused_trust_list_case);
 }
