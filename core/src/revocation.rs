@@ -13,7 +13,10 @@
 //!                           | reason: 3 bits | date offset: date_bits bits )
 //! | signature [64] over REVOCATION_LIST_CONTEXT || everything before it
 //! ```
-//! The first gap is the first serial; each later gap is `serial - previous - 1`.
+//! The first gap is the first serial; each later gap is `serial - previous - 1`. Each list has
+//! exactly one encoding: `date_base` is the earliest date, `date_bits` the bit length of the date
+//! range, `rice_k` the smallest k giving the fewest bits, padding 0 to 7 zero bits; the decoder
+//! refuses anything else.
 
 use alloc::vec::Vec;
 
