@@ -290,13 +290,14 @@ function updateLanguageLink() {
 // ---- Another label: paste or camera ------------------------------------------------------------
 
 /**
- * The label digits when a pasted or scanned text is exactly digits or a verify URL whose fragment
- * is exactly digits (then the verifier reads the same digits from either), else null. Nothing is
+ * The label digits when a pasted or scanned text is exactly digits (after at most one '#') or a
+ * verify URL whose fragment is exactly digits (then the verifier reads the same digits from
+ * either), else null. Nothing is
  * trimmed here: any other text goes to the verifier as it is.
  */
 function labelDigits(text) {
   const s = String(text);
-  if (/^[0-9]+$/.test(s)) return s;
+  if (/^#?[0-9]+$/.test(s)) return s.replace('#', '');
   const i = s.indexOf('#');
   const fragment = i >= 0 ? s.slice(i + 1) : '';
   return s.includes('://') && /^[0-9]+$/.test(fragment) ? fragment : null;
