@@ -45,9 +45,16 @@ impl Day {
     }
 
     /// The day that contains the given Unix time (seconds since 1970-01-01T00:00:00Z), saturating
-    /// at [`Day::MAX`].
+    /// at [`Day::MAX`]: for showing a date. Decisions use [`Day::checked_from_unix`], since a time
+    /// after 2149-06-06 is not on that day.
     pub fn from_unix(seconds: u64) -> Day {
-        Day(u16::try_from(seconds / SECONDS_PER_DAY).unwrap_or(u16::MAX))
+        Day::checked_from_unix(seconds).unwrap_or(Day::MAX)
+    }
+
+    /// The day that contains the given Unix time, or `None` when that day is after [`Day::MAX`]
+    /// (from Unix time 5662310400, 2149-06-07T00:00:00Z, on): such a time is after every day.
+    pub fn checked_from_unix(seconds: u64) -> Option<Day> {
+        u16::try_from(seconds / SECONDS_PER_DAY).ok().map(Day)
     }
 
     /// Unix time of 00:00:00 UTC on this day.
@@ -145,6 +152,22 @@ mod tests {
         assert_eq!(Day::parse("2025-1-01"), None);
         assert_eq!(Day::parse("+025-01-01"), None);
         assert_eq!(Day::from_unix(1_782_864_000), Day(20_635));
+    }
+
+    #[test]
+    fn unix_times_past_the_last_day_are_on_no_day() {
+        let last_second = 65_536 * SECONDS_PER_DAY - 1;
+        assert_eq!(last_second, 5_662_310_399);
+        assert_eq!(
+            Day::checked_from_unix(Day::MAX.start_unix()),
+            Some(Day::MAX)
+        );
+        assert_eq!(Day::checked_from_unix(last_second), Some(Day::MAX));
+        assert_eq!(Day::checked_from_unix(last_second + 1), None);
+        assert_eq!(Day::checked_from_unix(u64::MAX), None);
+        assert_eq!(Day::checked_from_unix(0), Some(Day(0)));
+        // For display only, the day saturates.
+        assert_eq!(Day::from_unix(u64::MAX), Day::MAX);
     }
 
     proptest! {

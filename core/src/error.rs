@@ -4,6 +4,8 @@ use alloc::string::String;
 
 use thiserror::Error;
 
+use crate::date::Day;
+
 /// A binary structure (claim, trust list, revocation list) could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -85,6 +87,43 @@ pub enum DecodeError {
     InvalidReason {
         /// The code found.
         value: u8,
+    },
+    /// A revocation list's `rice_k` is not the one its encoder picks for these serials.
+    #[error(
+        "field rice_k: {got} is not the canonical value {want} (the smallest k giving the fewest bits)"
+    )]
+    NonCanonicalRiceK {
+        /// The value found.
+        got: u8,
+        /// The only value allowed for these entries.
+        want: u8,
+    },
+    /// A revocation list's `date_bits` is not the bit length of its range of dates.
+    #[error("field date_bits: {got} is not the canonical value {want} (the bit length of the latest revocation date minus the earliest)")]
+    NonCanonicalDateBits {
+        /// The value found.
+        got: u8,
+        /// The only value allowed for these entries.
+        want: u8,
+    },
+    /// A revocation list's `date_base` is not its earliest revocation date.
+    #[error(
+        "field date_base: {got} is not the canonical value {want} (the earliest revocation date)"
+    )]
+    NonCanonicalDateBase {
+        /// The value found.
+        got: Day,
+        /// The only value allowed for these entries.
+        want: Day,
+    },
+    /// The bits after a revocation list's last entry, up to the byte boundary, are not all zero.
+    #[error("field entries: padding bits after the last entry are not zero")]
+    NonZeroPadding,
+    /// Whole bytes follow the byte that holds a revocation list's last entry.
+    #[error("field entries: surplus padding, {count} byte(s) past the last entry (padding is 0 to 7 zero bits)")]
+    SurplusPadding {
+        /// How many bytes follow.
+        count: usize,
     },
     /// An end date lies before its start date.
     #[error("field {field}: ends before it starts")]

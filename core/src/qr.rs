@@ -98,10 +98,18 @@ pub fn verify_url(base_url: &str, payload: &[u8]) -> String {
     )
 }
 
-/// The digits from what a user has: a verify URL (the part after `#`) or the digits alone,
-/// surrounding white space ignored.
+/// The white space ignored at either end of a pasted or scanned verify URL or digits, and nothing
+/// else: tab, line feed, carriage return and space (what keyboards, QR scanners and copied lines
+/// add), and U+3000 ideographic space (what a Chinese input method types in full-width mode). Every
+/// other character, other Unicode white space included, is part of the input.
+pub const IGNORED_WHITE_SPACE: [char; 5] = ['\t', '\n', '\r', ' ', '\u{3000}'];
+
+/// The digits from what a user has: a verify URL (the part after its first `#`) or the digits
+/// alone (one leading `#` allowed), after removing [`IGNORED_WHITE_SPACE`] at both ends of the
+/// whole input. The input is a URL when it contains `://` or starts with `/`. Never panics; the
+/// digits returned are checked by [`decode_digits`].
 pub fn digits_of(target: &str) -> Result<&str, DigitsError> {
-    let t = target.trim();
+    let t = target.trim_matches(IGNORED_WHITE_SPACE);
     if t.contains("://") || t.starts_with('/') {
         let (_, fragment) = t.split_once('#').ok_or(DigitsError::NoFragment)?;
         return Ok(fragment);
@@ -165,6 +173,13 @@ mod tests {
     fn targets() {
         assert_eq!(digits_of("https://x.cn/verify/#123").unwrap(), "123");
         assert_eq!(digits_of(" 123\n").unwrap(), "123");
+        assert_eq!(
+            digits_of("\t\r\n \u{3000}123\u{3000} \r\n\t").unwrap(),
+            "123"
+        );
+        assert_eq!(digits_of("/verify/#123\r\n").unwrap(), "123");
+        // Only the ends of the whole input: white space inside a fragment stays, and is refused.
+        assert_eq!(digits_of("https://x.cn/verify/# 123").unwrap(), " 123");
         assert_eq!(digits_of("#123").unwrap(), "123");
         assert_eq!(
             digits_of("https://x.cn/verify/"),
@@ -174,6 +189,38 @@ mod tests {
             verify_url("https://x.cn/", &[1]),
             "https://x.cn/verify/#001"
         );
+    }
+
+    #[test]
+    fn other_white_space_is_not_ignored() {
+        let refused = [
+            '\u{b}', '\u{c}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{1f}', '\u{85}', '\u{a0}',
+            '\u{1680}', '\u{2000}', '\u{2007}', '\u{200b}', '\u{2028}', '\u{2029}', '\u{202f}',
+            '\u{205f}', '\u{feff}',
+        ];
+        for c in refused {
+            let before = format!("{c}001");
+            assert_eq!(
+                digits_of(&before).and_then(decode_digits),
+                Err(DigitsError::NotADigit {
+                    position: 0,
+                    found: c
+                }),
+                "{c:?} before"
+            );
+            let after = format!("https://x.cn/verify/#001{c}");
+            assert_eq!(
+                digits_of(&after).and_then(decode_digits),
+                Err(DigitsError::NotADigit {
+                    position: 3,
+                    found: c
+                }),
+                "{c:?} after"
+            );
+        }
+        for c in IGNORED_WHITE_SPACE {
+            assert_eq!(digits_of(&format!("{c}001{c}")), Ok("001"), "{c:?}");
+        }
     }
 
     proptest! {

@@ -13,7 +13,10 @@
 //!                           | reason: 3 bits | date offset: date_bits bits )
 //! | signature [64] over REVOCATION_LIST_CONTEXT || everything before it
 //! ```
-//! The first gap is the first serial; each later gap is `serial - previous - 1`.
+//! The first gap is the first serial; each later gap is `serial - previous - 1`. Each list has
+//! exactly one encoding: `date_base` is the earliest date, `date_bits` the bit length of the date
+//! range, `rice_k` the smallest k giving the fewest bits, padding 0 to 7 zero bits; the decoder
+//! refuses anything else.
 
 use alloc::vec::Vec;
 
@@ -147,11 +150,11 @@ impl RevocationList {
         if self.entries.is_empty() {
             return Ok(out);
         }
-        let gaps: Vec<u64> = self.gaps().collect();
-        let date_base = self.entries.iter().map(|e| e.date).min().unwrap_or(Day(0));
-        let date_max = self.entries.iter().map(|e| e.date).max().unwrap_or(Day(0));
-        let date_bits = (16 - (date_max.0 - date_base.0).leading_zeros()) as u8;
-        let k = best_rice_parameter(&gaps);
+        let StreamParameters {
+            date_base,
+            date_bits,
+            rice_k: k,
+        } = StreamParameters::of(&self.entries);
         out.extend_from_slice(&date_base.0.to_be_bytes());
         out.push(date_bits);
         out.push(k);
@@ -160,7 +163,7 @@ impl RevocationList {
             acc: 0,
             used: 0,
         };
-        for (e, gap) in self.entries.iter().zip(gaps) {
+        for (e, gap) in self.entries.iter().zip(gaps(&self.entries)) {
             let q = gap >> k;
             for _ in 0..q {
                 bits.put(1, 1);
@@ -171,18 +174,6 @@ impl RevocationList {
             bits.put(u64::from(e.date.0 - date_base.0), date_bits);
         }
         Ok(bits.finish())
-    }
-
-    fn gaps(&self) -> impl Iterator<Item = u64> + '_ {
-        let mut prev: Option<u64> = None;
-        self.entries.iter().map(move |e| {
-            let gap = match prev {
-                None => e.serial,
-                Some(p) => e.serial - p - 1,
-            };
-            prev = Some(e.serial);
-            gap
-        })
     }
 
     /// Encodes and signs the list with an issuer key; `self.key_id` must be that key's id.
@@ -295,13 +286,35 @@ impl RevocationList {
                 });
                 prev = Some(serial);
             }
-            if bits.pos.div_ceil(8) != stream.len() {
-                return Err(DecodeError::TrailingBytes {
-                    count: stream.len() - bits.pos.div_ceil(8),
+            // Padding: 0 to 7 zero bits, up to the end of the input before the signature.
+            let used = bits.pos.div_ceil(8);
+            if used != stream.len() {
+                return Err(DecodeError::SurplusPadding {
+                    count: stream.len() - used,
                 });
             }
             if bits.pos % 8 != 0 && bits.get(8 - (bits.pos % 8) as u8)? != 0 {
-                return Err(DecodeError::OutOfRange { field: "padding" });
+                return Err(DecodeError::NonZeroPadding);
+            }
+            // One encoding per list: the parameters must be the ones the encoder picks.
+            let want = StreamParameters::of(&entries);
+            if Day(date_base) != want.date_base {
+                return Err(DecodeError::NonCanonicalDateBase {
+                    got: Day(date_base),
+                    want: want.date_base,
+                });
+            }
+            if date_bits != want.date_bits {
+                return Err(DecodeError::NonCanonicalDateBits {
+                    got: date_bits,
+                    want: want.date_bits,
+                });
+            }
+            if k != want.rice_k {
+                return Err(DecodeError::NonCanonicalRiceK {
+                    got: k,
+                    want: want.rice_k,
+                });
             }
         }
         r.finish()?;
@@ -323,15 +336,63 @@ fn low_mask(k: u8) -> u64 {
     }
 }
 
-/// The Rice parameter that gives the fewest bits for these gaps.
-fn best_rice_parameter(gaps: &[u64]) -> u8 {
-    (0u8..=63)
-        .min_by_key(|&k| {
-            gaps.iter()
-                .map(|g| u128::from(g >> k) + 1 + u128::from(k))
-                .sum::<u128>()
-        })
-        .unwrap_or(0)
+/// The serial gaps of entries sorted by serial: the first serial, then each serial minus the
+/// previous one minus 1.
+fn gaps(entries: &[Revocation]) -> impl Iterator<Item = u64> + '_ {
+    let mut prev: Option<u64> = None;
+    entries.iter().map(move |e| {
+        let gap = match prev {
+            None => e.serial,
+            Some(p) => e.serial.wrapping_sub(p).wrapping_sub(1),
+        };
+        prev = Some(e.serial);
+        gap
+    })
+}
+
+/// The parameters of a non-empty list's bit stream, as the encoder picks them; a decoder accepts
+/// no others, so each list has exactly one encoding (docs/FORMAT.md, revocation list).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct StreamParameters {
+    /// The earliest revocation date.
+    date_base: Day,
+    /// The bit length of the latest date minus the earliest (0 when all dates are equal).
+    date_bits: u8,
+    /// The Rice parameter giving the fewest bits (the smallest on ties).
+    rice_k: u8,
+}
+
+impl StreamParameters {
+    /// The parameters for entries sorted by serial (any order of dates).
+    fn of(entries: &[Revocation]) -> StreamParameters {
+        let date_base = entries.iter().map(|e| e.date).min().unwrap_or(Day(0));
+        let date_max = entries.iter().map(|e| e.date).max().unwrap_or(Day(0));
+        let range = date_max.0.saturating_sub(date_base.0);
+        StreamParameters {
+            date_base,
+            date_bits: (u16::BITS - range.leading_zeros()) as u8,
+            rice_k: best_rice_parameter(entries),
+        }
+    }
+}
+
+/// The Rice parameter k in 0..=63 that gives the fewest bits for the serial gaps, the sum over
+/// the gaps of `(gap >> k) + 1 + k`; the smallest such k on ties.
+fn best_rice_parameter(entries: &[Revocation]) -> u8 {
+    let mut bits = [0u128; 64];
+    for gap in gaps(entries) {
+        for (k, total) in (0u32..).zip(bits.iter_mut()) {
+            *total += u128::from(gap >> k) + 1 + u128::from(k);
+        }
+    }
+    // Strictly fewer bits to move on: the smallest k wins a tie.
+    let mut best = (0u8, bits[0]);
+    for (k, &total) in (0u8..).zip(bits.iter()) {
+        if total < best.1 {
+            best = (k, total);
+        }
+    }
+    best.0
 }
 
 struct BitWriter {
@@ -456,12 +517,12 @@ pub(crate) mod tests {
         let with_sig = |b: &[u8]| [b, &[0u8; 64][..]].concat();
         assert!(RevocationList::decode_unverified(&with_sig(&body)).is_ok());
         let mut bad = body.clone();
-        // trailing byte
+        // a whole byte of padding
         bad.push(0);
-        assert!(matches!(
+        assert_eq!(
             RevocationList::decode_unverified(&with_sig(&bad)),
-            Err(DecodeError::TrailingBytes { .. })
-        ));
+            Err(DecodeError::SurplusPadding { count: 1 })
+        );
         // huge count
         let mut huge = body.clone();
         huge[29..33].copy_from_slice(&u32::MAX.to_be_bytes());
@@ -524,7 +585,37 @@ pub(crate) mod tests {
             }).collect();
             let l = list(&issuer, entries);
             let bytes = l.sign(&issuer).unwrap();
-            prop_assert_eq!(RevocationList::decode_unverified(&bytes).unwrap(), l);
+            let back = RevocationList::decode_unverified(&bytes).unwrap();
+            prop_assert_eq!(&back, &l);
+            prop_assert_eq!(back.sign(&issuer).unwrap(), bytes);
+        }
+
+        /// Changing a byte of a valid body (count, date_base, date_bits, rice_k or the stream)
+        /// never gives another accepted encoding of some list: whatever still decodes re-encodes
+        /// to exactly the bytes it came from.
+        #[test]
+        fn every_accepted_body_is_the_encoding_of_its_list(
+            mut serials in proptest::collection::vec(0u64..300, 1..12),
+            dates in proptest::collection::vec(20_000u16..20_040, 12),
+            reasons in proptest::collection::vec(0u8..6, 12),
+            at in 29usize..64,
+            value in any::<u8>(),
+        ) {
+            serials.sort_unstable();
+            serials.dedup();
+            let issuer = SecretKey::from_seed(&[2; 32]);
+            let entries = serials.iter().enumerate().map(|(i, &s)| Revocation {
+                serial: s, date: Day(dates[i]), reason: Reason::from_code(reasons[i]).unwrap()
+            }).collect();
+            let mut body = list(&issuer, entries).encode_body().unwrap();
+            let at = 29 + at % (body.len() - 29);
+            if let Some(b) = body.get_mut(at) {
+                *b = value;
+            }
+            let with_sig = [&body[..], &[0u8; 64][..]].concat();
+            if let Ok(decoded) = RevocationList::decode_unverified(&with_sig) {
+                prop_assert_eq!(decoded.encode_body().unwrap(), body);
+            }
         }
 
         #[test]

@@ -216,12 +216,12 @@ pub fn assess(claim: &Claim, issuer: &IssuerKey, ctx: &Context<'_>) -> Verificat
         }
     }
 
-    // 6. Validity window, by calendar day (UTC); valid_until is inclusive.
-    let today = Day::from_unix(ctx.now);
-    if today < claim.valid_from {
-        out.verdict = Verdict::NotYetValid;
-    } else if today > claim.valid_until {
-        out.verdict = Verdict::Expired;
-    }
+    // 6. Validity window, by calendar day (UTC); valid_until is inclusive. A time after the last
+    // representable day (2149-06-06) is after every validity period.
+    out.verdict = match Day::checked_from_unix(ctx.now) {
+        Some(today) if today < claim.valid_from => Verdict::NotYetValid,
+        Some(today) if today <= claim.valid_until => Verdict::Valid,
+        _ => Verdict::Expired,
+    };
     out
 }

@@ -116,11 +116,13 @@ function keep(lists, kept) {
   if (JSON.stringify(next) !== JSON.stringify(kept)) writeStore(next);
 }
 
+// The fragment, percent-decoded and otherwise as it is: which white space around it is ignored
+// is decided by the verifier (starmark-core's qr::digits_of), the same rule as `starmark verify`.
 const fragmentNow = () => {
   try {
-    return decodeURIComponent(location.hash.slice(1)).trim();
+    return decodeURIComponent(location.hash.slice(1));
   } catch {
-    return location.hash.slice(1).trim();
+    return location.hash.slice(1);
   }
 };
 
@@ -287,16 +289,31 @@ function updateLanguageLink() {
 
 // ---- Another label: paste or camera ------------------------------------------------------------
 
-/** The label code in what was pasted or scanned: the fragment of a link, or the text itself. */
-function codeOf(text) {
-  const s = String(text).trim();
+/**
+ * The label digits when a pasted or scanned text is exactly digits (after at most one '#') or a
+ * verify URL whose fragment is exactly digits (then the verifier reads the same digits from
+ * either), else null. Nothing is
+ * trimmed here: any other text goes to the verifier as it is.
+ */
+function labelDigits(text) {
+  const s = String(text);
+  if (/^#?[0-9]+$/.test(s)) return s.replace('#', '');
   const i = s.indexOf('#');
-  return (i >= 0 ? s.slice(i + 1) : s).replace(/\s+/g, '');
+  const fragment = i >= 0 ? s.slice(i + 1) : '';
+  return s.includes('://') && /^[0-9]+$/.test(fragment) ? fragment : null;
 }
 
-function go(code) {
+/** Verifies a text: its digits in the fragment, or the whole text, percent-encoded. */
+function go(text) {
+  const digits = labelDigits(text);
+  let code;
+  try {
+    code = digits !== null ? digits : encodeURIComponent(text);
+  } catch {
+    code = encodeURIComponent(String(text).replace(/[\uD800-\uDFFF]/g, '\uFFFD')); // a lone surrogate
+  }
   if (`#${code}` === location.hash) route();
-  else location.hash = code;
+  else location.hash = `#${code}`;
   window.scrollTo(0, 0);
 }
 
@@ -306,8 +323,8 @@ const message = (text) => {
 
 $('paste').addEventListener('submit', (event) => {
   event.preventDefault();
-  const code = codeOf($('code').value);
-  if (code) go(code);
+  const text = $('code').value;
+  if (text !== '') go(text);
 });
 
 const cameraButton = $('camera');
@@ -398,10 +415,9 @@ async function startCamera() {
       text = null;
     }
     if (text !== null) {
-      const code = codeOf(text);
-      if (/^\d+$/.test(code)) {
+      if (labelDigits(text) !== null) {
         stopCamera();
-        go(code);
+        go(text);
         return;
       }
       message(t('verify_not_a_label'));

@@ -197,8 +197,9 @@ fn js_u64(x: f64) -> u64 {
 
 /// Verifies a label (the Rust side of [`verify`]): `target` is the digits or a verify URL,
 /// `root_hex` the pinned root key, `now` Unix seconds, `highest_seen_sequence` the highest
-/// revocation list sequence accepted before. A revocation list that does not verify counts as
-/// missing (the verdict is then stale). Never panics.
+/// revocation list sequence accepted before. Without a revocation list the verdict is computed
+/// and marked stale, as by `starmark verify`; a list that does not verify is not used either (the
+/// verdict is then stale, and `lists.revocation_error` says why). Never panics.
 pub fn verify_label(
     target: &str,
     root_hex: &str,
@@ -305,6 +306,8 @@ mod tests {
         revocations: Vec<u8>,
         digits: String,
         revoked_digits: String,
+        /// A claim valid until the last representable day, 2149-06-06.
+        last_day_digits: String,
     }
 
     fn fixture() -> Fixture {
@@ -324,13 +327,13 @@ mod tests {
         }
         .sign(&root)
         .unwrap();
-        let claim = |serial| Claim {
+        let claim = |serial, valid_until| Claim {
             key_id: issuer.public_key().key_id(),
             serial,
             tier: Tier::Two,
             category: "router".into(),
             valid_from: d("2026-07-01"),
-            valid_until: d("2028-06-30"),
+            valid_until,
             manufacturer: "深圳示例科技有限公司".into(),
             model: "XL-AX3000".into(),
             record_sha256: [9; 32],
@@ -353,8 +356,9 @@ mod tests {
             root_hex: starmark_core::to_hex(&root.public_key().to_bytes()),
             trust,
             revocations: list.sign(&issuer).unwrap(),
-            digits: digits(claim(1)),
-            revoked_digits: digits(claim(2)),
+            digits: digits(claim(1, d("2028-06-30"))),
+            revoked_digits: digits(claim(2, d("2028-06-30"))),
+            last_day_digits: digits(claim(3, Day::MAX)),
         }
     }
 
@@ -472,6 +476,44 @@ mod tests {
             info.revocation_next_update,
             Some(Int(at("2027-08-01") - DAY / 2))
         );
+    }
+
+    /// The format's loose ends come out as in `starmark verify`, since the core decides them: no
+    /// revocation list gives the verdict marked stale; a time after 2149-06-06 is after every
+    /// validity period; only the core's white space is ignored around the code.
+    #[test]
+    fn loose_ends_are_decided_by_the_core() {
+        let f = fixture();
+        let v = |target: &str, revocations: Option<&[u8]>, now| {
+            verify_label(target, &f.root_hex, &f.trust, revocations, now, None)
+        };
+        let o = v(&f.revoked_digits, None, at("2027-01-01"));
+        assert_eq!(
+            (o.verdict, o.stale, o.revocation),
+            (Some("valid"), true, None)
+        );
+        assert_eq!(o.revocation_sequence, None);
+        assert_eq!(o.lists.revocation_error, None);
+
+        let last = Day::MAX.start_unix() + DAY - 1;
+        let rev = Some(f.revocations.as_slice());
+        assert_eq!(v(&f.last_day_digits, rev, last).verdict, Some("valid"));
+        assert_eq!(
+            v(&f.last_day_digits, rev, last + 1).verdict,
+            Some("expired")
+        );
+        let far = js_u64(1e300);
+        assert_eq!(far, u64::MAX);
+        assert_eq!(v(&f.last_day_digits, rev, far).verdict, Some("expired"));
+
+        let now = at("2027-01-01");
+        let padded = format!("\u{3000} {}\r\n", f.digits);
+        assert_eq!(v(&padded, rev, now).verdict, Some("valid"));
+        for c in ['\u{a0}', '\u{1c}', '\u{feff}'] {
+            let o = v(&format!("{c}{}", f.digits), rev, now);
+            assert_eq!(o.verdict, Some("malformed"), "{c:?}");
+            assert!(o.detail.unwrap().contains("not a digit"), "{c:?}");
+        }
     }
 
     #[test]

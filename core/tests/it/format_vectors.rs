@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use starmark_core::claim::record_digest;
-use starmark_core::keys::SIGNATURE_LEN;
+use starmark_core::keys::{REVOCATION_LIST_CONTEXT, SIGNATURE_LEN, TRUST_LIST_CONTEXT};
 use starmark_core::qr;
 use starmark_core::{
     Claim, Day, IssuerKey, Reason, Revocation, RevocationList, SecretKey, SignedClaim, Tier,
@@ -227,8 +227,8 @@ struct IssuerOutput {
     public_key_hex: String,
 }
 
-fn trust_list_case(case: &TrustListCase) -> TrustListCase {
-    let i = &case.inputs;
+/// The root key and the trust list of the inputs (issuers in input order).
+fn trust_list_of(i: &TrustListInputs) -> (SecretKey, TrustList) {
     let root = secret(&i.root_seed_hex);
     let issuers: Vec<IssuerKey> = i
         .issuers
@@ -247,8 +247,15 @@ fn trust_list_case(case: &TrustListCase) -> TrustListCase {
     let list = TrustList {
         sequence: i.sequence,
         issued_at: i.issued_at,
-        issuers: issuers.clone(),
+        issuers,
     };
+    (root, list)
+}
+
+fn trust_list_case(case: &TrustListCase) -> TrustListCase {
+    let i = &case.inputs;
+    let (root, list) = trust_list_of(i);
+    let issuers = list.issuers.clone();
     let bytes = list.sign(&root).unwrap();
 
     let back = TrustList::decode_verified(&bytes, &root.public_key()).unwrap();
@@ -335,21 +342,28 @@ fn revocation_list_case(case: &RevocationListCase) -> RevocationListCase {
     };
     let bytes = list.sign(&issuer).unwrap();
 
-    let trust = TrustList {
-        sequence: 1,
-        issued_at: 0,
-        issuers: vec![IssuerKey::new(
-            issuer.public_key(),
-            "vector issuer".into(),
-            Day(0),
-            Day::MAX,
-        )],
-    };
-    assert_eq!(
-        RevocationList::decode_verified(&bytes, &trust).unwrap(),
-        list
-    );
+    let back = RevocationList::decode_verified(&bytes, &vector_trust(&issuer)).unwrap();
+    assert_eq!(back, list);
     assert_eq!(RevocationList::decode_unverified(&bytes).unwrap(), list);
+    // The one encoding: the decoded list encodes to the same bytes, which are also what a writer
+    // following docs/FORMAT.md (below, independent of the core) makes of the inputs.
+    assert_eq!(back.sign(&issuer).unwrap(), bytes);
+    let written = write_revocation_body(&RefusedRevocationListInputs {
+        issuer_seed_hex: i.issuer_seed_hex.clone(),
+        sequence: i.sequence,
+        issued_at: i.issued_at,
+        next_update: i.next_update,
+        entries: i.entries.clone(),
+        count: None,
+        date_base: None,
+        date_bits: None,
+        rice_k: None,
+        padding_bits: String::new(),
+    });
+    assert_eq!(
+        hex::encode(written),
+        hex::encode(&bytes[..bytes.len() - 64])
+    );
 
     let (body_hex, signature_hex) = split_signature(&bytes);
     RevocationListCase {
@@ -391,4 +405,291 @@ fn digits_case(case: &DigitsCase) -> DigitsCase {
 #[test]
 fn digits_vectors() {
     check("digits.json", digits_case);
+}
+
+// ---------------------------------------------------------------------------------------------
+// targets.json
+
+/// What a user pastes or a scanner reads: `leading`, then `text`, then `trailing`, where the two
+/// ends are code points written `U+XXXX`, separated by spaces (so that every white space is
+/// visible in the file).
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+struct TargetCase {
+    description: String,
+    #[serde(default)]
+    leading: String,
+    text: String,
+    #[serde(default)]
+    trailing: String,
+    #[serde(default)]
+    outputs: TargetOutputs,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone, Default)]
+struct TargetOutputs {
+    /// The whole input, as UTF-8 bytes.
+    input_utf8_hex: String,
+    /// The payload the input decodes to, when it is accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bytes_hex: Option<String>,
+    /// Why the input is refused (the verdict is then `malformed` with this detail).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+fn code_points(s: &str) -> String {
+    s.split_whitespace()
+        .map(|cp| {
+            let hex = cp
+                .strip_prefix("U+")
+                .unwrap_or_else(|| panic!("{cp:?} is not U+XXXX"));
+            let n = u32::from_str_radix(hex, 16).unwrap();
+            char::from_u32(n).unwrap_or_else(|| panic!("{cp} is not a character"))
+        })
+        .collect()
+}
+
+fn target_case(case: &TargetCase) -> TargetCase {
+    let input = format!(
+        "{}{}{}",
+        code_points(&case.leading),
+        case.text,
+        code_points(&case.trailing)
+    );
+    let decoded = qr::digits_of(&input).and_then(qr::decode_digits);
+    TargetCase {
+        outputs: TargetOutputs {
+            input_utf8_hex: hex::encode(input.as_bytes()),
+            bytes_hex: decoded.as_ref().ok().map(hex::encode),
+            error: decoded.err().map(|e| e.to_string()),
+        },
+        ..case.clone()
+    }
+}
+
+#[test]
+fn target_vectors() {
+    check("targets.json", target_case);
+}
+
+// ---------------------------------------------------------------------------------------------
+// revocation_list_refused.json
+
+/// A list body written with chosen stream parameters, so that a vector can hold what the encoder
+/// never writes. Unset fields take the encoder's (canonical) choice, computed here independently
+/// of `starmark-core` from docs/FORMAT.md.
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+struct RefusedRevocationListCase {
+    description: String,
+    inputs: RefusedRevocationListInputs,
+    #[serde(default)]
+    outputs: RefusedOutputs,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+struct RefusedRevocationListInputs {
+    issuer_seed_hex: String,
+    sequence: u64,
+    issued_at: u64,
+    next_update: u64,
+    entries: Vec<EntryInput>,
+    /// The count written, when not the number of entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    count: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    date_base: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    date_bits: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rice_k: Option<u8>,
+    /// Bits written after the last entry, before the zero bits that complete the last byte.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    padding_bits: String,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone, Default)]
+struct RefusedOutputs {
+    body_hex: String,
+    /// A valid signature over the body, so that only the structure is at fault.
+    signature_hex: String,
+    /// Why a decoder refuses it.
+    error: String,
+}
+
+/// The canonical Rice parameter, from its definition: the k in 0..=63 with the fewest bits,
+/// the smallest on ties.
+fn canonical_rice_k(gaps: &[u64]) -> u8 {
+    let bits = |k: u8| -> u128 {
+        gaps.iter()
+            .map(|g| u128::from(g >> k) + 1 + u128::from(k))
+            .sum()
+    };
+    let mut best = 0;
+    for k in 1..=63 {
+        if bits(k) < bits(best) {
+            best = k;
+        }
+    }
+    best
+}
+
+/// The body of a revocation list, written bit by bit from docs/FORMAT.md.
+fn write_revocation_body(i: &RefusedRevocationListInputs) -> Vec<u8> {
+    let issuer = secret(&i.issuer_seed_hex);
+    let entries: Vec<(u64, u16, u8)> = i
+        .entries
+        .iter()
+        .map(|e| {
+            let reason = Reason::from_name(&e.reason).expect("a reason name") as u8;
+            (e.serial, day(&e.date).0, reason)
+        })
+        .collect();
+    let count = i.count.unwrap_or(entries.len() as u32);
+    let mut out = vec![1u8];
+    out.extend_from_slice(&issuer.public_key().key_id().0);
+    out.extend_from_slice(&i.sequence.to_be_bytes());
+    out.extend_from_slice(&i.issued_at.to_be_bytes());
+    out.extend_from_slice(&i.next_update.to_be_bytes());
+    out.extend_from_slice(&count.to_be_bytes());
+    if count == 0 {
+        return out;
+    }
+    let gaps: Vec<u64> = entries
+        .iter()
+        .enumerate()
+        .map(|(n, e)| {
+            if n == 0 {
+                e.0
+            } else {
+                e.0 - entries[n - 1].0 - 1
+            }
+        })
+        .collect();
+    let min = entries.iter().map(|e| e.1).min().unwrap_or(0);
+    let base = i.date_base.as_deref().map_or(min, |d| day(d).0);
+    let max = entries.iter().map(|e| e.1).max().unwrap_or(0);
+    let date_bits = i
+        .date_bits
+        .unwrap_or((16 - (max - base).leading_zeros()) as u8);
+    let k = i.rice_k.unwrap_or_else(|| canonical_rice_k(&gaps));
+    out.extend_from_slice(&base.to_be_bytes());
+    out.push(date_bits);
+    out.push(k);
+    let mut bits: Vec<bool> = Vec::new();
+    // The n low bits of value, most significant first (bits above 63 are zero).
+    let mut put = |value: u64, n: u8| {
+        for b in (0..u32::from(n)).rev() {
+            bits.push(value.checked_shr(b).unwrap_or(0) & 1 == 1);
+        }
+    };
+    for (e, gap) in entries.iter().zip(&gaps) {
+        for _ in 0..gap.checked_shr(u32::from(k)).unwrap_or(0) {
+            put(1, 1);
+        }
+        put(0, 1);
+        put(*gap, k);
+        put(u64::from(e.2), 3);
+        put(u64::from(e.1 - base), date_bits);
+    }
+    for c in i.padding_bits.chars() {
+        put(u64::from(c == '1'), 1);
+    }
+    out.extend(bits.chunks(8).map(|byte| {
+        (0..8).fold(0u8, |acc, n| {
+            (acc << 1) | u8::from(byte.get(n) == Some(&true))
+        })
+    }));
+    out
+}
+
+fn vector_trust(issuer: &SecretKey) -> TrustList {
+    TrustList {
+        sequence: 1,
+        issued_at: 0,
+        issuers: vec![IssuerKey::new(
+            issuer.public_key(),
+            "vector issuer".into(),
+            Day(0),
+            Day::MAX,
+        )],
+    }
+}
+
+fn refused_revocation_list_case(case: &RefusedRevocationListCase) -> RefusedRevocationListCase {
+    let i = &case.inputs;
+    let issuer = secret(&i.issuer_seed_hex);
+    let mut bytes = write_revocation_body(i);
+    let body_hex = hex::encode(&bytes);
+    let signature = issuer.sign_in_context(REVOCATION_LIST_CONTEXT, &bytes);
+    bytes.extend_from_slice(&signature);
+    let error = RevocationList::decode_verified(&bytes, &vector_trust(&issuer))
+        .expect_err("a refused vector must be refused");
+    assert_eq!(
+        RevocationList::decode_unverified(&bytes).map_err(starmark_core::Error::from),
+        Err(error.clone()),
+        "{}: the structure, not the signature, is at fault",
+        case.description
+    );
+    RefusedRevocationListCase {
+        description: case.description.clone(),
+        inputs: i.clone(),
+        outputs: RefusedOutputs {
+            body_hex,
+            signature_hex: hex::encode(signature),
+            error: error.to_string(),
+        },
+    }
+}
+
+#[test]
+fn refused_revocation_list_vectors() {
+    check("revocation_list_refused.json", refused_revocation_list_case);
+}
+
+// ---------------------------------------------------------------------------------------------
+// trust_list_refused.json
+
+/// A trust list whose `count` field is written as `count`, with a valid root signature.
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+struct RefusedTrustListCase {
+    description: String,
+    inputs: RefusedTrustListInputs,
+    #[serde(default)]
+    outputs: RefusedOutputs,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+struct RefusedTrustListInputs {
+    #[serde(flatten)]
+    list: TrustListInputs,
+    /// The count written instead of the number of issuers.
+    count: u16,
+}
+
+fn refused_trust_list_case(case: &RefusedTrustListCase) -> RefusedTrustListCase {
+    let i = &case.inputs;
+    let (root, list) = trust_list_of(&i.list);
+    let signed = list.sign(&root).unwrap();
+    let mut bytes = signed[..signed.len() - SIGNATURE_LEN].to_vec();
+    // version (1) | sequence (8) | issued_at (8) | count (2)
+    bytes[17..19].copy_from_slice(&i.count.to_be_bytes());
+    let body_hex = hex::encode(&bytes);
+    let signature = root.sign_in_context(TRUST_LIST_CONTEXT, &bytes);
+    bytes.extend_from_slice(&signature);
+    let error = TrustList::decode_verified(&bytes, &root.public_key())
+        .expect_err("a refused vector must be refused");
+    RefusedTrustListCase {
+        description: case.description.clone(),
+        inputs: i.clone(),
+        outputs: RefusedOutputs {
+            body_hex,
+            signature_hex: hex::encode(signature),
+            error: error.to_string(),
+        },
+    }
+}
+
+#[test]
+fn refused_trust_list_vectors() {
+    check("trust_list_refused.json", refused_trust_list_case);
 }

@@ -262,6 +262,39 @@ fn validity_window_is_inclusive_by_utc_day() {
     check(last + 1, Verdict::Expired);
 }
 
+/// Day 65535 (2149-06-06), the last a `day` can hold, is valid through its last second; any later
+/// time, up to `u64::MAX`, is after every validity period (never saturated back onto day 65535).
+#[test]
+fn time_after_the_last_day_is_after_every_validity_period() {
+    let f = Fixture::new();
+    let c = Claim {
+        valid_until: Day::MAX,
+        ..claim(&f.issuer, SERIAL)
+    };
+    let s = c.sign(&f.issuer).unwrap();
+    let last = Day::MAX.start_unix() + DAY_SECONDS - 1;
+    assert_eq!(last, 5_662_310_399);
+    // A list issued at the last second stays fresh for a week after it.
+    let list = f.revocation_list(SEQUENCE, last);
+    let check = |at: u64, verdict: Verdict, stale: bool| {
+        let ctx = Context {
+            revocations: Some(&list),
+            ..f.ctx(at)
+        };
+        let expected = Verification {
+            stale,
+            ..genuine(&c, verdict)
+        };
+        assert_eq!(scan(s.as_bytes(), &ctx), expected, "at {at}");
+    };
+    check(Day::MAX.start_unix(), Verdict::Valid, false);
+    check(last, Verdict::Valid, false);
+    check(last + 1, Verdict::Expired, false);
+    check(last + 1 + 6 * DAY_SECONDS, Verdict::Expired, false);
+    check(u64::MAX / 2, Verdict::Expired, true);
+    check(u64::MAX, Verdict::Expired, true);
+}
+
 #[test]
 fn expired_label() {
     let f = Fixture::new();

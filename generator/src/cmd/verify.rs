@@ -8,13 +8,22 @@ use starmark_core::verdict::{verify_target, Context, Verdict, Verification};
 use starmark_core::{Claim, Day, Revocation};
 
 use crate::cli::VerifyArgs;
-use crate::registry::Registry;
+use crate::registry::{Registry, REVOCATION_LIST_FILE};
 use crate::{qrcode_image, time};
 
 pub fn run(args: &VerifyArgs) -> Result<u8> {
     let reg = Registry::locate(args.registry.registry.as_deref(), None)?;
     let trust = reg.trust_list()?;
-    let revocations = reg.revocation_list_unless_compromised(&trust)?;
+    let list_path = reg.path(REVOCATION_LIST_FILE);
+    let revocations = if is_missing(&list_path) {
+        eprintln!(
+            "starmark: warning: {}: no revocation list; the verdict is computed without revocation data and marked stale",
+            list_path.display()
+        );
+        None
+    } else {
+        reg.revocation_list_unless_compromised(&trust)?
+    };
     let now = match &args.at {
         Some(s) => time::parse_instant(s)?,
         None => time::now(),
@@ -41,6 +50,12 @@ pub fn run(args: &VerifyArgs) -> Result<u8> {
     } else {
         crate::EXIT_NOT_VALID
     })
+}
+
+/// Whether nothing at all is at `path`. Anything there (a damaged file, a directory, a dangling
+/// link) is read and refused with an error instead.
+fn is_missing(path: &Path) -> bool {
+    matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
 }
 
 fn looks_like_image(target: &str) -> bool {
@@ -131,7 +146,11 @@ fn print_human(v: &Verification) {
         println!("  warning       the revocation list is older than one seen before (rollback); it was ignored");
     }
     if v.stale && !v.rollback {
-        println!("  warning       the revocation list is past its next-update date");
+        if v.revocation_sequence.is_none() {
+            println!("  warning       no revocation list was used: whether the label is revoked is unknown");
+        } else {
+            println!("  warning       the revocation list is past its next-update date");
+        }
     }
     if let Some(d) = &v.detail {
         println!("  detail        {d}");

@@ -213,10 +213,59 @@ fn a_tampered_revocation_list_is_refused_naming_the_file() {
     }
 }
 
+/// Without a revocation list the verdict is still computed, marked stale (exit 1), with a
+/// warning naming the missing file; nothing is known revoked then.
 #[test]
-fn a_missing_revocation_list_is_an_error_naming_the_file() {
-    let (reg, a, _) = two_labels();
+fn a_missing_revocation_list_gives_the_verdict_marked_stale() {
+    let (reg, a, b) = two_labels();
+    reg.run(&["revoke", "2", "--reason", "other"]).ok();
     std::fs::remove_file(reg.path("revocation-list.bin")).unwrap();
+    let warning = "revocation-list.bin: no revocation list; the verdict is computed without revocation data and marked stale";
+    let out = reg.run(&["verify", &a, "--json"]);
+    out.code(1).stderr_has(&["starmark: warning: ", warning]);
+    let json = out.json();
+    assert_eq!(json["verdict"], "valid", "{json}");
+    assert_eq!(json["stale"], true, "{json}");
+    assert_eq!(json["rollback"], false, "{json}");
+    assert_eq!(
+        json["revocation_sequence"],
+        serde_json::Value::Null,
+        "{json}"
+    );
+    assert_eq!(json["serial"], 1, "{json}");
+    // The revoked label: without the list, nothing is known revoked; never plainly valid.
+    let (code, json) = reg.verify(&b, &[]);
+    assert_eq!(
+        (code, &json["verdict"], &json["stale"]),
+        (1, &"valid".into(), &true.into())
+    );
+    let (code, json) = reg.verify(&a, &["--at", "2036-01-01"]);
+    assert_eq!(
+        (code, &json["verdict"], &json["stale"]),
+        (1, &"expired".into(), &true.into())
+    );
+    let out = reg.run(&["verify", &a]);
+    out.code(1)
+        .stdout_has(&[
+            "VALID, BUT REVOCATION DATA IS STALE",
+            "no revocation list was used: whether the label is revoked is unknown",
+        ])
+        .stderr_has(&[warning]);
+    assert!(!out.stdout.contains("next-update"), "{}", out.stdout);
+}
+
+/// A revocation list file that is there but cannot be read is an input error, as a damaged one.
+#[test]
+fn an_unreadable_revocation_list_is_an_error_naming_the_file() {
+    let (reg, a, _) = two_labels();
+    let path = reg.path("revocation-list.bin");
+    std::fs::remove_file(&path).unwrap();
+    std::fs::create_dir(&path).unwrap();
+    reg.run(&["verify", &a])
+        .code(2)
+        .stderr_has(&["revocation-list.bin: cannot read"]);
+    std::fs::remove_dir(&path).unwrap();
+    std::os::unix::fs::symlink(reg.path("nowhere.bin"), &path).unwrap();
     reg.run(&["verify", &a])
         .code(2)
         .stderr_has(&["revocation-list.bin: cannot read"]);

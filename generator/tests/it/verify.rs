@@ -216,6 +216,27 @@ fn expired_with_the_default_revocation_list_is_also_stale() {
     );
 }
 
+/// Day 65535 (2149-06-06) is the last a claim can name: valid through its last second, and any
+/// later time, up to the largest `--at`, is after the validity period.
+#[test]
+fn a_time_after_the_last_representable_day_is_expired() {
+    let reg = Reg::new();
+    let mut record = RecordText::new(20_260_001);
+    record.valid_until = "2149-06-06".into();
+    let url = reg.signed("0001.md", &record.text());
+    // The revocation list is long past its next update then: stale in every case.
+    for (at, verdict) in [
+        ("2149-06-06", "valid"),
+        ("5662310399", "valid"),
+        ("5662310400", "expired"),
+        ("18446744073709551615", "expired"),
+    ] {
+        let got = reg.verify(&url, &["--at", at]);
+        assert_verdict(&got, verdict, true, 1);
+        assert_eq!(got.1["valid_until"], "2149-06-06", "{}", got.1);
+    }
+}
+
 #[test]
 fn bad_at_is_an_error() {
     let (reg, url) = one_label();
