@@ -223,7 +223,7 @@ fn a_time_after_the_last_representable_day_is_expired() {
     let reg = Reg::new();
     let mut record = RecordText::new(20_260_001);
     record.valid_until = "2149-06-06".into();
-    let url = reg.signed("0001.md", &record.text());
+    let url = reg.signed("20260001.md", &record.text());
     // The revocation list is long past its next update then: stale in every case.
     for (at, verdict) in [
         ("2149-06-06", "valid"),
