@@ -7,6 +7,7 @@ mod bad_records;
 mod common;
 mod qr;
 mod revoke;
+mod serve;
 mod sign;
 mod site;
 mod trust;
