@@ -161,7 +161,7 @@ fn idle_connections_take_no_thread_and_a_request_is_still_answered() {
     assert_eq!(status, 200);
     assert!(String::from_utf8_lossy(&body).contains("<html"));
     assert!(
-        took < Duration::from_secs(3),
+        took < Duration::from_secs(5),
         "answered in {took:?} with 300 idle connections"
     );
     let during = served.threads();
@@ -222,7 +222,7 @@ fn beyond_the_connection_limit_the_longest_idle_connection_is_closed() {
     let start = Instant::now();
     assert_eq!(get(&served, "/index.html").0, 200);
     assert!(
-        start.elapsed() < Duration::from_secs(3),
+        start.elapsed() < Duration::from_secs(5),
         "answered after {:?}",
         start.elapsed()
     );
