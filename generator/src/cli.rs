@@ -84,6 +84,15 @@ pub struct ServeArgs {
     /// Serve under this path prefix (e.g. /mirror/registry/), to try a mirror's layout.
     #[arg(long, value_name = "PATH", default_value = "/")]
     pub prefix: String,
+    /// Milliseconds allowed for a request head (and for a kept-alive connection to stay idle)
+    /// before the connection is closed. Hidden: for tests.
+    #[arg(long, value_name = "MS", default_value_t = 10_000, hide = true,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_ms: u64,
+    /// Connections held at once. Hidden: for tests.
+    #[arg(long, value_name = "N", default_value_t = 512, hide = true,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
 }
 
 /// `starmark demo`.

@@ -3,6 +3,7 @@
 mod cli;
 mod cmd;
 mod fsutil;
+mod http;
 mod keyfile;
 mod label;
 mod lock;

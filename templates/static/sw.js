@@ -7,6 +7,10 @@
 // - pages and lists: network first (fresh lists when online), the cache when offline;
 // - assets (content-hashed names): the cache first, the network for what is not cached yet (the
 //   camera's QR decoder, fetched only when the camera is used).
+// The revocation list is never cached over a newer one: the worker reads the sequence of what it
+// is served (it cannot check signatures; the page does, and refuses an older list as a rollback)
+// and keeps the cached list when that is newer, also across a reinstall. The page reads the
+// cached list too, as one of its three memories of the highest sequence seen.
 // The worker never sees the label's digits: they are in the URL fragment, which is not requested.
 
 /* global VERSION, PRECACHE */
@@ -16,7 +20,8 @@ const PREFIX = 'starmark-verify';
 const CACHE = `${PREFIX} ${SCOPE} ${VERSION}`;
 const NETWORK_TIMEOUT_MS = 4000;
 const absolute = (path) => new URL(path, ROOT).href;
-const LISTS = new Set(['api/v1/trust-list.bin', 'api/v1/revocation-list.bin'].map(absolute));
+const REVOCATION_LIST = absolute('api/v1/revocation-list.bin');
+const LISTS = new Set([absolute('api/v1/trust-list.bin'), REVOCATION_LIST]);
 const ASSETS = absolute('assets/');
 
 self.addEventListener('install', (event) => {
@@ -25,12 +30,15 @@ self.addEventListener('install', (event) => {
       .open(CACHE)
       // Content-hashed assets may come from the HTTP cache; pages and lists are revalidated.
       .then((cache) =>
-        cache.addAll(
-          PRECACHE.map((p) => {
-            const url = absolute(p);
-            return new Request(url, { cache: url.startsWith(ASSETS) ? 'default' : 'no-cache' });
-          }),
-        ),
+        Promise.all([
+          cache.addAll(
+            PRECACHE.filter((p) => absolute(p) !== REVOCATION_LIST).map((p) => {
+              const url = absolute(p);
+              return new Request(url, { cache: url.startsWith(ASSETS) ? 'default' : 'no-cache' });
+            }),
+          ),
+          precacheRevocationList(cache),
+        ]),
       )
       .then(() => self.skipWaiting()),
   );
@@ -76,12 +84,66 @@ function withTimeout(promise, ms) {
   });
 }
 
+/**
+ * The sequence of a revocation list (docs/FORMAT.md, section 5: version 0x01, the 4-byte key id,
+ * then the sequence as a big-endian u64), or null when the bytes cannot be one. Unverified: it
+ * only keeps an older list from replacing a newer one in the cache.
+ */
+function sequenceOf(bytes) {
+  const MIN_LENGTH = 1 + 4 + 8 + 8 + 8 + 4 + 64;
+  if (bytes.length < MIN_LENGTH || bytes[0] !== 1) return null;
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(5);
+}
+
+/** The cached revocation list with the highest sequence, of all this site's verify caches (this
+ * worker's, the other scope's, and those of the version being replaced): { seq, bytes } or null. */
+async function newestCachedRevocationList() {
+  let newest = null;
+  for (const name of await caches.keys()) {
+    if (!name.startsWith(`${PREFIX} `)) continue;
+    const hit = await (await caches.open(name)).match(REVOCATION_LIST);
+    if (!hit) continue;
+    const bytes = new Uint8Array(await hit.arrayBuffer());
+    const seq = sequenceOf(bytes);
+    if (seq !== null && (newest === null || seq > newest.seq)) newest = { seq, bytes };
+  }
+  return newest;
+}
+
+const listResponse = (bytes) =>
+  new Response(bytes, { headers: { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-cache' } });
+
+/** Caches `bytes` as the revocation list unless a cached list has a higher sequence; true when
+ * cached. */
+async function cacheRevocationList(cache, bytes) {
+  const seq = sequenceOf(bytes);
+  if (seq === null) return false;
+  const newest = await newestCachedRevocationList();
+  if (newest !== null && newest.seq > seq) return false;
+  await cache.put(REVOCATION_LIST, listResponse(bytes));
+  return true;
+}
+
+/** Install: the served revocation list, or the newest one already cached when that is newer. */
+async function precacheRevocationList(cache) {
+  const response = await fetch(new Request(REVOCATION_LIST, { cache: 'no-cache' }));
+  if (!response.ok) throw new Error(`${REVOCATION_LIST}: ${response.status}`);
+  if (await cacheRevocationList(cache, new Uint8Array(await response.arrayBuffer()))) return;
+  const newest = await newestCachedRevocationList();
+  if (newest !== null) await cache.put(REVOCATION_LIST, listResponse(newest.bytes));
+}
+
 async function networkFirst(request, key) {
   const cache = await caches.open(CACHE);
   try {
     const response = await withTimeout(fetch(request), NETWORK_TIMEOUT_MS);
     if (response.ok && response.type === 'basic') {
-      await cache.put(key, response.clone());
+      if (key === REVOCATION_LIST) {
+        // The page gets what was served (and refuses it when older); the cache keeps the newest.
+        await cacheRevocationList(cache, new Uint8Array(await response.clone().arrayBuffer()));
+      } else {
+        await cache.put(key, response.clone());
+      }
       return response;
     }
     return (await cache.match(key)) || response;

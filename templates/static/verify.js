@@ -4,8 +4,11 @@
 // and shows the verdict. Fetches only the site's own static files; the digits never leave the page.
 //
 // Lists: each visit fetches the newest lists (through the service worker, which falls back to its
-// cache offline). The newest verified lists are also kept in localStorage with the highest
-// revocation list sequence seen; a list older than the one kept is refused and the kept one used.
+// cache offline). The newest verified lists and the highest revocation list sequence seen are
+// remembered in three stores: localStorage, IndexedDB, and the service worker's cache (which
+// holds the revocation list itself and never replaces it by an older one). The page takes the
+// highest of the three, so clearing one or two does not lower it; a list older than that is
+// refused and the kept one used; and a store found behind the others is brought up to date.
 
 const page = document.getElementById('verifier');
 const data = page.dataset;
@@ -36,7 +39,7 @@ async function fetchBytes(path) {
   }
 }
 
-function readStore() {
+function readLocal() {
   try {
     return JSON.parse(localStorage.getItem(STORE)) || {};
   } catch {
@@ -44,11 +47,99 @@ function readStore() {
   }
 }
 
-function writeStore(value) {
+function writeLocal(value) {
   try {
     localStorage.setItem(STORE, JSON.stringify(value));
   } catch {
-    // Private mode or full storage: the page still verifies, it just remembers nothing.
+    // Private mode or full storage: the other stores still remember.
+  }
+}
+
+// IndexedDB: database `starmark-verify`, object store `lists`, the same value as in
+// localStorage under the same key. Every failure reads as empty: the other stores still remember.
+const DB_NAME = 'starmark-verify';
+const DB_STORE = 'lists';
+
+function openDb() {
+  return new Promise((resolve) => {
+    try {
+      const request = indexedDB.open(DB_NAME, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore(DB_STORE);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => resolve(null);
+      request.onblocked = () => resolve(null);
+    } catch {
+      resolve(null);
+    }
+  });
+}
+
+async function readDb() {
+  const db = await openDb();
+  if (!db) return {};
+  return new Promise((resolve) => {
+    try {
+      const request = db.transaction(DB_STORE).objectStore(DB_STORE).get(STORE);
+      request.onsuccess = () => resolve(request.result || {});
+      request.onerror = () => resolve({});
+    } catch {
+      resolve({});
+    }
+  }).finally(() => db.close());
+}
+
+async function writeDb(value) {
+  const db = await openDb();
+  if (!db) return;
+  await new Promise((resolve) => {
+    try {
+      const tx = db.transaction(DB_STORE, 'readwrite');
+      tx.objectStore(DB_STORE).put(value, STORE);
+      tx.oncomplete = resolve;
+      tx.onerror = resolve;
+      tx.onabort = resolve;
+    } catch {
+      resolve();
+    }
+  }).finally(() => db.close());
+}
+
+// The service worker's caches (named `starmark-verify <scope> <version>`): the revocation lists
+// they hold, and where to put a newer one.
+const CACHE_PREFIX = 'starmark-verify ';
+const revocationUrl = () => new URL(LISTS.revocation, siteRoot).href;
+
+async function verifyCaches() {
+  try {
+    return (await caches.keys()).filter((name) => name.startsWith(CACHE_PREFIX));
+  } catch {
+    return []; // no Cache Storage here (e.g. not a secure context)
+  }
+}
+
+async function readCachedRevocationLists() {
+  const lists = [];
+  for (const name of await verifyCaches()) {
+    try {
+      const hit = await (await caches.open(name)).match(revocationUrl());
+      if (hit) lists.push(new Uint8Array(await hit.arrayBuffer()));
+    } catch {
+      // Skip an unreadable cache.
+    }
+  }
+  return lists;
+}
+
+async function writeCachedRevocationList(bytes) {
+  for (const name of await verifyCaches()) {
+    try {
+      const response = new Response(bytes, {
+        headers: { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-cache' },
+      });
+      await (await caches.open(name)).put(revocationUrl(), response);
+    } catch {
+      // The next visit tries again.
+    }
   }
 }
 
@@ -70,50 +161,80 @@ function fromBase64(s) {
 
 const big = (x) => (x === undefined || x === null ? null : BigInt(x));
 const newestFirst = (a, b) => (a.seq < b.seq ? 1 : a.seq > b.seq ? -1 : 0);
+const max = (a, b) => (a === null ? b : b === null ? a : a > b ? a : b);
 
 /**
- * Picks the lists to verify with: of those fetched now and those kept from before, the verified
- * trust list and revocation list with the highest sequences. Signatures are checked by the wasm
- * (`inspect`); a list that does not verify is never used nor kept.
+ * Picks the lists to verify with: of those fetched now and those remembered (`stores`: local,
+ * db, cache), the verified trust list and revocation list with the highest sequences. Signatures
+ * are checked by the wasm (`inspect`); a list that does not verify is never used nor kept.
+ * `seen` is the highest revocation sequence any store remembers: a sequence kept, or a kept list
+ * that verifies. `remembered` is that per store, to find the stores left behind.
  */
-function chooseLists(mod, fetched, kept) {
+function chooseLists(mod, fetched, stores) {
   const root = data.rootKey;
   const trusts = [];
-  for (const [from, bytes] of [['network', fetched.trust], ['kept', fromBase64(kept.trust || '')]]) {
+  const trustBytes = [['network', fetched.trust]];
+  for (const store of stores) trustBytes.push([store.from, fromBase64(store.kept.trust || '')]);
+  for (const [from, bytes] of trustBytes) {
     if (!bytes || !bytes.length) continue;
     const info = mod.inspect(root, bytes, undefined);
     if (info.trust_sequence !== undefined) trusts.push({ from, bytes, seq: big(info.trust_sequence) });
   }
   trusts.sort(newestFirst);
   const trust = trusts[0] || null;
-  const seen = big(kept.highest);
-  if (!trust) return { trust: null, revocation: null, seen, refused: false };
+  const remembered = {};
+  for (const store of stores) remembered[store.from] = big(store.kept.highest);
   const revocations = [];
-  for (const [from, bytes] of [['network', fetched.revocation], ['kept', fromBase64(kept.revocation || '')]]) {
-    if (!bytes || !bytes.length) continue;
-    const info = mod.inspect(root, trust.bytes, bytes);
-    if (info.revocation_sequence !== undefined) {
-      revocations.push({ from, bytes, seq: big(info.revocation_sequence) });
+  if (trust) {
+    const revocationBytes = [['network', fetched.revocation]];
+    for (const store of stores) {
+      revocationBytes.push([store.from, fromBase64(store.kept.revocation || '')]);
+      for (const bytes of store.lists || []) revocationBytes.push([store.from, bytes]);
+    }
+    for (const [from, bytes] of revocationBytes) {
+      if (!bytes || !bytes.length) continue;
+      const info = mod.inspect(root, trust.bytes, bytes);
+      if (info.revocation_sequence === undefined) continue;
+      const seq = big(info.revocation_sequence);
+      revocations.push({ from, bytes, seq });
+      if (from !== 'network') remembered[from] = max(remembered[from], seq);
     }
   }
   revocations.sort(newestFirst);
   const revocation = revocations[0] || null;
+  const seen = Object.values(remembered).reduce(max, null);
   const refused = revocations.some(
     (r) => r.from === 'network' && ((seen !== null && r.seq < seen) || r.seq < revocation.seq),
   );
-  return { trust, revocation, seen, refused };
+  return { trust, revocation, seen, remembered, refused };
 }
 
-/** Keeps the chosen lists and the highest revocation sequence, when newer than those kept. */
-function keep(lists, kept) {
-  const next = { ...kept };
-  if (lists.trust && lists.trust.from === 'network') next.trust = toBase64(lists.trust.bytes);
-  const r = lists.revocation;
-  if (r && (lists.seen === null || r.seq > lists.seen)) {
-    next.highest = r.seq.toString();
-    next.revocation = toBase64(r.bytes);
+/**
+ * Brings every store up to the chosen lists and the highest revocation sequence (a store that
+ * was cleared, or left behind, is restored); the cache gets the revocation list when it holds an
+ * older one. Resolves when written; sets `data-lists-kept` then.
+ */
+async function keep(lists, stores) {
+  const highest = max(lists.seen, lists.revocation ? lists.revocation.seq : null);
+  const writes = [];
+  for (const store of stores) {
+    if (store.from === 'cache') {
+      const r = lists.revocation;
+      if (r && (lists.remembered.cache === null || lists.remembered.cache < r.seq)) {
+        writes.push(writeCachedRevocationList(r.bytes));
+      }
+      continue;
+    }
+    const next = { ...store.kept };
+    if (lists.trust) next.trust = toBase64(lists.trust.bytes);
+    if (lists.revocation) next.revocation = toBase64(lists.revocation.bytes);
+    if (highest !== null) next.highest = highest.toString();
+    if (JSON.stringify(next) !== JSON.stringify(store.kept)) {
+      writes.push(store.from === 'local' ? Promise.resolve(writeLocal(next)) : writeDb(next));
+    }
   }
-  if (JSON.stringify(next) !== JSON.stringify(kept)) writeStore(next);
+  await Promise.all(writes);
+  data.listsKept = 'true';
 }
 
 // The fragment, percent-decoded and otherwise as it is: which white space around it is ignored
@@ -127,14 +248,20 @@ const fragmentNow = () => {
 };
 
 const ready = (async () => {
-  const [mod, trust, revocation] = await Promise.all([
+  const [mod, trust, revocation, db, cached] = await Promise.all([
     loadModule(data.glue, data.wasm, data.wasmSri),
     fetchBytes(LISTS.trust),
     fetchBytes(LISTS.revocation),
+    readDb(),
+    readCachedRevocationLists(),
   ]);
-  const kept = readStore();
-  const lists = chooseLists(mod, { trust, revocation }, kept);
-  keep(lists, kept);
+  const stores = [
+    { from: 'local', kept: readLocal() },
+    { from: 'db', kept: db },
+    { from: 'cache', kept: {}, lists: cached },
+  ];
+  const lists = chooseLists(mod, { trust, revocation }, stores);
+  keep(lists, stores).catch(() => {});
   return { mod, lists };
 })();
 ready.catch(() => {}); // shown as 'cannot check' when a label is verified

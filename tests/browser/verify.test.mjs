@@ -278,6 +278,174 @@ test('rollback: after a newer revocation list, an older one served is refused', 
   assert.equal((await verify(victim.digits)).verdict, 'valid');
 });
 
+/** The page's key in localStorage and IndexedDB (the site root is `/`). */
+const STORE_KEY = 'starmark-verify:/';
+
+/** The sequence of a revocation list (docs/FORMAT.md section 5: a big-endian u64 at byte 5). */
+const sequenceOf = (bytes) => Buffer.from(bytes).readBigUInt64BE(5);
+
+/** What a verify page in `page` finds in the three stores: the highest sequence kept in
+ * localStorage and in IndexedDB (null when absent), and the sequence of the revocation list in
+ * each of the service worker's caches. */
+async function stores(page) {
+  return page.evaluate(async (key) => {
+    const local = JSON.parse(localStorage.getItem(key) || '{}').highest ?? null;
+    const db = await new Promise((resolve) => {
+      const open = indexedDB.open('starmark-verify');
+      open.onupgradeneeded = () => open.transaction.abort();
+      open.onerror = () => resolve(null);
+      open.onsuccess = () => {
+        const conn = open.result;
+        if (!conn.objectStoreNames.contains('lists')) {
+          conn.close();
+          resolve(null);
+          return;
+        }
+        const get = conn.transaction('lists').objectStore('lists').get(key);
+        get.onsuccess = () => {
+          conn.close();
+          resolve(get.result ? get.result.highest : null);
+        };
+      };
+    });
+    const cache = [];
+    const url = new URL(`${document.getElementById('verifier').dataset.siteRoot}api/v1/revocation-list.bin`, location.href).href;
+    for (const name of (await caches.keys()).filter((n) => n.startsWith('starmark-verify '))) {
+      const hit = await (await caches.open(name)).match(url);
+      if (hit) cache.push(new DataView(await hit.arrayBuffer()).getBigUint64(5).toString());
+    }
+    return { local, db, cache };
+  }, STORE_KEY);
+}
+
+/** Waits until the verify page has brought its stores up to date (data-lists-kept). */
+const listsKept = (page) =>
+  page.waitForFunction(() => document.getElementById('verifier').dataset.listsKept === 'true');
+
+test('rollback survives clearing one store: localStorage, IndexedDB and the cache each remember the highest sequence', async () => {
+  const victim = firstWith('valid');
+  const reg = join(tmp, 'newer-stores');
+  copyRegistry(reg);
+  const revoke = starmark([
+    'revoke', String(victim.serial), '--reason', 'security_flaw', '--date', victim.cli.valid_from, '--registry', reg,
+  ]);
+  assert.equal(revoke.status, 0, revoke.stderr);
+  const newer = readFileSync(join(reg, 'revocation-list.bin'));
+  const older = readFileSync(join(env.site, 'api/v1/revocation-list.bin'));
+  const high = sequenceOf(newer).toString();
+  assert.ok(sequenceOf(newer) > sequenceOf(older));
+  const all3 = { local: high, db: high, cache: [high, high] };
+
+  const ctx = await context();
+  try {
+    // First visit: the newer list is served and remembered in every store.
+    server.override('api/v1/revocation-list.bin', newer);
+    const first = await verifyIn(ctx, victim.digits);
+    assert.equal(first.v.verdict, 'revoked');
+    await first.page.waitForFunction(() => document.getElementById('verifier').dataset.offlineReady === 'true');
+    const en = await verifyIn(ctx, victim.digits, 'en/verify/');
+    await en.page.waitForFunction(() => document.getElementById('verifier').dataset.offlineReady === 'true');
+    await listsKept(en.page);
+    assert.deepEqual(await stores(en.page), all3, 'both workers cached the newer list');
+
+    // From now on the older list is served.
+    server.override('api/v1/revocation-list.bin', null);
+    const refusedAgain = async (what) => {
+      const again = await verifyIn(ctx, victim.digits);
+      assert.equal(again.v.verdict, 'revoked', `${what}: the older list was refused`);
+      assert.equal(again.v.rollback, true, `${what}: the page says it refused an older list`);
+      await listsKept(again.page);
+      assert.deepEqual(await stores(again.page), all3, `${what}: every store holds the highest again`);
+      return again.page;
+    };
+    const page = await refusedAgain('nothing cleared');
+
+    // The service worker does not cache the older list it fetches (the page, whose stores are
+    // already written, does not repair the cache here).
+    const served = await page.evaluate(async () => {
+      const r = await fetch('../api/v1/revocation-list.bin', { cache: 'no-cache' });
+      return new DataView(await r.arrayBuffer()).getBigUint64(5).toString();
+    });
+    assert.equal(served, sequenceOf(older).toString(), 'the worker passes the older list on');
+    assert.deepEqual((await stores(page)).cache, [high, high], 'and keeps the newer one cached');
+
+    // Each store alone is enough: clear the others, and the older list is still refused (and
+    // the cleared stores get the highest back). A cleared cache is refilled by the worker with the
+    // older list it is served; the page finds it behind and puts the newer list back.
+    const clear = (what) =>
+      page.evaluate(
+        async ({ what, key }) => {
+          if (what.includes('local')) localStorage.removeItem(key);
+          if (what.includes('db')) {
+            await new Promise((resolve, reject) => {
+              const d = indexedDB.deleteDatabase('starmark-verify');
+              d.onsuccess = resolve;
+              d.onerror = reject;
+            });
+          }
+          if (what.includes('cache')) {
+            const url = new URL(`${document.getElementById('verifier').dataset.siteRoot}api/v1/revocation-list.bin`, location.href).href;
+            for (const name of await caches.keys()) await (await caches.open(name)).delete(url);
+          }
+        },
+        { what, key: STORE_KEY },
+      );
+    for (const what of [['local'], ['db'], ['cache'], ['db', 'cache'], ['local', 'cache'], ['local', 'db']]) {
+      await clear(what);
+      const left = await stores(page);
+      assert.deepEqual(
+        [left.local === null, left.db === null, left.cache.length === 0],
+        ['local', 'db', 'cache'].map((s) => what.includes(s)),
+        `${what} cleared`,
+      );
+      await refusedAgain(`${what.join(' and ')} cleared`);
+    }
+  } finally {
+    server.override('api/v1/revocation-list.bin', null);
+    await ctx.close();
+  }
+});
+
+test('a new service worker version keeps the newer cached revocation list over an older one served', async () => {
+  const victim = firstWith('valid');
+  const reg = join(tmp, 'newer-reinstall');
+  copyRegistry(reg);
+  const revoke = starmark([
+    'revoke', String(victim.serial), '--reason', 'security_flaw', '--date', victim.cli.valid_from, '--registry', reg,
+  ]);
+  assert.equal(revoke.status, 0, revoke.stderr);
+  const newer = readFileSync(join(reg, 'revocation-list.bin'));
+  const high = sequenceOf(newer).toString();
+  const worker = readFileSync(join(env.site, 'verify-sw.js'), 'utf8');
+  const [versionLine] = worker.split('\n');
+  assert.match(versionLine, /^const VERSION = "[0-9a-f]+";$/);
+  const ctx = await context();
+  try {
+    server.override('api/v1/revocation-list.bin', newer);
+    const first = await verifyIn(ctx, victim.digits);
+    await first.page.waitForFunction(() => document.getElementById('verifier').dataset.offlineReady === 'true');
+    const oldCaches = await first.page.evaluate(() => caches.keys());
+    assert.equal(oldCaches.length, 1, String(oldCaches));
+
+    // A new build (another worker version) while the older list is served.
+    server.override('api/v1/revocation-list.bin', null);
+    server.override('verify-sw.js', Buffer.from(worker.replace(versionLine, versionLine.replace('";', '-next";'))));
+    const second = await verifyIn(ctx, victim.digits);
+    const newCache = `${oldCaches[0]}-next`;
+    for (let i = 0; ; i++) {
+      const keys = await second.page.evaluate(() => caches.keys());
+      if (keys.length === 1 && keys[0] === newCache) break;
+      assert.ok(i < 150, `the new worker replaced the old one: ${keys}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual((await stores(second.page)).cache, [high], 'the reinstalled worker kept the newer list');
+  } finally {
+    server.override('api/v1/revocation-list.bin', null);
+    server.override('verify-sw.js', null);
+    await ctx.close();
+  }
+});
+
 test('issuer key compromised: a newer trust list marks the key; an older one served later is refused', async () => {
   const l = firstWith('valid');
   const reg = join(tmp, 'compromised');

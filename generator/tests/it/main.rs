@@ -9,6 +9,7 @@ mod publish;
 mod qr;
 mod records_walk;
 mod revoke;
+mod serve;
 mod sign;
 mod site;
 mod trust;
