@@ -172,13 +172,7 @@ pub fn forget_state(cache: &Path, dir: &Path) -> Result<()> {
     let Some(id) = DirId::of(dir) else {
         return Ok(());
     };
-    let path = id.state_path(cache);
-    match fs::remove_file(&path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(e).with_context(|| format!("{}: cannot remove", path.display()))
-        }
-        _ => Ok(()),
-    }
+    remove_if_there(&id.state_path(cache))
 }
 
 /// A sibling path of `out` with a suffix, e.g. `public` -> `.public.spare`.
