@@ -4,6 +4,8 @@ use alloc::string::String;
 
 use thiserror::Error;
 
+pub use crate::text::TextError;
+
 /// A binary structure (claim, trust list, revocation list) could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -56,6 +58,10 @@ pub enum DecodeError {
         /// The field.
         field: &'static str,
     },
+    /// A text shown to people breaks the display-text rules (invisible, bidi or look-alike
+    /// characters, stray spaces, not NFC, mixed scripts).
+    #[error(transparent)]
+    Text(#[from] TextError),
     /// A variable-length integer uses more bytes than needed.
     #[error("field {field}: non-minimal variable-length integer")]
     NonCanonicalVarint {
