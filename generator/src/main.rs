@@ -5,6 +5,7 @@ mod cmd;
 mod fsutil;
 mod keyfile;
 mod label;
+mod names;
 mod qrcode_image;
 mod registry;
 mod signed;

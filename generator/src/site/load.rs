@@ -22,6 +22,7 @@ use starmark_core::verdict::{assess, verify, Context, Verdict, Verification};
 use starmark_core::{Day, Revocation, RevocationList, TrustList};
 
 use crate::fsutil;
+use crate::names::Makers;
 use crate::registry::{
     load_record, signature_path, RecordFile, Registry, REVOCATION_LIST_FILE, TRUST_LIST_FILE,
 };
@@ -71,6 +72,7 @@ pub struct Summary {
     pub serial: u64,
     pub manufacturer: String,
     pub manufacturer_en: Option<String>,
+    pub manufacturer_uscc: Option<String>,
     pub product: String,
     pub model: String,
     pub category: String,
@@ -87,6 +89,7 @@ impl Summary {
             serial: r.serial,
             manufacturer: r.manufacturer.clone(),
             manufacturer_en: r.manufacturer_en.clone(),
+            manufacturer_uscc: r.manufacturer_uscc.clone(),
             product: r.product.clone(),
             model: r.model.clone(),
             category: r.category.clone(),
@@ -196,7 +199,7 @@ pub fn lists(reg: &Registry, at: Option<u64>) -> Result<Lists> {
     })
 }
 
-const CACHE_VERSION: u32 = 1;
+const CACHE_VERSION: u32 = 2;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct RecordCache {
@@ -219,6 +222,7 @@ struct CacheEntry {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Extras {
     manufacturer_en: Option<String>,
+    manufacturer_uscc: Option<String>,
     product: String,
     issued: u16,
     supersedes: Option<u64>,
@@ -230,6 +234,7 @@ impl Summary {
             serial: claim.serial,
             manufacturer: claim.manufacturer.clone(),
             manufacturer_en: x.manufacturer_en.clone(),
+            manufacturer_uscc: x.manufacturer_uscc.clone(),
             product: x.product.clone(),
             model: claim.model.clone(),
             category: claim.category.clone(),
@@ -395,6 +400,7 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
             }
         }
     }
+    errors.extend(look_alikes(&certs));
     if !errors.is_empty() {
         errors.sort();
         bail!(
@@ -426,6 +432,31 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
         cache,
         cache_changed,
     })
+}
+
+/// Records whose manufacturer name imitates a different manufacturer's of a lower serial.
+fn look_alikes(certs: &BTreeMap<u64, VerifiedCert>) -> Vec<String> {
+    let makers = Makers::new(certs.values().map(|c| {
+        (
+            c.summary.serial,
+            c.summary.manufacturer.as_str(),
+            c.path.as_path(),
+        )
+    }));
+    certs
+        .values()
+        .filter_map(|c| {
+            let original = makers.imitated(c.summary.serial, &c.summary.manufacturer)?;
+            Some(format!(
+                "{}: field manufacturer: {:?} looks like {:?} of {} (serial {}): a different manufacturer's name, with the same UTS #39 confusable skeleton",
+                c.path.display(),
+                c.summary.manufacturer,
+                original.name,
+                original.path.display(),
+                original.serial
+            ))
+        })
+        .collect()
 }
 
 fn status_of(path: &Path, v: &Verification) -> Result<Status, String> {
@@ -505,6 +536,7 @@ fn check_one(
         payload: sr.signed.as_bytes().to_vec(),
         extras: Extras {
             manufacturer_en: record.manufacturer_en.clone(),
+            manufacturer_uscc: record.manufacturer_uscc.clone(),
             product: record.product.clone(),
             issued: record.issued.0,
             supersedes: record.supersedes,
