@@ -5,6 +5,7 @@
 
 mod bad_records;
 mod common;
+mod names;
 mod qr;
 mod revoke;
 mod sign;
