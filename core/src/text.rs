@@ -131,9 +131,19 @@ impl fmt::Display for Cp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = self.0;
         write!(f, "U+{:04X}", u32::from(c))?;
+        let selector = match c {
+            '\u{FE00}'..='\u{FE0F}' => Some(u32::from(c) - 0xFE00 + 1),
+            '\u{E0100}'..='\u{E01EF}' => Some(u32::from(c) - 0xE0100 + 17),
+            _ => None,
+        };
         match name(c) {
             Some(n) => write!(f, " {n}"),
-            None if c.is_control() || c.is_whitespace() || is_invisible(c) => Ok(()),
+            None if selector.is_some() => {
+                write!(f, " VARIATION SELECTOR-{}", selector.unwrap_or(0))
+            }
+            None if c.is_control() || c.is_whitespace() || is_invisible(c) || is_unassigned(c) => {
+                Ok(())
+            }
             None if canonical_combining_class(c) != 0 => write!(f, " '\u{25cc}{c}'"),
             None => write!(f, " '{c}'"),
         }
@@ -176,6 +186,10 @@ fn is_invisible(c: char) -> bool {
     CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
 }
 
+fn is_unassigned(c: char) -> bool {
+    ScriptWithExtensions::new().get_script_val(c) == Script::Unknown
+}
+
 /// Full-width forms of `0-9`, `A-Z` and `a-z`: NFC keeps them, and they read as ASCII.
 fn is_full_width_alphanumeric(c: char) -> bool {
     matches!(c, '\u{FF10}'..='\u{FF19}' | '\u{FF21}'..='\u{FF3A}' | '\u{FF41}'..='\u{FF5A}')
@@ -214,7 +228,7 @@ fn check(s: &str) -> Result<(), TextProblem> {
         if is_full_width_alphanumeric(c) {
             return Err(TextProblem::FullWidth(c));
         }
-        if scripts.get_script_val(c) == Script::Unknown {
+        if is_unassigned(c) {
             return Err(TextProblem::Unassigned(c));
         }
     }
@@ -406,6 +420,7 @@ mod tests {
             ("\u{115F}TP-Link", TextProblem::Invisible('\u{115F}')),
             ("TP\u{200D}Link", TextProblem::Invisible('\u{200D}')),
             ("星联\u{FE0F}", TextProblem::Invisible('\u{FE0F}')),
+            ("星联\u{E0101}", TextProblem::Invisible('\u{E0101}')),
             ("TP-Link\u{00A0}Ltd", TextProblem::Space('\u{00A0}')),
             ("星联\u{3000}科技", TextProblem::Space('\u{3000}')),
             ("\u{FF34}\u{FF30}-Link", TextProblem::FullWidth('\u{FF34}')),
@@ -453,6 +468,12 @@ mod tests {
             e.to_string(),
             "field model: U+0422 'Т' and U+0070 'p' are of different scripts (mixed scripts can imitate another name)"
         );
+        let e = check_display_text("lab", "星联\u{FE0F}").unwrap_err();
+        assert!(e.to_string().contains("U+FE0F VARIATION SELECTOR-16 is"), "{e}");
+        let e = check_display_text("lab", "星联\u{E0101}").unwrap_err();
+        assert!(e.to_string().contains("U+E0101 VARIATION SELECTOR-18 is"), "{e}");
+        let e = check_display_text("lab", "星联\u{E000}").unwrap_err();
+        assert!(e.to_string().contains("U+E000 is not"), "{e}");
         let e = check_display_text("lab", "Cafe\u{301}").unwrap_err();
         assert!(e.to_string().contains("U+0301 '\u{25cc}\u{301}'"), "{e}");
     }
