@@ -190,6 +190,11 @@ fn is_unassigned(c: char) -> bool {
     ScriptWithExtensions::new().get_script_val(c) == Script::Unknown
 }
 
+/// The CJK Unified Ideographs block, all assigned since Unicode 14.0.
+fn is_common_ideograph(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}')
+}
+
 /// Full-width forms of `0-9`, `A-Z` and `a-z`: NFC keeps them, and they read as ASCII.
 fn is_full_width_alphanumeric(c: char) -> bool {
     matches!(c, '\u{FF10}'..='\u{FF19}' | '\u{FF21}'..='\u{FF3A}' | '\u{FF41}'..='\u{FF5A}')
@@ -202,13 +207,19 @@ pub fn check_display_text(field: &'static str, s: &str) -> Result<(), TextError>
 }
 
 fn check(s: &str) -> Result<(), TextProblem> {
-    if s.is_ascii() {
-        // ASCII is NFC, of one script, and holds no invisible or full-width character.
+    if s.chars().all(|c| c.is_ascii() || is_common_ideograph(c)) {
+        // ASCII and the CJK Unified Ideographs block: every character assigned, visible, NFC
+        // quick check Yes with combining class 0, of script Latin, Common or Han, which mix
+        // within "highly restrictive". Only controls and spaces can fail (most names end here).
         if let Some(c) = s.chars().find(char::is_ascii_control) {
             return Err(TextProblem::Control(c));
         }
         return check_spaces(s);
     }
+    check_every_rule(s)
+}
+
+fn check_every_rule(s: &str) -> Result<(), TextProblem> {
     let scripts = ScriptWithExtensions::new();
     let bidi = CodePointSetData::new::<BidiControl>();
     let ignorable = CodePointSetData::new::<DefaultIgnorableCodePoint>();
@@ -493,7 +504,24 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn every_common_ideograph_is_han_nfc_and_visible() {
+        let scripts = ScriptWithExtensions::new();
+        for c in '\u{4E00}'..='\u{9FFF}' {
+            assert_eq!(scripts.get_script_val(c), Script::Han, "{c}");
+            assert!(scripts.get_script_extensions_val(c).contains(&Script::Han), "{c}");
+            assert_eq!(canonical_combining_class(c), 0);
+            assert_eq!(is_nfc_quick(core::iter::once(c)), IsNormalized::Yes, "{c}");
+            assert!(!is_invisible(c));
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn the_shortcut_agrees_with_the_rules(s in "[ -~\u{4E00}-\u{9FFF}]{0,30}") {
+            proptest::prop_assert_eq!(check(&s), check_every_rule(&s));
+        }
+
         #[test]
         fn arbitrary_text_never_panics(s in "\\PC{0,40}|[\\u{0}-\\u{3000}]{0,20}") {
             let _ = check_display_text("manufacturer", &s);

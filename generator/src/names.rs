@@ -43,17 +43,15 @@ impl<'a> Makers<'a> {
         all.sort_by_key(|(serial, _, _)| *serial);
         let mut makers = Makers::default();
         for (serial, name, path) in all {
-            let sk = makers.skeleton_of(name);
-            makers.first.entry(sk).or_insert((serial, name, path));
+            let sk = makers
+                .skeletons
+                .entry(name)
+                .or_insert_with(|| skeleton(name));
+            if !makers.first.contains_key(sk.as_str()) {
+                makers.first.insert(sk.clone(), (serial, name, path));
+            }
         }
         makers
-    }
-
-    fn skeleton_of(&mut self, name: &'a str) -> String {
-        self.skeletons
-            .entry(name)
-            .or_insert_with(|| skeleton(name))
-            .clone()
     }
 
     /// The name that `name` (in the record of this serial) imitates: a different name with the
