@@ -417,10 +417,16 @@ pub(crate) mod tests {
             let mut bytes = good.clone();
             bytes[at..at + 7].copy_from_slice(spoof.as_bytes());
             let e = Claim::decode(&bytes).unwrap_err();
-            assert!(matches!(e, DecodeError::Text(t) if t.field == field), "{spoof:?}: {e}");
+            assert!(
+                matches!(e, DecodeError::Text(t) if t.field == field),
+                "{spoof:?}: {e}"
+            );
             let mut bad = c.clone();
             bad.manufacturer = spoof.into();
-            assert!(matches!(bad.encode(), Err(DecodeError::Text(_))), "{spoof:?}");
+            assert!(
+                matches!(bad.encode(), Err(DecodeError::Text(_))),
+                "{spoof:?}"
+            );
         }
         c.model = "XL AX3000 ".into();
         assert!(matches!(c.encode(), Err(DecodeError::Text(t)) if t.field == "model"));

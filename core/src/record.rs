@@ -202,8 +202,7 @@ impl Record {
         for (field, value, max) in names {
             if let Some(v) = value {
                 check_text(field, v, max).map_err(|e| located(field, e.to_string()))?;
-                check_display_text(field, v)
-                    .map_err(|e| located(field, e.problem.to_string()))?;
+                check_display_text(field, v).map_err(|e| located(field, e.problem.to_string()))?;
             }
         }
         for (field, value) in [
@@ -425,7 +424,11 @@ mod tests {
     #[test]
     fn display_texts_follow_the_text_rules() {
         for (field, from, to) in [
-            ("manufacturer", "深圳市星联科技有限公司", "深圳市星联\u{3164}科技有限公司"),
+            (
+                "manufacturer",
+                "深圳市星联科技有限公司",
+                "深圳市星联\u{3164}科技有限公司",
+            ),
             ("model", "XL-AX3000", "XL-AX3000 "),
             ("product", "路由器", "路由\u{202E}器"),
             ("lab", "CCRC", "ССRC"),
@@ -435,19 +438,27 @@ mod tests {
             assert!(e.line.is_some(), "{e}");
             assert!(!e.message.contains("field"), "the field is named once: {e}");
         }
-        let e = err(&SAMPLE.replace("lab = \"CCRC\"", "lab = \"CCRC\"\nlocal_agent = \"Agent\u{200B}Co\""));
+        let e = err(&SAMPLE.replace(
+            "lab = \"CCRC\"",
+            "lab = \"CCRC\"\nlocal_agent = \"Agent\u{200B}Co\"",
+        ));
         assert_eq!(e.field.as_deref(), Some("local_agent"));
         assert_eq!(
             e.to_string(),
             "line 13: field local_agent: U+200B ZERO WIDTH SPACE is not allowed (invisible: default-ignorable code point)"
         );
-        let e = err(&SAMPLE.replace("lab = \"CCRC\"", "lab = \"CCRC\"\nmanufacturer_en = \"Xinglian\u{FF34}ech\""));
+        let e = err(&SAMPLE.replace(
+            "lab = \"CCRC\"",
+            "lab = \"CCRC\"\nmanufacturer_en = \"Xinglian\u{FF34}ech\"",
+        ));
         assert_eq!(e.field.as_deref(), Some("manufacturer_en"));
     }
 
     #[test]
     fn unified_social_credit_codes_are_checked() {
-        let with = |extra: &str| SAMPLE.replace("lab = \"CCRC\"", &alloc::format!("lab = \"CCRC\"\n{extra}"));
+        let with = |extra: &str| {
+            SAMPLE.replace("lab = \"CCRC\"", &alloc::format!("lab = \"CCRC\"\n{extra}"))
+        };
         let r = Record::parse(&with("manufacturer_uscc = \"91440300708461136T\"\nlocal_agent = \"北京信诺认证咨询有限公司\"\nlocal_agent_uscc = \"914403001922038216\"")).unwrap();
         assert_eq!(r.manufacturer_uscc.as_deref(), Some("91440300708461136T"));
         assert_eq!(r.local_agent_uscc.as_deref(), Some("914403001922038216"));
@@ -455,7 +466,9 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("manufacturer_uscc"));
         assert_eq!(e.line, Some(13));
         assert!(e.message.contains("give 'T'"), "{e}");
-        let e = err(&with("local_agent = \"北京信诺\"\nlocal_agent_uscc = \"91440300708461136\""));
+        let e = err(&with(
+            "local_agent = \"北京信诺\"\nlocal_agent_uscc = \"91440300708461136\"",
+        ));
         assert_eq!(e.field.as_deref(), Some("local_agent_uscc"));
         let e = err(&with("local_agent_uscc = \"91440300708461136T\""));
         assert_eq!(e.field.as_deref(), Some("local_agent_uscc"));

@@ -365,9 +365,8 @@ fn check_scripts(
     s: &str,
     scripts: icu_properties::script::ScriptWithExtensionsBorrowed<'_>,
 ) -> Result<(), TextProblem> {
-    let restrictive = |whole: ScriptSet, non_latin: ScriptSet| {
-        !whole.is_empty() || non_latin.has_cjk()
-    };
+    let restrictive =
+        |whole: ScriptSet, non_latin: ScriptSet| !whole.is_empty() || non_latin.has_cjk();
     let mut whole = ScriptSet::ALL;
     let mut non_latin = ScriptSet::ALL;
     for (i, c) in s.char_indices() {
@@ -398,7 +397,9 @@ mod tests {
     use super::*;
 
     fn problem(s: &str) -> Option<TextProblem> {
-        check_display_text("manufacturer", s).err().map(|e| e.problem)
+        check_display_text("manufacturer", s)
+            .err()
+            .map(|e| e.problem)
     }
 
     #[test]
@@ -480,9 +481,15 @@ mod tests {
             "field model: U+0422 'Т' and U+0070 'p' are of different scripts (mixed scripts can imitate another name)"
         );
         let e = check_display_text("lab", "星联\u{FE0F}").unwrap_err();
-        assert!(e.to_string().contains("U+FE0F VARIATION SELECTOR-16 is"), "{e}");
+        assert!(
+            e.to_string().contains("U+FE0F VARIATION SELECTOR-16 is"),
+            "{e}"
+        );
         let e = check_display_text("lab", "星联\u{E0101}").unwrap_err();
-        assert!(e.to_string().contains("U+E0101 VARIATION SELECTOR-18 is"), "{e}");
+        assert!(
+            e.to_string().contains("U+E0101 VARIATION SELECTOR-18 is"),
+            "{e}"
+        );
         let e = check_display_text("lab", "星联\u{E000}").unwrap_err();
         assert!(e.to_string().contains("U+E000 is not"), "{e}");
         let e = check_display_text("lab", "Cafe\u{301}").unwrap_err();
@@ -509,7 +516,10 @@ mod tests {
         let scripts = ScriptWithExtensions::new();
         for c in '\u{4E00}'..='\u{9FFF}' {
             assert_eq!(scripts.get_script_val(c), Script::Han, "{c}");
-            assert!(scripts.get_script_extensions_val(c).contains(&Script::Han), "{c}");
+            assert!(
+                scripts.get_script_extensions_val(c).contains(&Script::Han),
+                "{c}"
+            );
             assert_eq!(canonical_combining_class(c), 0);
             assert_eq!(is_nfc_quick(core::iter::once(c)), IsNormalized::Yes, "{c}");
             assert!(!is_invisible(c));

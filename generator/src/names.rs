@@ -78,11 +78,17 @@ mod tests {
     #[test]
     fn skeletons_of_look_alikes_are_equal() {
         assert_eq!(skeleton("\u{410}\u{412}\u{412}"), skeleton("ABB"));
-        assert_eq!(skeleton("Rheinfeld Autornation"), skeleton("Rheinfeld Automation"));
+        assert_eq!(
+            skeleton("Rheinfeld Autornation"),
+            skeleton("Rheinfeld Automation")
+        );
         assert_eq!(skeleton("XL0NG"), skeleton("XLONG"));
         assert_eq!(skeleton("TP-L\u{0131}nk"), skeleton("TP-Link"));
         assert_ne!(skeleton("TP-Link"), skeleton("TP-Line"));
-        assert_ne!(skeleton("深圳市星联科技有限公司"), skeleton("深圳市星连科技有限公司"));
+        assert_ne!(
+            skeleton("深圳市星联科技有限公司"),
+            skeleton("深圳市星连科技有限公司")
+        );
     }
 
     #[test]

@@ -93,11 +93,15 @@ fn sign_refuses_spoofs_in_every_displayed_field() {
             "field product: U+2067 RIGHT-TO-LEFT ISOLATE",
         ),
         (
-            base.text().replace("lab = \"CCRC\"", "lab = \"\u{0421}CRC\""),
+            base.text()
+                .replace("lab = \"CCRC\"", "lab = \"\u{0421}CRC\""),
             "field lab: U+0421 'С' and U+0043 'C' are of different scripts",
         ),
         (
-            with_fields(&base.text(), "local_agent = \"北京信诺认证\u{FE0F}咨询有限公司\""),
+            with_fields(
+                &base.text(),
+                "local_agent = \"北京信诺认证\u{FE0F}咨询有限公司\"",
+            ),
             "field local_agent: U+FE0F is not allowed (invisible",
         ),
         (
@@ -161,8 +165,8 @@ fn look_alike_of_another_manufacturer_is_refused_naming_the_record_it_imitates()
         reg.run(&["sign", &format!("records/{file}")])
             .code(2)
             .stderr_has(&[&format!(
-                "records/{file}: field manufacturer: {name:?} looks like {original:?} of records/{of}"
-            )]);
+            "records/{file}: field manufacturer: {name:?} looks like {original:?} of records/{of}"
+        )]);
         std::fs::remove_file(reg.path(&format!("records/{file}"))).unwrap();
     }
     // The same name exactly is the same manufacturer.
@@ -217,7 +221,10 @@ fn verify_calls_a_signed_claim_with_a_spoofed_name_malformed() {
         detail.contains("field manufacturer: U+202E RIGHT-TO-LEFT OVERRIDE"),
         "{detail}"
     );
-    assert!(json.get("manufacturer").is_none_or(|m| m.is_null()), "{json}");
+    assert!(
+        json.get("manufacturer").is_none_or(|m| m.is_null()),
+        "{json}"
+    );
 }
 
 #[test]
@@ -239,19 +246,32 @@ fn unified_social_credit_codes_are_checked_and_shown() {
     reg.signed(&file, &good);
     reg.run(&["build", "--quiet"]).ok();
 
-    for (page, lang) in [("public/cert/20260001.html", "zh"), ("public/en/cert/20260001.html", "en")] {
+    for (page, lang) in [
+        ("public/cert/20260001.html", "zh"),
+        ("public/en/cert/20260001.html", "en"),
+    ] {
         let html = Html::parse_document(&std::fs::read_to_string(reg.path(page)).unwrap());
         let codes: Vec<String> = html
             .select(&Selector::parse("dl.fields code.uscc").unwrap())
             .map(|e| e.text().collect())
             .collect();
-        assert_eq!(codes, ["91440300MA5F0XQ13B", "91110105MA01R8TC49"], "{lang}");
+        assert_eq!(
+            codes,
+            ["91440300MA5F0XQ13B", "91110105MA01R8TC49"],
+            "{lang}"
+        );
         let names: Vec<String> = html
             .select(&Selector::parse("dl.fields bdi").unwrap())
             .map(|e| e.text().collect())
             .collect();
-        assert!(names.contains(&"深圳市星联科技有限公司".to_string()), "{names:?}");
-        assert!(names.contains(&"北京信诺认证咨询有限公司".to_string()), "{names:?}");
+        assert!(
+            names.contains(&"深圳市星联科技有限公司".to_string()),
+            "{names:?}"
+        );
+        assert!(
+            names.contains(&"北京信诺认证咨询有限公司".to_string()),
+            "{names:?}"
+        );
     }
     let en = std::fs::read_to_string(reg.path("public/en/cert/20260001.html")).unwrap();
     assert!(en.contains("Unified social credit code"), "{en}");
@@ -271,7 +291,10 @@ fn unified_social_credit_codes_are_checked_and_shown() {
         "91440300MA5F0XQ13B"
     );
 
-    let slug = index["certificates"][0]["maker_slug"].as_str().unwrap().to_string();
+    let slug = index["certificates"][0]["maker_slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let maker = std::fs::read_to_string(reg.path(&format!("public/maker/{slug}.html"))).unwrap();
     let maker = Html::parse_document(&maker);
     let codes: Vec<String> = maker
