@@ -102,7 +102,7 @@ fn sign_refuses_spoofs_in_every_displayed_field() {
                 &base.text(),
                 "local_agent = \"北京信诺认证\u{FE0F}咨询有限公司\"",
             ),
-            "field local_agent: U+FE0F is not allowed (invisible",
+            "field local_agent: U+FE0F VARIATION SELECTOR-16 is not allowed (invisible",
         ),
         (
             with_fields(&base.text(), "manufacturer_en = \"Xinglian  Technology\""),
