@@ -412,8 +412,12 @@ struct TextCase {
 struct TextOutputs {
     /// The text's UTF-8 bytes, hex: what a claim carries.
     utf8_hex: String,
-    accepted: bool,
-    /// The message of the first rule the text breaks; empty when accepted.
+    /// Whether `sign` and `build` accept it as a name in a record (rules 1 to 5).
+    accepted_in_records: bool,
+    /// Whether a verifier accepts it as a claim's manufacturer or model (rules 1 and 2); when
+    /// not, the claim is malformed.
+    accepted_in_claims: bool,
+    /// The message of the first rule the text breaks; empty when accepted in records.
     error: String,
 }
 
@@ -432,10 +436,19 @@ fn text_case(case: &TextCase) -> TextCase {
         other => panic!("unexpected field {other:?}"),
     };
     let result = starmark_core::text::check_display_text(field, &text);
+    let claim = starmark_core::text::check_claim_text(field, &text);
+    if let Err(e) = &claim {
+        assert_eq!(
+            result.as_ref().err(),
+            Some(e),
+            "a claim fails the first rule a record does"
+        );
+    }
     TextCase {
         outputs: TextOutputs {
             utf8_hex: hex::encode(text.as_bytes()),
-            accepted: result.is_ok(),
+            accepted_in_records: result.is_ok(),
+            accepted_in_claims: claim.is_ok(),
             error: result.err().map(|e| e.to_string()).unwrap_or_default(),
         },
         ..case.clone()
