@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::date::Day;
 use crate::error::{DecodeError, SignatureError};
 use crate::keys::{KeyId, PublicKey, SecretKey, CLAIM_CONTEXT, SIGNATURE_LEN};
+use crate::text::check_claim_text;
 use crate::wire::{check_text, put_text, put_varint, to_hex, Reader};
 
 /// The claim format version this implementation writes and reads.
@@ -113,7 +114,9 @@ impl Claim {
     pub fn validate(&self) -> Result<(), DecodeError> {
         check_category(&self.category)?;
         check_text("manufacturer", &self.manufacturer, MAX_MANUFACTURER)?;
+        check_claim_text("manufacturer", &self.manufacturer)?;
         check_text("model", &self.model, MAX_MODEL)?;
+        check_claim_text("model", &self.model)?;
         if self.valid_until < self.valid_from {
             return Err(DecodeError::DatesOutOfOrder {
                 field: "valid_until",
@@ -142,7 +145,8 @@ impl Claim {
     }
 
     /// Decodes a claim that fills `bytes` exactly. Never panics; rejects trailing bytes, unknown
-    /// versions, bad UTF-8, bad lengths and out-of-range values.
+    /// versions, bad UTF-8, bad lengths, out-of-range values, and a manufacturer or model with
+    /// invisible, bidi, full-width or stray space characters ([`crate::text::check_claim_text`]).
     pub fn decode(bytes: &[u8]) -> Result<Claim, DecodeError> {
         let mut r = Reader::new(bytes);
         let claim = Claim::read(&mut r)?;
@@ -173,7 +177,9 @@ impl Claim {
             });
         }
         let manufacturer = r.text("manufacturer", MAX_MANUFACTURER)?;
+        check_claim_text("manufacturer", &manufacturer)?;
         let model = r.text("model", MAX_MODEL)?;
+        check_claim_text("model", &model)?;
         let record_sha256 = r.array("record_sha256")?;
         Ok(Claim {
             key_id,
@@ -290,8 +296,8 @@ pub(crate) mod tests {
             "[a-z0-9-]{1,32}",
             any::<u16>(),
             any::<u16>(),
-            "[^\\p{Cc}]{1,40}",
-            "[^\\p{Cc}]{1,20}",
+            "[\\p{Han}A-Za-z0-9]{1,12}( [\\p{Han}A-Za-z0-9.,&()-]{1,12}){0,2}",
+            "[A-Za-z0-9-]{1,20}( [\\p{Han}]{1,5})?",
             any::<[u8; 32]>(),
         )
             .prop_filter_map(
@@ -394,6 +400,40 @@ pub(crate) mod tests {
             Claim::decode(&cat),
             Err(DecodeError::InvalidCategory { .. })
         ));
+    }
+
+    #[test]
+    fn spoofed_names_are_malformed_when_decoded_and_refused_when_encoded() {
+        let mut c = sample_claim(KeyId([1, 2, 3, 4]));
+        c.manufacturer = "TP-Link".into();
+        let good = c.encode().unwrap();
+        let at = good.windows(7).position(|w| w == b"TP-Link").unwrap();
+        for (spoof, field) in [
+            ("\u{202E}kniL", "manufacturer"),
+            ("TP\u{00AD}Lnk", "manufacturer"),
+            ("TP  Lnk", "manufacturer"),
+        ] {
+            assert_eq!(spoof.len(), 7);
+            let mut bytes = good.clone();
+            bytes[at..at + 7].copy_from_slice(spoof.as_bytes());
+            let e = Claim::decode(&bytes).unwrap_err();
+            assert!(
+                matches!(e, DecodeError::Text(t) if t.field == field),
+                "{spoof:?}: {e}"
+            );
+            let mut bad = c.clone();
+            bad.manufacturer = spoof.into();
+            assert!(
+                matches!(bad.encode(), Err(DecodeError::Text(_))),
+                "{spoof:?}"
+            );
+        }
+        // Mixed scripts are refused in records (by `sign`), not in claims: see `text`.
+        let mut mixed = good.clone();
+        mixed[at..at + 7].copy_from_slice("T\u{0420}-Lnk".as_bytes());
+        assert!(Claim::decode(&mixed).is_ok());
+        c.model = "XL AX3000 ".into();
+        assert!(matches!(c.encode(), Err(DecodeError::Text(t)) if t.field == "model"));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use alloc::string::String;
 use thiserror::Error;
 
 use crate::date::Day;
+pub use crate::text::TextError;
 
 /// A binary structure (claim, trust list, revocation list) could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -58,6 +59,10 @@ pub enum DecodeError {
         /// The field.
         field: &'static str,
     },
+    /// A text shown to people breaks the display-text rules (invisible, bidi or look-alike
+    /// characters, stray spaces, not NFC, mixed scripts).
+    #[error(transparent)]
+    Text(#[from] TextError),
     /// A variable-length integer uses more bytes than needed.
     #[error("field {field}: non-minimal variable-length integer")]
     NonCanonicalVarint {

@@ -19,7 +19,9 @@ pub mod keys;
 pub mod qr;
 pub mod record;
 pub mod revocation;
+pub mod text;
 pub mod trust;
+pub mod uscc;
 pub mod verdict;
 mod wire;
 

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::claim::{check_category, record_digest, Claim, Tier, MAX_MANUFACTURER, MAX_MODEL};
 use crate::date::Day;
 use crate::keys::KeyId;
+use crate::text::check_display_text;
+use crate::uscc::check_uscc;
 use crate::wire::{check_text, from_hex, to_hex};
 
 /// A record that could not be parsed, with where and why.
@@ -62,8 +64,13 @@ pub struct Record {
     pub manufacturer: String,
     /// English name, if any.
     pub manufacturer_en: Option<String>,
+    /// The manufacturer's unified social credit code (GB 32100-2015), if any; check character
+    /// verified.
+    pub manufacturer_uscc: Option<String>,
     /// Local agent for a foreign maker, if any.
     pub local_agent: Option<String>,
+    /// The local agent's unified social credit code, if any (only with a local agent).
+    pub local_agent_uscc: Option<String>,
     /// Product name.
     pub product: String,
     /// Model.
@@ -96,7 +103,9 @@ struct RawRecord {
     serial: i64,
     manufacturer: String,
     manufacturer_en: Option<String>,
+    manufacturer_uscc: Option<String>,
     local_agent: Option<String>,
+    local_agent_uscc: Option<String>,
     product: String,
     model: String,
     category: String,
@@ -117,6 +126,10 @@ struct RawEvidence {
     name: String,
     sha256: String,
 }
+
+/// Longest name other than the manufacturer and the model (English name, local agent, product,
+/// lab), in UTF-8 bytes.
+pub const MAX_NAME: usize = 400;
 
 /// The front-matter delimiter line.
 pub const DELIMITER: &str = "+++";
@@ -177,19 +190,34 @@ impl Record {
                 alloc::format!("{valid_from} is before issued {issued}"),
             ));
         }
-        check_text("manufacturer", &raw.manufacturer, MAX_MANUFACTURER)
-            .map_err(|e| located("manufacturer", e.to_string()))?;
-        check_text("model", &raw.model, MAX_MODEL).map_err(|e| located("model", e.to_string()))?;
-        for (field, value) in [("product", &raw.product), ("lab", &raw.lab)] {
-            check_text(field, value, 400).map_err(|e| located(field, e.to_string()))?;
+        // Every text shown to people as a name: its length, then the display-text rules.
+        let names: [(&'static str, Option<&String>, usize); 6] = [
+            ("manufacturer", Some(&raw.manufacturer), MAX_MANUFACTURER),
+            ("manufacturer_en", raw.manufacturer_en.as_ref(), MAX_NAME),
+            ("local_agent", raw.local_agent.as_ref(), MAX_NAME),
+            ("product", Some(&raw.product), MAX_NAME),
+            ("model", Some(&raw.model), MAX_MODEL),
+            ("lab", Some(&raw.lab), MAX_NAME),
+        ];
+        for (field, value, max) in names {
+            if let Some(v) = value {
+                check_text(field, v, max).map_err(|e| located(field, e.to_string()))?;
+                check_display_text(field, v).map_err(|e| located(field, e.problem.to_string()))?;
+            }
         }
         for (field, value) in [
-            ("manufacturer_en", &raw.manufacturer_en),
-            ("local_agent", &raw.local_agent),
+            ("manufacturer_uscc", &raw.manufacturer_uscc),
+            ("local_agent_uscc", &raw.local_agent_uscc),
         ] {
-            if let Some(v) = value {
-                check_text(field, v, 400).map_err(|e| located(field, e.to_string()))?;
+            if let Some(code) = value {
+                check_uscc(code).map_err(|e| located(field, e.to_string()))?;
             }
+        }
+        if raw.local_agent_uscc.is_some() && raw.local_agent.is_none() {
+            return Err(located(
+                "local_agent_uscc",
+                "is set, but local_agent is not".into(),
+            ));
         }
         check_category(&raw.category).map_err(|e| located("category", e.to_string()))?;
         if raw.firmware.is_empty() {
@@ -233,7 +261,9 @@ impl Record {
             serial,
             manufacturer: raw.manufacturer,
             manufacturer_en: raw.manufacturer_en,
+            manufacturer_uscc: raw.manufacturer_uscc,
             local_agent: raw.local_agent,
+            local_agent_uscc: raw.local_agent_uscc,
             product: raw.product,
             model: raw.model,
             category: raw.category,
@@ -389,6 +419,60 @@ mod tests {
         assert_eq!(e.line, Some(2), "{e}");
         assert_eq!(err("no front matter").line, Some(1));
         assert!(err("+++\nserial = 1\n").message.contains("not closed"));
+    }
+
+    #[test]
+    fn display_texts_follow_the_text_rules() {
+        for (field, from, to) in [
+            (
+                "manufacturer",
+                "深圳市星联科技有限公司",
+                "深圳市星联\u{3164}科技有限公司",
+            ),
+            ("model", "XL-AX3000", "XL-AX3000 "),
+            ("product", "路由器", "路由\u{202E}器"),
+            ("lab", "CCRC", "ССRC"),
+        ] {
+            let e = err(&SAMPLE.replace(from, to));
+            assert_eq!(e.field.as_deref(), Some(field), "{e}");
+            assert!(e.line.is_some(), "{e}");
+            assert!(!e.message.contains("field"), "the field is named once: {e}");
+        }
+        let e = err(&SAMPLE.replace(
+            "lab = \"CCRC\"",
+            "lab = \"CCRC\"\nlocal_agent = \"Agent\u{200B}Co\"",
+        ));
+        assert_eq!(e.field.as_deref(), Some("local_agent"));
+        assert_eq!(
+            e.to_string(),
+            "line 13: field local_agent: U+200B ZERO WIDTH SPACE is not allowed (invisible: default-ignorable code point)"
+        );
+        let e = err(&SAMPLE.replace(
+            "lab = \"CCRC\"",
+            "lab = \"CCRC\"\nmanufacturer_en = \"Xinglian\u{FF34}ech\"",
+        ));
+        assert_eq!(e.field.as_deref(), Some("manufacturer_en"));
+    }
+
+    #[test]
+    fn unified_social_credit_codes_are_checked() {
+        let with = |extra: &str| {
+            SAMPLE.replace("lab = \"CCRC\"", &alloc::format!("lab = \"CCRC\"\n{extra}"))
+        };
+        let r = Record::parse(&with("manufacturer_uscc = \"91440300708461136T\"\nlocal_agent = \"北京信诺认证咨询有限公司\"\nlocal_agent_uscc = \"914403001922038216\"")).unwrap();
+        assert_eq!(r.manufacturer_uscc.as_deref(), Some("91440300708461136T"));
+        assert_eq!(r.local_agent_uscc.as_deref(), Some("914403001922038216"));
+        let e = err(&with("manufacturer_uscc = \"91440300708461136X\""));
+        assert_eq!(e.field.as_deref(), Some("manufacturer_uscc"));
+        assert_eq!(e.line, Some(13));
+        assert!(e.message.contains("give 'T'"), "{e}");
+        let e = err(&with(
+            "local_agent = \"北京信诺\"\nlocal_agent_uscc = \"91440300708461136\"",
+        ));
+        assert_eq!(e.field.as_deref(), Some("local_agent_uscc"));
+        let e = err(&with("local_agent_uscc = \"91440300708461136T\""));
+        assert_eq!(e.field.as_deref(), Some("local_agent_uscc"));
+        assert!(e.message.contains("local_agent is not"), "{e}");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Golden format vectors: `tests/vectors/{claim,trust_list,revocation_list,digits}.json`.
+//! Golden format vectors: `tests/vectors/*.json` (claims, lists, digits, pasted targets, display text, codes).
 //!
 //! Each file holds cases of inputs and expected outputs (hex, digits, URL). The test recomputes
 //! every output from the inputs and compares it byte for byte, and checks that the outputs decode
@@ -692,4 +692,111 @@ fn refused_trust_list_case(case: &RefusedTrustListCase) -> RefusedTrustListCase 
 #[test]
 fn refused_trust_list_vectors() {
     check("trust_list_refused.json", refused_trust_list_case);
+}
+
+// ---------------------------------------------------------------------------------------------
+// text.json: the display-text rules (docs/FORMAT.md, display text)
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+struct TextCase {
+    description: String,
+    /// The field the text is checked for (it only changes the message).
+    field: String,
+    /// The text's code points, hex, space-separated (the file stays ASCII: no bidi control in
+    /// it can reorder what a reader sees).
+    code_points: String,
+    #[serde(default)]
+    outputs: TextOutputs,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone, Default)]
+struct TextOutputs {
+    /// The text's UTF-8 bytes, hex: what a claim carries.
+    utf8_hex: String,
+    /// Whether `sign` and `build` accept it as a name in a record (rules 1 to 5).
+    accepted_in_records: bool,
+    /// Whether a verifier accepts it as a claim's manufacturer or model (rules 1 and 2); when
+    /// not, the claim is malformed.
+    accepted_in_claims: bool,
+    /// The message of the first rule the text breaks; empty when accepted in records.
+    error: String,
+}
+
+fn text_case(case: &TextCase) -> TextCase {
+    let text: String = case
+        .code_points
+        .split_whitespace()
+        .map(|h| {
+            let v = u32::from_str_radix(h, 16).unwrap_or_else(|e| panic!("{h:?}: {e}"));
+            char::from_u32(v).unwrap_or_else(|| panic!("{h} is not a character"))
+        })
+        .collect();
+    let field: &'static str = match case.field.as_str() {
+        "manufacturer" => "manufacturer",
+        "model" => "model",
+        other => panic!("unexpected field {other:?}"),
+    };
+    let result = starmark_core::text::check_display_text(field, &text);
+    let claim = starmark_core::text::check_claim_text(field, &text);
+    if let Err(e) = &claim {
+        assert_eq!(
+            result.as_ref().err(),
+            Some(e),
+            "a claim fails the first rule a record does"
+        );
+    }
+    TextCase {
+        outputs: TextOutputs {
+            utf8_hex: hex::encode(text.as_bytes()),
+            accepted_in_records: result.is_ok(),
+            accepted_in_claims: claim.is_ok(),
+            error: result.err().map(|e| e.to_string()).unwrap_or_default(),
+        },
+        ..case.clone()
+    }
+}
+
+#[test]
+fn text_vectors() {
+    check("text.json", text_case);
+}
+
+// ---------------------------------------------------------------------------------------------
+// uscc.json: unified social credit codes (docs/FORMAT.md, record)
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+struct UsccCase {
+    description: String,
+    code: String,
+    #[serde(default)]
+    outputs: UsccOutputs,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone, Default)]
+struct UsccOutputs {
+    /// The check character of the first 17 characters, when they are 17 of the alphabet.
+    check_character: String,
+    accepted: bool,
+    error: String,
+}
+
+fn uscc_case(case: &UsccCase) -> UsccCase {
+    use starmark_core::uscc;
+    let first17: String = case.code.chars().take(uscc::LEN - 1).collect();
+    let result = uscc::check_uscc(&case.code);
+    UsccCase {
+        outputs: UsccOutputs {
+            check_character: uscc::check_character(&first17)
+                .map(String::from)
+                .unwrap_or_default(),
+            accepted: result.is_ok(),
+            error: result.err().map(|e| e.to_string()).unwrap_or_default(),
+        },
+        ..case.clone()
+    }
+}
+
+#[test]
+fn uscc_vectors() {
+    check("uscc.json", uscc_case);
 }

@@ -4,7 +4,7 @@
 
 use starmark_core::claim::record_digest;
 use starmark_core::error::{DecodeError, DigitsError, Error, KeyError, ListError};
-use starmark_core::keys::{REVOCATION_LIST_CONTEXT, TRUST_LIST_CONTEXT};
+use starmark_core::keys::{CLAIM_CONTEXT, REVOCATION_LIST_CONTEXT, TRUST_LIST_CONTEXT};
 use starmark_core::qr::{self, MAX_DIGITS};
 use starmark_core::record::Record;
 use starmark_core::{
@@ -213,6 +213,44 @@ fn signed(key: &SecretKey, serial: u64) -> (Claim, SignedClaim) {
     let c = claim(key, serial);
     let s = c.sign(key).unwrap();
     (c, s)
+}
+
+/// A claim whose manufacturer bytes are replaced by `name` (of the same length), signed by the
+/// issuer's own key: what a tool that skips the record checks could sign.
+fn signed_with_manufacturer(f: &Fixture, name: &str) -> Vec<u8> {
+    let mut c = claim(&f.issuer, 20_260_001);
+    c.manufacturer = "X".repeat(name.len());
+    let mut bytes = c.encode().unwrap();
+    let at = bytes
+        .windows(name.len())
+        .position(|w| w == c.manufacturer.as_bytes())
+        .unwrap();
+    bytes[at..at + name.len()].copy_from_slice(name.as_bytes());
+    let sig = f.issuer.sign_in_context(CLAIM_CONTEXT, &bytes);
+    [bytes, sig.to_vec()].concat()
+}
+
+#[test]
+fn a_signed_claim_with_an_invisible_or_reordering_name_is_malformed() {
+    let f = Fixture::new();
+    let ctx = f.ctx(now());
+    for (name, detail) in [
+        (
+            "\u{202E}司公限有技科联星",
+            "field manufacturer: U+202E RIGHT-TO-LEFT OVERRIDE is not allowed (bidi control)",
+        ),
+        (
+            "星联科技\u{3164}",
+            "field manufacturer: U+3164 HANGUL FILLER is not allowed (invisible: default-ignorable code point)",
+        ),
+        ("星联 科技 ", "field manufacturer: ends with a space"),
+    ] {
+        let payload = signed_with_manufacturer(&f, name);
+        assert_eq!(scan(&payload, &ctx), malformed(detail), "{name:?}");
+    }
+    // Mixed scripts are the issuer's check (rules 3-5), not the verifier's: valid.
+    let payload = signed_with_manufacturer(&f, "\u{0422}p-Link");
+    assert_eq!(scan(&payload, &ctx).verdict, Verdict::Valid);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 //! `starmark sign RECORD.md...`: sign records, write RECORD.sig, print the verify URLs.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use starmark_core::qr::{encode_digits, verify_url};
@@ -10,6 +10,7 @@ use starmark_core::{SecretKey, TrustList};
 
 use crate::cli::SignArgs;
 use crate::lock::Lock;
+use crate::names::Makers;
 use crate::registry::{
     check_file_name, check_record_extension, signature_path, Registry, RECORDS_DIR,
 };
@@ -23,10 +24,16 @@ pub fn run(args: &SignArgs) -> Result<u8> {
     let _lock = Lock::registry(&reg.dir, "sign")?;
     let trust = reg.trust_list()?;
     let key = reg.issuer_secret()?;
-    let serials = serial_index(&reg)?;
+    let index = RegistryIndex::scan(&reg)?;
+    let makers = Makers::new(
+        index
+            .makers
+            .iter()
+            .map(|(serial, name, path)| (*serial, name.as_str(), path.as_path())),
+    );
     let mut errors = Vec::new();
     for path in &args.records {
-        match sign_one(&reg, &trust, &key, &serials, path, args.force) {
+        match sign_one(&reg, &trust, &key, &index, &makers, path, args.force) {
             Ok(url) => println!("{}\t{url}", path.display()),
             Err(e) => errors.push(format!("{e:#}")),
         }
@@ -41,34 +48,60 @@ pub fn run(args: &SignArgs) -> Result<u8> {
     Ok(crate::EXIT_OK)
 }
 
-/// Serial -> record files, over the whole registry, to refuse duplicate serials. Fails, like
-/// `build`, on any entry of `records/` that breaks the rules of the walk (symbolic links, case of
-/// `.md`).
-fn serial_index(reg: &Registry) -> Result<BTreeMap<u64, Vec<std::path::PathBuf>>> {
-    let scan = reg.scan_records()?;
-    scan.check(&reg.path(RECORDS_DIR))?;
-    let mut index: BTreeMap<u64, Vec<_>> = BTreeMap::new();
-    for file in scan.files {
-        // Unparsable records are reported when they are signed or built, not here.
-        if let Ok((r, _)) = reg.load_record(&file.path) {
-            index.entry(r.serial).or_default().push(file.path);
+/// What `sign` checks a record against, over the whole registry.
+struct RegistryIndex {
+    /// Serial -> record files, to refuse duplicate serials.
+    serials: BTreeMap<u64, Vec<PathBuf>>,
+    /// Serial, manufacturer and file of every record, to refuse look-alike names.
+    makers: Vec<(u64, String, PathBuf)>,
+}
+
+impl RegistryIndex {
+    /// Fails, like `build`, on any entry of `records/` that breaks the rules of the walk
+    /// (symbolic links, case of `.md`).
+    fn scan(reg: &Registry) -> Result<RegistryIndex> {
+        let scan = reg.scan_records()?;
+        scan.check(&reg.path(RECORDS_DIR))?;
+        let mut serials: BTreeMap<u64, Vec<_>> = BTreeMap::new();
+        let mut makers = Vec::new();
+        for file in scan.files {
+            // Unparsable records are reported when they are signed or built, not here.
+            if let Ok((r, _)) = reg.load_record(&file.path) {
+                serials.entry(r.serial).or_default().push(file.path.clone());
+                makers.push((r.serial, r.manufacturer, file.path));
+            }
         }
+        Ok(RegistryIndex { serials, makers })
     }
-    Ok(index)
 }
 
 fn sign_one(
     reg: &Registry,
     trust: &TrustList,
     key: &SecretKey,
-    serials: &BTreeMap<u64, Vec<std::path::PathBuf>>,
+    index: &RegistryIndex,
+    makers: &Makers<'_>,
     path: &Path,
     force: bool,
 ) -> Result<String> {
     check_record_extension(path)?;
     let (record, bytes) = reg.load_record(path)?;
     check_file_name(path, record.serial)?;
-    check_record(reg, &record, serials, path)?;
+    check_record(reg, &record, &index.serials, path)?;
+    if let Some(original) = makers.imitated(record.serial, &record.manufacturer) {
+        let shown = original
+            .path
+            .strip_prefix(&reg.dir)
+            .unwrap_or(original.path);
+        bail!(
+            "{}: field manufacturer: {:?} looks like {:?} of {} (serial {}): a different manufacturer's name, with the same UTS #39 confusable skeleton",
+            path.display(),
+            record.manufacturer,
+            original.name,
+            shown.display(),
+            original.serial
+        );
+    }
     let key_id = key.public_key().key_id();
     let Some(issuer) = trust.issuer(key_id) else {
         bail!("the issuer key {key_id} is not in the trust list; add it with `starmark trust add`");
@@ -113,7 +146,7 @@ fn sign_one(
 fn check_record(
     reg: &Registry,
     record: &Record,
-    serials: &BTreeMap<u64, Vec<std::path::PathBuf>>,
+    serials: &BTreeMap<u64, Vec<PathBuf>>,
     path: &Path,
 ) -> Result<()> {
     if reg.category(&record.category).is_none() {

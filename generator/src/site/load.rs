@@ -25,6 +25,7 @@ use starmark_core::verdict::{assess, verify, Context, Verdict, Verification};
 use starmark_core::{Day, Revocation, RevocationList, TrustList};
 
 use crate::fsutil;
+use crate::names::Makers;
 use crate::registry::{
     check_file_name, check_record_size, load_record, signature_path, RecordFile, Registry,
     REVOCATION_LIST_FILE, TRUST_LIST_FILE,
@@ -75,6 +76,7 @@ pub struct Summary {
     pub serial: u64,
     pub manufacturer: String,
     pub manufacturer_en: Option<String>,
+    pub manufacturer_uscc: Option<String>,
     pub product: String,
     pub model: String,
     pub category: String,
@@ -91,6 +93,7 @@ impl Summary {
             serial: r.serial,
             manufacturer: r.manufacturer.clone(),
             manufacturer_en: r.manufacturer_en.clone(),
+            manufacturer_uscc: r.manufacturer_uscc.clone(),
             product: r.product.clone(),
             model: r.model.clone(),
             category: r.category.clone(),
@@ -202,8 +205,8 @@ pub fn lists(reg: &Registry, at: Option<u64>) -> Result<Lists> {
     })
 }
 
-/// Version 2: stamps with change time, inode and device.
-const CACHE_VERSION: u32 = 2;
+/// Version 3: stamps with change time, inode and device; codes and look-alike checks.
+const CACHE_VERSION: u32 = 3;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct RecordCache {
@@ -228,6 +231,7 @@ struct CacheEntry {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Extras {
     manufacturer_en: Option<String>,
+    manufacturer_uscc: Option<String>,
     product: String,
     issued: u16,
     supersedes: Option<u64>,
@@ -239,6 +243,7 @@ impl Summary {
             serial: claim.serial,
             manufacturer: claim.manufacturer.clone(),
             manufacturer_en: x.manufacturer_en.clone(),
+            manufacturer_uscc: x.manufacturer_uscc.clone(),
             product: x.product.clone(),
             model: claim.model.clone(),
             category: claim.category.clone(),
@@ -476,6 +481,7 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
             }
         }
     }
+    errors.extend(look_alikes(&certs));
     if !errors.is_empty() {
         errors.sort();
         bail!(
@@ -507,6 +513,31 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
         cache,
         cache_changed,
     })
+}
+
+/// Records whose manufacturer name imitates a different manufacturer's of a lower serial.
+fn look_alikes(certs: &BTreeMap<u64, VerifiedCert>) -> Vec<String> {
+    let makers = Makers::new(certs.values().map(|c| {
+        (
+            c.summary.serial,
+            c.summary.manufacturer.as_str(),
+            c.path.as_path(),
+        )
+    }));
+    certs
+        .values()
+        .filter_map(|c| {
+            let original = makers.imitated(c.summary.serial, &c.summary.manufacturer)?;
+            Some(format!(
+                "{}: field manufacturer: {:?} looks like {:?} of {} (serial {}): a different manufacturer's name, with the same UTS #39 confusable skeleton",
+                c.path.display(),
+                c.summary.manufacturer,
+                original.name,
+                original.path.display(),
+                original.serial
+            ))
+        })
+        .collect()
 }
 
 fn status_of(path: &Path, v: &Verification) -> Result<Status, String> {
@@ -593,6 +624,7 @@ fn check_one(
         payload: sr.signed.as_bytes().to_vec(),
         extras: Extras {
             manufacturer_en: record.manufacturer_en.clone(),
+            manufacturer_uscc: record.manufacturer_uscc.clone(),
             product: record.product.clone(),
             issued: record.issued.0,
             supersedes: record.supersedes,

@@ -695,8 +695,11 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &Key) -> Result<Vec
                 let rows: Vec<Row<'_>> = certs.iter().map(|c| Row::of(c)).collect();
                 let name_en = certs.iter().find_map(|c| c.summary.manufacturer_en.as_deref());
                 let revoked = certs.iter().filter(|c| c.status == Status::Revoked).count();
+                // Every code the records give (one, unless the maker's records disagree).
+                let uscc: std::collections::BTreeSet<&str> =
+                    certs.iter().filter_map(|c| c.summary.manufacturer_uscc.as_deref()).collect();
                 site.page("maker.html", &format!("maker/{}.html", maker_slug(name)), &|_, ctx| {
-                    ctx.insert("maker", &serde_json::json!({ "name": name, "name_en": name_en, "revoked": revoked }));
+                    ctx.insert("maker", &serde_json::json!({ "name": name, "name_en": name_en, "uscc": uscc, "revoked": revoked }));
                     ctx.insert("certs", &rows);
                 })
             }),

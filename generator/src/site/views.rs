@@ -32,6 +32,9 @@ pub struct Row<'a> {
     pub serial: u64,
     pub number: String,
     pub manufacturer: &'a str,
+    /// The manufacturer's unified social credit code, when the record has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manufacturer_uscc: Option<&'a str>,
     pub maker_slug: String,
     pub model: &'a str,
     pub product: &'a str,
@@ -50,6 +53,7 @@ impl<'a> Row<'a> {
             serial: r.serial,
             number: number(r.serial),
             manufacturer: &r.manufacturer,
+            manufacturer_uscc: r.manufacturer_uscc.as_deref(),
             maker_slug: maker_slug(&r.manufacturer),
             model: &r.model,
             product: &r.product,
@@ -76,6 +80,7 @@ pub struct CertView<'a> {
     pub row: Row<'a>,
     pub manufacturer_en: Option<&'a str>,
     pub local_agent: Option<&'a str>,
+    pub local_agent_uscc: Option<&'a str>,
     pub category_name: &'a str,
     pub firmware: &'a [String],
     pub issued: String,
@@ -108,6 +113,7 @@ impl<'a> CertView<'a> {
             row: Row::of(c),
             manufacturer_en: r.manufacturer_en.as_deref(),
             local_agent: r.local_agent.as_deref(),
+            local_agent_uscc: r.local_agent_uscc.as_deref(),
             category_name: category_name(category, lang),
             firmware: &r.firmware,
             issued: r.issued.to_string(),

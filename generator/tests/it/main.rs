@@ -6,6 +6,7 @@
 mod bad_records;
 mod common;
 mod publish;
+mod names;
 mod qr;
 mod records_walk;
 mod revoke;
