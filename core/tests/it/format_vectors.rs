@@ -245,6 +245,7 @@ fn trust_list_of(i: &TrustListInputs) -> (SecretKey, TrustList) {
         })
         .collect();
     let list = TrustList {
+        log_keys: Vec::new(),
         sequence: i.sequence,
         issued_at: i.issued_at,
         issuers,
@@ -604,6 +605,7 @@ fn write_revocation_body(i: &RefusedRevocationListInputs) -> Vec<u8> {
 
 fn vector_trust(issuer: &SecretKey) -> TrustList {
     TrustList {
+        log_keys: Vec::new(),
         sequence: 1,
         issued_at: 0,
         issuers: vec![IssuerKey::new(

@@ -66,6 +66,7 @@ impl Fixture {
         );
         bad.compromised_since = Some(day("2027-01-01"));
         let trust_bytes = TrustList {
+            log_keys: Vec::new(),
             sequence: 3,
             issued_at: unix("2026-06-01"),
             issuers: vec![

@@ -78,6 +78,7 @@ pub fn create(args: &InitArgs) -> Result<(SecretKey, SecretKey, Config)> {
         .checked_add(ISSUER_KEY_YEARS * 365)
         .unwrap_or(starmark_core::Day::MAX);
     let trust = TrustList {
+        log_keys: Vec::new(),
         sequence: 1,
         issued_at: now,
         issuers: vec![IssuerKey::new(
