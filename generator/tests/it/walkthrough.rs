@@ -150,12 +150,15 @@ fn walkthrough_never_prints_a_secret_key() {
         .ok();
     reg.run(&["trust", "compromised", &id, "--since", "2026-05-01"])
         .ok();
+    reg.run(&["log", "verify"]).ok();
+    reg.run(&["log", "key"]).ok();
     // Failing commands must not leak either.
     reg.run(&["sign", "records/missing.md"]).code(2);
     reg.run(&["revoke", "1", "--reason", "nope"]).code(2);
+    reg.run(&["log", "backfill"]).code(2);
 
     let (secrets, outputs) = reg.assert_no_secret_printed();
-    assert_eq!(secrets, 3, "root, issuer-1 and issuer-2 secret keys");
+    assert_eq!(secrets, 4, "root, issuer-1, log and issuer-2 secret keys");
     assert!(outputs >= 30, "only {outputs} outputs captured");
 }
 
