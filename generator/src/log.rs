@@ -200,31 +200,72 @@ fn write(root: &Path, update: &Update, checkpoint: &str) -> Result<()> {
             let _ = fs::remove_dir(parent);
         }
     }
-    sweep(root, update.size)
+    sweep(root, update)
 }
 
-/// Removes partial files beside the current ones that no checkpoint uses (left by an append
-/// killed before its checkpoint was written).
-fn sweep(root: &Path, size: u64) -> Result<()> {
+/// Removes what an append killed before its checkpoint left in the directories this update
+/// wrote to: partial files of other widths beside the current ones, which no checkpoint uses,
+/// and temporary files of interrupted writes.
+fn sweep(root: &Path, update: &Update) -> Result<()> {
     use starmark_core::log::{BundleId, TileId};
-    let current: Vec<String> = TileId::partial(size)
+    use std::collections::BTreeSet;
+    let current: BTreeSet<PathBuf> = TileId::partial(update.size)
         .map(|t| t.path())
-        .chain(BundleId::partial(size).map(|b| b.path()))
+        .chain(BundleId::partial(update.size).map(|b| b.path()))
+        .map(|p| root.join(p))
         .collect();
-    for path in &current {
-        let full = root.join(path);
-        let Some(dir) = full.parent() else { continue };
-        let Ok(listing) = fs::read_dir(dir) else {
+    let dirs: BTreeSet<PathBuf> = current
+        .iter()
+        .cloned()
+        .chain(update.files.iter().map(|(p, _)| root.join(p)))
+        .chain(std::iter::once(root.join(CHECKPOINT)))
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .collect();
+    // The partial files of the last full tile of each level (and of the last full bundle), left
+    // when an append was killed after its checkpoint, before it removed them.
+    let mut last_full: Vec<String> = Vec::new();
+    for level in 0..=starmark_core::log::tile::MAX_LEVEL {
+        let count = update.size >> (u32::from(level) * 8);
+        if count >= 256 {
+            last_full.push(
+                TileId {
+                    level,
+                    index: count / 256 - 1,
+                    width: 256,
+                }
+                .path(),
+            );
+        }
+    }
+    if update.size >= 256 {
+        last_full.push(
+            BundleId {
+                index: update.size / 256 - 1,
+                width: 256,
+            }
+            .path(),
+        );
+    }
+    for path in last_full {
+        let dir = root.join(format!("{path}.p"));
+        if fs::symlink_metadata(&dir).is_ok() {
+            fs::remove_dir_all(&dir)
+                .with_context(|| format!("{}: cannot remove", dir.display()))?;
+        }
+    }
+    for dir in dirs {
+        let Ok(listing) = fs::read_dir(&dir) else {
             continue;
         };
+        let partial_dir = dir.extension().is_some_and(|e| e == "p");
         for e in listing.filter_map(|e| e.ok()) {
             let p = e.path();
             let name = e.file_name();
-            // Another width, or a temporary file of a killed write.
-            let leftover = name.to_str().is_some_and(|n| {
-                n.bytes().all(|b| b.is_ascii_digit()) || (n.starts_with('.') && n.contains(".tmp-"))
-            });
-            if p != full && leftover {
+            let Some(name) = name.to_str() else { continue };
+            let temporary = name.starts_with('.') && name.contains(".tmp-");
+            let other_width =
+                partial_dir && name.bytes().all(|b| b.is_ascii_digit()) && !current.contains(&p);
+            if temporary || other_width {
                 remove_if_there(&p)?;
             }
         }
