@@ -1,6 +1,7 @@
 //! `starmark log backfill | verify | key`.
 
 use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
 use starmark_core::log::{origin_of, Checkpoint, Entry, NoteKey};
 use starmark_core::{to_hex, SignedClaim};
 
@@ -56,16 +57,22 @@ fn signed_claims(reg: &Registry) -> Result<Vec<SignedClaim>> {
     let trust = reg.trust_list()?;
     let scan = reg.scan_records()?;
     scan.check(&reg.path(RECORDS_DIR))?;
-    let mut claims = Vec::new();
-    let mut errors = Vec::new();
-    for file in &scan.files {
-        let checked = signed::load(&file.path, reg.config.max_record_bytes).and_then(|sr| {
+    // Read and checked in parallel, like `build`.
+    let checked: Vec<Result<(u64, SignedClaim)>> = scan
+        .files
+        .par_iter()
+        .map(|file| {
+            let sr = signed::load(&file.path, reg.config.max_record_bytes)?;
             crate::registry::check_file_name(&sr.path, sr.record.serial)?;
             signed::check_signature(&sr, &trust)?;
-            Ok(sr)
-        });
-        match checked {
-            Ok(sr) => claims.push((sr.record.serial, sr.signed)),
+            Ok((sr.record.serial, sr.signed))
+        })
+        .collect();
+    let mut claims = Vec::new();
+    let mut errors = Vec::new();
+    for c in checked {
+        match c {
+            Ok(claim) => claims.push(claim),
             Err(e) => errors.push(format!("{e:#}")),
         }
     }
