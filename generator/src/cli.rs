@@ -9,7 +9,8 @@ Exit codes:
   0  success (verify: the label is genuine, valid, and the revocation data is fresh)
   1  verify: any other verdict (expired, not yet valid, revoked, counterfeit, unknown issuer,
      issuer key compromised, malformed) or stale revocation data (also without
-     revocation-list.bin: the verdict is given, with a warning)
+     revocation-list.bin: the verdict is given, with a warning); log verify: a file of the
+     transparency log does not match (each named)
   2  usage or input error (bad record, bad key, tampered list, unreadable file)";
 
 /// starmark: signed IoT cybersecurity labels, their public registry and offline verification.
@@ -182,7 +183,7 @@ pub struct KeygenArgs {
 pub enum TrustCommand {
     /// Show the trust list.
     List(TrustListArgs),
-    /// Add an issuer key.
+    /// Add an issuer key, or a log key (--purpose log).
     Add(TrustAddArgs),
     /// Retire an issuer key: it may no longer sign certifications starting after --date.
     Retire(TrustRetireArgs),
