@@ -63,6 +63,7 @@ impl Fixture {
         let root = SecretKey::from_seed(&[0x01; 32]);
         let issuer = SecretKey::from_seed(&[0x11; 32]);
         let trust_bytes = TrustList {
+            log_keys: Vec::new(),
             sequence: 1,
             issued_at: day("2026-06-01").start_unix(),
             issuers: vec![IssuerKey::new(

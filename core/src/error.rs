@@ -121,6 +121,15 @@ pub enum DecodeError {
         /// The only value allowed for these entries.
         want: Day,
     },
+    /// A trust list in version 2 (entries with a purpose) holds no log key: such a list is
+    /// written in version 1.
+    #[error("field version: {got} is not the canonical value {want} (a trust list without a log key is written in version 1)")]
+    NonCanonicalVersion {
+        /// The version found.
+        got: u8,
+        /// The only version allowed for these entries.
+        want: u8,
+    },
     /// The bits after a revocation list's last entry, up to the byte boundary, are not all zero.
     #[error("field entries: padding bits after the last entry are not zero")]
     NonZeroPadding,
@@ -246,6 +255,163 @@ pub enum ListError {
     RevocationListSignature,
 }
 
+/// The transparency log: an entry, a tile, a bundle, a checkpoint, a signed note or a proof was
+/// refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum LogError {
+    /// A log entry without even its type byte.
+    #[error("log entry: empty")]
+    EmptyEntry,
+    /// A log entry whose type byte is not 1 (claim), 2 (revocation list) or 3 (trust list).
+    #[error("log entry: unknown type {value}")]
+    UnknownEntryType {
+        /// The type byte.
+        value: u8,
+    },
+    /// A log entry whose content does not decode.
+    #[error("log entry: {0}")]
+    Entry(DecodeError),
+    /// A log entry longer than an entry bundle can hold (65535 bytes).
+    #[error("log entry: {len} bytes, over the limit of 65535")]
+    EntryTooLong {
+        /// Its length.
+        len: usize,
+    },
+    /// A path that is not one of the log's files.
+    #[error("{path:?}: not a path of the log ({why})")]
+    BadPath {
+        /// The path.
+        path: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// A tile whose length is not its width times 32 bytes.
+    #[error("{path}: {len} bytes, expected {expected} ({width} hashes of 32 bytes)")]
+    TileLength {
+        /// The tile's path.
+        path: String,
+        /// Its length.
+        len: usize,
+        /// The length its width gives.
+        expected: usize,
+        /// Its width.
+        width: u16,
+    },
+    /// An entry bundle that does not hold exactly its width of length-prefixed entries.
+    #[error("{path}: {why}")]
+    MalformedBundle {
+        /// The bundle's path.
+        path: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A file of the log is not there.
+    #[error("{path}: missing")]
+    Missing {
+        /// Its path.
+        path: String,
+    },
+    /// The tiles on the right edge of the tree or the last entry bundle do not give the
+    /// checkpoint's tree.
+    #[error("{path}: does not match the checkpoint ({why})")]
+    EdgeMismatch {
+        /// The file at fault.
+        path: String,
+        /// What differs.
+        why: &'static str,
+    },
+    /// A checkpoint body that is not the C2SP tlog-checkpoint form.
+    #[error("checkpoint: line {line}: {why}")]
+    MalformedCheckpoint {
+        /// One-based line number.
+        line: usize,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// A signed note that is not the C2SP signed-note form.
+    #[error("signed note: {why}")]
+    MalformedNote {
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// A note key name (or a log origin used as one) that is empty or holds white space or `+`.
+    #[error("key name {name:?}: {why}")]
+    BadKeyName {
+        /// The name.
+        name: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// A verifier key string that is not `name+hex8+base64(0x01 ‖ key)`.
+    #[error("verifier key: {why}")]
+    BadVerifierKey {
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// The checkpoint is of another log.
+    #[error("checkpoint: origin {found:?}, expected {expected:?}")]
+    OriginMismatch {
+        /// The origin expected.
+        expected: String,
+        /// The origin found.
+        found: String,
+    },
+    /// No signature line of the checkpoint is by a log key of the trust list.
+    #[error("checkpoint: no signature by a log key of the trust list (key name {name:?})")]
+    NoLogKeySignature {
+        /// The key name looked for (the origin).
+        name: String,
+    },
+    /// A signature line by a log key of the trust list does not verify.
+    #[error("checkpoint: the signature of log key {key_id} does not verify")]
+    NoteSignature {
+        /// Hex key id (of the trust list).
+        key_id: String,
+    },
+    /// The checkpoint is signed only by log keys marked compromised.
+    #[error("checkpoint: signed by log key {key_id}, which is marked compromised")]
+    CompromisedLogKey {
+        /// Hex key id (of the trust list).
+        key_id: String,
+    },
+    /// A leaf index outside the tree.
+    #[error("leaf {index} is not in a tree of size {size}")]
+    IndexOutOfRange {
+        /// The index.
+        index: u64,
+        /// The tree size.
+        size: u64,
+    },
+    /// A newer tree smaller than the older one.
+    #[error("the tree shrank from size {old} to {new}")]
+    TreeShrunk {
+        /// The older size.
+        old: u64,
+        /// The newer size.
+        new: u64,
+    },
+    /// An inclusion proof that does not lead to the root.
+    #[error("inclusion proof does not verify")]
+    InclusionProof,
+    /// A consistency proof that does not lead to both roots.
+    #[error("consistency proof does not verify")]
+    ConsistencyProof,
+    /// The log holds 2^64 − 1 entries: no more fit.
+    #[error("the log is full (2^64 - 1 entries)")]
+    Full,
+    /// A subtree that is not complete in the tree, so no tile holds its hash.
+    #[error("subtree at level {level}, index {index} is not complete in a tree of size {size}")]
+    NotStored {
+        /// Its level.
+        level: u8,
+        /// Its index.
+        index: u64,
+        /// The tree size.
+        size: u64,
+    },
+}
+
 /// Every error of `starmark-core`.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -265,4 +431,7 @@ pub enum Error {
     /// Signed lists.
     #[error(transparent)]
     List(#[from] ListError),
+    /// The transparency log.
+    #[error(transparent)]
+    Log(#[from] LogError),
 }

@@ -114,6 +114,12 @@ impl SecretKey {
     pub fn sign_in_context(&self, context: &[u8], bytes: &[u8]) -> [u8; SIGNATURE_LEN] {
         self.0.sign(&contextual(context, bytes)).to_bytes()
     }
+
+    /// Signs a message as it is, without a context: only for formats that are their own domain
+    /// (the signed notes of the log, signed by log keys only).
+    pub(crate) fn sign_raw(&self, message: &[u8]) -> [u8; SIGNATURE_LEN] {
+        self.0.sign(message).to_bytes()
+    }
 }
 
 impl fmt::Debug for SecretKey {

@@ -7,6 +7,7 @@
 //! Data flows one way: a [`record::Record`] gives a [`claim::Claim`], which the issuer signs into a
 //! [`claim::SignedClaim`]; its bytes become the QR digits ([`qr`]); a verifier decodes them and
 //! [`verdict::verify`] decides, with the [`trust::TrustList`] and [`revocation::RevocationList`].
+//! Everything the registry signs is also an entry of its transparency [`log`].
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
 
@@ -16,6 +17,7 @@ pub mod claim;
 pub mod date;
 pub mod error;
 pub mod keys;
+pub mod log;
 pub mod qr;
 pub mod record;
 pub mod revocation;
@@ -30,6 +32,6 @@ pub use date::Day;
 pub use error::Error;
 pub use keys::{KeyId, PublicKey, SecretKey};
 pub use revocation::{Reason, Revocation, RevocationList};
-pub use trust::{IssuerKey, TrustList};
+pub use trust::{IssuerKey, LogKey, Purpose, TrustList};
 pub use verdict::{verify, verify_payload, verify_target, Context, Verdict, Verification};
 pub use wire::{from_hex, to_hex};

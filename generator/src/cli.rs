@@ -2,14 +2,15 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const AFTER_HELP: &str = "\
 Exit codes:
   0  success (verify: the label is genuine, valid, and the revocation data is fresh)
   1  verify: any other verdict (expired, not yet valid, revoked, counterfeit, unknown issuer,
      issuer key compromised, malformed) or stale revocation data (also without
-     revocation-list.bin: the verdict is given, with a warning)
+     revocation-list.bin: the verdict is given, with a warning); log verify: a file of the
+     transparency log does not match (each named)
   2  usage or input error (bad record, bad key, tampered list, unreadable file)";
 
 /// starmark: signed IoT cybersecurity labels, their public registry and offline verification.
@@ -28,7 +29,7 @@ pub enum Command {
     Init(InitArgs),
     /// Generate an Ed25519 key pair (PATH.key, mode 0600, and PATH.pub).
     Keygen(KeygenArgs),
-    /// Manage the trust list of issuer keys (re-signed with the root key).
+    /// Manage the trust list of issuer and log keys (re-signed with the root key).
     #[command(subcommand)]
     Trust(TrustCommand),
     /// Sign records: writes RECORD.sig beside each RECORD.md and prints its verify URL.
@@ -46,6 +47,42 @@ pub enum Command {
     Serve(ServeArgs),
     /// Make a demo registry of N signed synthetic records (for benchmarks and trying at scale).
     Demo(DemoArgs),
+    /// The transparency log: make it for an older registry, check it, print its verifier keys.
+    #[command(subcommand, after_help = LOG_HELP)]
+    Log(LogCommand),
+}
+
+const LOG_HELP: &str = "\
+The log (REGISTRY/log/) holds every signed claim, revocation list and trust list, in the order
+they were signed; `init` makes it, `sign`, `revoke` and `trust` append to it, `build` publishes
+it under log/ of the site. A registry made before the log gets one in four steps:
+  starmark keygen keys/log
+  starmark trust add keys/log.pub --purpose log --name \"Registry log\"
+  (set log_secret = \"keys/log.key\" under [keys] in starmark.toml)
+  starmark log backfill
+
+Exit codes of `log verify`: 0 the log is whole, 1 a file does not match (each named), 2 usage or
+input error (no log, unreadable or refused checkpoint or trust list).";
+
+/// `starmark log ...`.
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Make the log of a registry made before the log existed: every signed claim in serial
+    /// order, then the current trust list and revocation list. Refused if there is a log.
+    Backfill(LogArgs),
+    /// Recompute the log from its entry bundles; check every tile and the signed checkpoint.
+    #[command(visible_alias = "check")]
+    Verify(LogArgs),
+    /// Print the verifier key (`name+id+key`, as Go's note.NewVerifier reads it) of every log
+    /// key of the trust list that is not compromised, one per line.
+    Key(LogArgs),
+}
+
+/// Arguments of the `log` commands.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    #[command(flatten)]
+    pub registry: RegistryArg,
 }
 
 /// `starmark build`.
@@ -146,7 +183,7 @@ pub struct KeygenArgs {
 pub enum TrustCommand {
     /// Show the trust list.
     List(TrustListArgs),
-    /// Add an issuer key.
+    /// Add an issuer key, or a log key (--purpose log).
     Add(TrustAddArgs),
     /// Retire an issuer key: it may no longer sign certifications starting after --date.
     Retire(TrustRetireArgs),
@@ -172,14 +209,26 @@ pub struct TrustListArgs {
     pub json: bool,
 }
 
+/// What a key of the trust list signs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PurposeArg {
+    /// Claims (labels) and revocation lists.
+    Issuer,
+    /// The transparency log's checkpoints.
+    Log,
+}
+
 /// `starmark trust add`.
 #[derive(Debug, Args)]
 pub struct TrustAddArgs {
-    /// The issuer's public key file (from `starmark keygen`).
+    /// The key's public key file (from `starmark keygen`).
     pub public_key: PathBuf,
     /// Who holds the key.
     #[arg(long)]
     pub name: String,
+    /// What the key signs.
+    #[arg(long, value_enum, default_value_t = PurposeArg::Issuer)]
+    pub purpose: PurposeArg,
     /// First day the key may sign (YYYY-MM-DD). Default: today.
     #[arg(long, value_name = "DATE")]
     pub valid_from: Option<String>,

@@ -23,6 +23,8 @@ pub const TRUST_LIST_FILE: &str = "trust-list.bin";
 pub const REVOCATION_LIST_FILE: &str = "revocation-list.bin";
 /// The record directory, relative to the registry.
 pub const RECORDS_DIR: &str = "records";
+/// The transparency log's directory, relative to the registry (published as `log/` of the site).
+pub const LOG_DIR: &str = "log";
 
 /// `starmark.toml`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -77,6 +79,10 @@ pub struct KeyPaths {
     pub root_secret: PathBuf,
     /// The issuer secret key used by `sign` and `revoke`.
     pub issuer_secret: PathBuf,
+    /// The log secret key that signs the transparency log's checkpoints (`sign`, `revoke`,
+    /// `trust` and `log backfill` append to the log). Absent in registries made before the log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_secret: Option<PathBuf>,
 }
 
 /// Revocation list settings.
@@ -249,6 +255,18 @@ impl Registry {
     /// The issuer secret key.
     pub fn issuer_secret(&self) -> Result<SecretKey> {
         keyfile::read_secret(&self.path(&self.config.keys.issuer_secret))
+    }
+
+    /// The log secret key (`[keys] log_secret`); an error saying how to make one when it is not
+    /// configured.
+    pub fn log_secret(&self) -> Result<SecretKey> {
+        let Some(rel) = &self.config.keys.log_secret else {
+            bail!(
+                "{}: [keys] log_secret is not set: make a log key with `starmark keygen keys/log`, add it with `starmark trust add keys/log.pub --purpose log --name NAME`, then set log_secret = \"keys/log.key\"",
+                self.path(CONFIG_FILE).display()
+            );
+        };
+        keyfile::read_secret(&self.path(rel))
     }
 
     /// The root secret key, from `explicit` or the configured path.

@@ -321,6 +321,7 @@ mod tests {
             d("2030-12-31"),
         );
         let trust = TrustList {
+            log_keys: Vec::new(),
             sequence: 3,
             issued_at: d("2026-06-01").start_unix(),
             issuers: vec![key],

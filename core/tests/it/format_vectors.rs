@@ -18,6 +18,8 @@ use starmark_core::{
     TrustList,
 };
 
+mod log;
+
 /// A file of vectors: what it is, then the cases.
 #[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
 struct File<C> {
@@ -201,6 +203,9 @@ struct TrustListInputs {
     sequence: u64,
     issued_at: u64,
     issuers: Vec<IssuerInput>,
+    /// Keys of purpose log (a list with any is written in version 2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    log_keys: Vec<IssuerInput>,
 }
 
 #[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
@@ -217,6 +222,9 @@ struct TrustListOutputs {
     root_public_key_hex: String,
     /// Per input issuer, in input order (the list itself is sorted by key id).
     issuers: Vec<IssuerOutput>,
+    /// Per input log key, in input order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    log_keys: Vec<IssuerOutput>,
     body_hex: String,
     signature_hex: String,
 }
@@ -230,38 +238,50 @@ struct IssuerOutput {
 /// The root key and the trust list of the inputs (issuers in input order).
 fn trust_list_of(i: &TrustListInputs) -> (SecretKey, TrustList) {
     let root = secret(&i.root_seed_hex);
-    let issuers: Vec<IssuerKey> = i
-        .issuers
-        .iter()
-        .map(|k| {
-            let mut key = IssuerKey::new(
-                secret(&k.seed_hex).public_key(),
-                k.name.clone(),
-                day(&k.valid_from),
-                day(&k.valid_until),
-            );
-            key.compromised_since = k.compromised_since.as_deref().map(day);
-            key
-        })
-        .collect();
+    let keys = |inputs: &[IssuerInput]| -> Vec<IssuerKey> {
+        inputs
+            .iter()
+            .map(|k| {
+                let mut key = IssuerKey::new(
+                    secret(&k.seed_hex).public_key(),
+                    k.name.clone(),
+                    day(&k.valid_from),
+                    day(&k.valid_until),
+                );
+                key.compromised_since = k.compromised_since.as_deref().map(day);
+                key
+            })
+            .collect()
+    };
     let list = TrustList {
         sequence: i.sequence,
         issued_at: i.issued_at,
-        issuers,
+        issuers: keys(&i.issuers),
+        log_keys: keys(&i.log_keys),
     };
     (root, list)
+}
+
+fn key_outputs(keys: &[IssuerKey]) -> Vec<IssuerOutput> {
+    keys.iter()
+        .map(|k| IssuerOutput {
+            key_id_hex: hex::encode(k.key_id.0),
+            public_key_hex: hex::encode(k.public_key.to_bytes()),
+        })
+        .collect()
 }
 
 fn trust_list_case(case: &TrustListCase) -> TrustListCase {
     let i = &case.inputs;
     let (root, list) = trust_list_of(i);
-    let issuers = list.issuers.clone();
     let bytes = list.sign(&root).unwrap();
 
     let back = TrustList::decode_verified(&bytes, &root.public_key()).unwrap();
     let mut sorted = list.clone();
     sorted.issuers.sort_by_key(|k| k.key_id);
+    sorted.log_keys.sort_by_key(|k| k.key_id);
     assert_eq!(back, sorted);
+    assert_eq!(bytes[0], if list.log_keys.is_empty() { 1 } else { 2 });
 
     let (body_hex, signature_hex) = split_signature(&bytes);
     TrustListCase {
@@ -269,13 +289,8 @@ fn trust_list_case(case: &TrustListCase) -> TrustListCase {
         inputs: i.clone(),
         outputs: TrustListOutputs {
             root_public_key_hex: hex::encode(root.public_key().to_bytes()),
-            issuers: issuers
-                .iter()
-                .map(|k| IssuerOutput {
-                    key_id_hex: hex::encode(k.key_id.0),
-                    public_key_hex: hex::encode(k.public_key.to_bytes()),
-                })
-                .collect(),
+            issuers: key_outputs(&list.issuers),
+            log_keys: key_outputs(&list.log_keys),
             body_hex,
             signature_hex,
         },
@@ -604,6 +619,7 @@ fn write_revocation_body(i: &RefusedRevocationListInputs) -> Vec<u8> {
 
 fn vector_trust(issuer: &SecretKey) -> TrustList {
     TrustList {
+        log_keys: Vec::new(),
         sequence: 1,
         issued_at: 0,
         issuers: vec![IssuerKey::new(
@@ -664,6 +680,26 @@ struct RefusedTrustListInputs {
     list: TrustListInputs,
     /// The count written instead of the number of issuers.
     count: u16,
+    /// The purpose byte written instead of 1 in the entries of the log keys (version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    log_purpose: Option<u8>,
+}
+
+/// Writes `purpose` in the purpose byte of every log key entry of a version 2 list body.
+fn rewrite_log_purposes(body: &mut [u8], purpose: u8) {
+    assert_eq!(body[0], 2, "a version 2 list");
+    // version | sequence | issued_at | count, then per entry: key, purpose, name (length byte
+    // and text), two days, the flag and, when it is 1, a third day.
+    let mut at = 19;
+    while at < body.len() {
+        let p = at + 32;
+        let name_len = usize::from(body[p + 1]);
+        let flag = p + 2 + name_len + 4;
+        if body[p] == 1 {
+            body[p] = purpose;
+        }
+        at = flag + 1 + if body[flag] == 1 { 2 } else { 0 };
+    }
 }
 
 fn refused_trust_list_case(case: &RefusedTrustListCase) -> RefusedTrustListCase {
@@ -673,6 +709,9 @@ fn refused_trust_list_case(case: &RefusedTrustListCase) -> RefusedTrustListCase 
     let mut bytes = signed[..signed.len() - SIGNATURE_LEN].to_vec();
     // version (1) | sequence (8) | issued_at (8) | count (2)
     bytes[17..19].copy_from_slice(&i.count.to_be_bytes());
+    if let Some(purpose) = i.log_purpose {
+        rewrite_log_purposes(&mut bytes, purpose);
+    }
     let body_hex = hex::encode(&bytes);
     let signature = root.sign_in_context(TRUST_LIST_CONTEXT, &bytes);
     bytes.extend_from_slice(&signature);

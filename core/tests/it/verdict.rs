@@ -66,6 +66,7 @@ impl Fixture {
         );
         bad.compromised_since = Some(day("2027-01-01"));
         let trust_bytes = TrustList {
+            log_keys: Vec::new(),
             sequence: 3,
             issued_at: unix("2026-06-01"),
             issuers: vec![
@@ -524,6 +525,48 @@ fn key_not_in_trust_list_is_unknown_issuer() {
             Verdict::UnknownIssuer,
             Some(format!("key {id} is not in the trust list"))
         )
+    );
+}
+
+#[test]
+fn a_log_key_signs_no_claim_and_no_revocation_list() {
+    let f = Fixture::new();
+    // The stranger's key in the trust list, as a log key: still no issuer.
+    let mut trust = f.trust.clone();
+    trust.log_keys = vec![IssuerKey::new(
+        f.stranger.public_key(),
+        "Registry log".into(),
+        day("2026-01-01"),
+        day("2030-12-31"),
+    )];
+    let bytes = trust.sign(&f.root).unwrap();
+    let trust = TrustList::decode_verified(&bytes, &f.root.public_key()).unwrap();
+    assert_eq!(trust.log_keys.len(), 1);
+    let ctx = Context {
+        trust: &trust,
+        ..f.ctx(now())
+    };
+    let (_, s) = signed(&f.stranger, SERIAL);
+    let id = f.stranger.public_key().key_id();
+    assert_eq!(
+        scan(s.as_bytes(), &ctx),
+        bare(
+            Verdict::UnknownIssuer,
+            Some(format!("key {id} is not in the trust list"))
+        )
+    );
+    let list = RevocationList {
+        key_id: id,
+        sequence: 9,
+        issued_at: unix("2026-09-01"),
+        next_update: unix("2026-09-08"),
+        entries: vec![],
+    };
+    assert_eq!(
+        RevocationList::decode_verified(&list.sign(&f.stranger).unwrap(), &trust),
+        Err(Error::List(ListError::UnknownSigner {
+            key_id: id.to_string()
+        }))
     );
 }
 

@@ -2,13 +2,15 @@
 
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
+use starmark_core::claim::SignedClaim;
 use starmark_core::date::SECONDS_PER_DAY;
+use starmark_core::log::Entry;
 use starmark_core::record::Record;
 use starmark_core::{Day, Reason, Revocation};
 
 use crate::cli::{DemoArgs, InitArgs};
 use crate::fsutil;
-use crate::registry::{RECORDS_DIR, REVOCATION_LIST_FILE};
+use crate::registry::{Registry, RECORDS_DIR, REVOCATION_LIST_FILE};
 
 const CITIES: &[&str] = &[
     "深圳市",
@@ -120,7 +122,7 @@ fn record_text(i: u64, makers: u64) -> String {
     );
     let tier = 1 + rng.below(3);
     let start = Day::parse("2026-07-01").map_or(20_635, |d| d.0) + rng.below(140) as u16;
-    let pilot = i % 50 == 0;
+    let pilot = i.is_multiple_of(50);
     let until = if pilot {
         start + 90
     } else {
@@ -181,9 +183,10 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     let key_id = issuer.public_key().key_id();
     let dir = args.out.join(RECORDS_DIR);
     let makers = (args.synthetic / 20).max(1);
-    (1..=args.synthetic)
+    // Signed in parallel, logged in serial order.
+    let claims: Vec<SignedClaim> = (1..=args.synthetic)
         .into_par_iter()
-        .try_for_each(|i| -> Result<()> {
+        .map(|i| -> Result<SignedClaim> {
             let text = record_text(i, makers);
             let record =
                 Record::parse(&text).map_err(|e| anyhow::anyhow!("synthetic record {i}: {e}"))?;
@@ -197,13 +200,15 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
             let digits = starmark_core::qr::encode_digits(signed.as_bytes());
             std::fs::write(path.with_extension("sig"), format!("{digits}\n"))
                 .with_context(|| format!("{}: cannot write", path.display()))?;
-            Ok(())
-        })?;
+            Ok(signed)
+        })
+        .collect::<Result<_>>()?;
 
     // 1% revoked, spread over reasons and dates; the list stays fresh for a year.
     let mut rng = Rng(42);
-    let mut list = crate::registry::Registry::open(&args.out)?
-        .revocation_list(&crate::registry::Registry::open(&args.out)?.trust_list()?)?;
+    let reg = Registry::open(&args.out)?;
+    let trust = reg.trust_list()?;
+    let mut list = reg.revocation_list(&trust)?;
     for i in (1..=args.synthetic).filter(|i| i % 100 == 37) {
         let date = Day(Day::parse("2026-08-01").map_or(20_666, |d| d.0) + rng.below(110) as u16);
         let reason = Reason::ALL[rng.below(Reason::ALL.len())];
@@ -217,7 +222,11 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     list.sequence += 1;
     list.issued_at = issued;
     list.next_update = issued + 365 * SECONDS_PER_DAY;
-    fsutil::write_atomic(&args.out.join(REVOCATION_LIST_FILE), &list.sign(&issuer)?)?;
+    let bytes = list.sign(&issuer)?;
+    let mut entries: Vec<Entry> = claims.into_iter().map(Entry::Claim).collect();
+    entries.push(Entry::revocation_list(list.sequence, &bytes));
+    crate::log::append(&reg, &trust, &trust, &entries)?;
+    fsutil::write_atomic(&args.out.join(REVOCATION_LIST_FILE), &bytes)?;
     println!(
         "created synthetic registry {} with {} signed records ({} revoked); build it with `starmark build {}`",
         args.out.display(),

@@ -4,12 +4,13 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
+use starmark_core::log::Entry;
 use starmark_core::{IssuerKey, RevocationList, SecretKey, TrustList};
 
 use crate::cli::InitArgs;
 use crate::registry::{
-    Category, Config, KeyPaths, RevocationSettings, CONFIG_FILE, RECORDS_DIR, REVOCATION_LIST_FILE,
-    TRUST_LIST_FILE,
+    Category, Config, KeyPaths, Registry, RevocationSettings, CONFIG_FILE, LOG_DIR, RECORDS_DIR,
+    REVOCATION_LIST_FILE, TRUST_LIST_FILE,
 };
 use crate::{fsutil, keyfile, time};
 
@@ -22,9 +23,12 @@ struct Catalogue {
 
 /// Years an issuer key made by `init` may sign.
 const ISSUER_KEY_YEARS: u16 = 5;
+/// Years the log key made by `init` may sign checkpoints.
+const LOG_KEY_YEARS: u16 = 10;
 
 pub fn run(args: &InitArgs) -> Result<u8> {
     let (root, issuer, config) = create(args)?;
+    let log = crate::keyfile::read_secret(&args.dir.join(LOG_SECRET))?;
     println!("created registry {}", args.dir.display());
     println!(
         "  {CONFIG_FILE}          name, base URL, catalogue of {} categories",
@@ -39,7 +43,15 @@ pub fn run(args: &InitArgs) -> Result<u8> {
         "  {TRUST_LIST_FILE}       trust list #1, signed by root key {}",
         root.public_key().key_id()
     );
+    println!(
+        "  keys/log.key           log secret key {} (mode 0600): signs the transparency log's checkpoints",
+        log.public_key().key_id()
+    );
     println!("  {REVOCATION_LIST_FILE:<22} empty revocation list #1");
+    println!(
+        "  {:<22} the transparency log: the trust list and the revocation list so far",
+        format!("{LOG_DIR}/")
+    );
     println!(
         "  {:<22} write one Markdown record per certification here, then `starmark sign`",
         format!("{RECORDS_DIR}/")
@@ -47,7 +59,11 @@ pub fn run(args: &InitArgs) -> Result<u8> {
     Ok(crate::EXIT_OK)
 }
 
-/// Creates the registry; returns the root key, the issuer key and the configuration.
+/// The log secret key `init` makes, relative to the registry.
+const LOG_SECRET: &str = "keys/log.key";
+
+/// Creates the registry, with its log; returns the root key, the issuer key and the
+/// configuration.
 pub fn create(args: &InitArgs) -> Result<(SecretKey, SecretKey, Config)> {
     let dir = &args.dir;
     if dir.join(CONFIG_FILE).exists() {
@@ -68,15 +84,18 @@ pub fn create(args: &InitArgs) -> Result<(SecretKey, SecretKey, Config)> {
         root_public: PathBuf::from("keys/root.pub"),
         root_secret: PathBuf::from("keys/root.key"),
         issuer_secret: PathBuf::from("keys/issuer-1.key"),
+        log_secret: Some(PathBuf::from(LOG_SECRET)),
     };
     let root = keyfile::generate(&dir.join("keys/root"))?;
     let issuer = keyfile::generate(&dir.join("keys/issuer-1"))?;
+    let log = keyfile::generate(&dir.join("keys/log"))?;
 
     let now = time::now();
     let from = time::day_or_today(args.issuer_valid_from.as_deref(), "--issuer-valid-from")?;
     let until = from
         .checked_add(ISSUER_KEY_YEARS * 365)
         .unwrap_or(starmark_core::Day::MAX);
+    let today = time::today();
     let trust = TrustList {
         sequence: 1,
         issued_at: now,
@@ -86,8 +105,17 @@ pub fn create(args: &InitArgs) -> Result<(SecretKey, SecretKey, Config)> {
             from,
             until,
         )],
+        log_keys: vec![IssuerKey::new(
+            log.public_key(),
+            format!("{} (log)", args.issuer_name),
+            today,
+            today
+                .checked_add(LOG_KEY_YEARS * 365)
+                .unwrap_or(starmark_core::Day::MAX),
+        )],
     };
-    fsutil::write_atomic(&dir.join(TRUST_LIST_FILE), &trust.sign(&root)?)?;
+    let trust_bytes = trust.sign(&root)?;
+    fsutil::write_atomic(&dir.join(TRUST_LIST_FILE), &trust_bytes)?;
 
     let settings = RevocationSettings::default();
     let revocations = RevocationList {
@@ -97,7 +125,8 @@ pub fn create(args: &InitArgs) -> Result<(SecretKey, SecretKey, Config)> {
         next_update: now + u64::from(settings.validity_days) * starmark_core::date::SECONDS_PER_DAY,
         entries: Vec::new(),
     };
-    fsutil::write_atomic(&dir.join(REVOCATION_LIST_FILE), &revocations.sign(&issuer)?)?;
+    let revocation_bytes = revocations.sign(&issuer)?;
+    fsutil::write_atomic(&dir.join(REVOCATION_LIST_FILE), &revocation_bytes)?;
 
     let catalogue: Catalogue = toml::from_str(CATALOGUE).context("built-in catalogue")?;
     let config = Config {
@@ -113,5 +142,14 @@ pub fn create(args: &InitArgs) -> Result<(SecretKey, SecretKey, Config)> {
     };
     let text = toml::to_string_pretty(&config).context("cannot write the configuration")?;
     fsutil::write_atomic(&dir.join(CONFIG_FILE), text.as_bytes())?;
+    let reg = Registry::open(dir)?;
+    crate::log::create(
+        &reg,
+        &trust,
+        &[
+            Entry::trust_list(trust.sequence, &trust_bytes),
+            Entry::revocation_list(revocations.sequence, &revocation_bytes),
+        ],
+    )?;
     Ok((root, issuer, config))
 }

@@ -2,6 +2,7 @@
 
 use anyhow::{bail, Context, Result};
 use starmark_core::date::SECONDS_PER_DAY;
+use starmark_core::log::Entry;
 use starmark_core::{Reason, Revocation};
 
 use crate::cli::RevokeArgs;
@@ -70,12 +71,23 @@ pub fn run(args: &RevokeArgs) -> Result<u8> {
     list.sequence += 1;
     list.issued_at = now;
     list.next_update = now + u64::from(reg.config.revocation.validity_days) * SECONDS_PER_DAY;
-    fsutil::write_atomic(&reg.path(REVOCATION_LIST_FILE), &list.sign(&key)?)?;
+    let bytes = list.sign(&key)?;
+    // The log first: a list is never published that the log misses.
+    let logged = crate::log::append(
+        &reg,
+        &trust,
+        &trust,
+        &[Entry::revocation_list(list.sequence, &bytes)],
+    )?;
+    fsutil::write_atomic(&reg.path(REVOCATION_LIST_FILE), &bytes)?;
     println!("{message}");
     println!(
         "revocation list #{} signed by key {key_id}; next update due {}",
         list.sequence,
         starmark_core::Day::from_unix(list.next_update)
     );
+    if let Some(a) = logged {
+        println!("{a}");
+    }
     Ok(crate::EXIT_OK)
 }

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
+use starmark_core::claim::SignedClaim;
+use starmark_core::log::Entry;
 use starmark_core::qr::{encode_digits, verify_url};
 use starmark_core::record::Record;
 use starmark_core::{SecretKey, TrustList};
@@ -32,11 +34,26 @@ pub fn run(args: &SignArgs) -> Result<u8> {
             .map(|(serial, name, path)| (*serial, name.as_str(), path.as_path())),
     );
     let mut errors = Vec::new();
+    let mut signed = Vec::new();
     for path in &args.records {
         match sign_one(&reg, &trust, &key, &index, &makers, path, args.force) {
-            Ok(url) => println!("{}\t{url}", path.display()),
+            Ok(s) => signed.push(s),
             Err(e) => errors.push(format!("{e:#}")),
         }
+    }
+    // Every new signature in the log first, in one append; then the signature files.
+    let mut seen = std::collections::HashSet::new();
+    let new: Vec<Entry> = signed
+        .iter()
+        .filter(|s| s.is_new && seen.insert(s.digits.as_str()))
+        .map(|s| Entry::Claim(s.claim.clone()))
+        .collect();
+    if !new.is_empty() {
+        crate::log::append(&reg, &trust, &trust, &new)?;
+    }
+    for s in &signed {
+        fsutil::write_atomic(&s.sig_path, format!("{}\n", s.digits).as_bytes())?;
+        println!("{}\t{}", s.path.display(), s.url);
     }
     if !errors.is_empty() {
         bail!(
@@ -75,6 +92,17 @@ impl RegistryIndex {
     }
 }
 
+/// A record signed, its signature file not yet written.
+struct Signed {
+    path: PathBuf,
+    sig_path: PathBuf,
+    claim: SignedClaim,
+    digits: String,
+    url: String,
+    /// Whether the signature file is new or changes (then the claim goes into the log).
+    is_new: bool,
+}
+
 fn sign_one(
     reg: &Registry,
     trust: &TrustList,
@@ -83,7 +111,7 @@ fn sign_one(
     makers: &Makers<'_>,
     path: &Path,
     force: bool,
-) -> Result<String> {
+) -> Result<Signed> {
     check_record_extension(path)?;
     let (record, bytes) = reg.load_record(path)?;
     check_file_name(path, record.serial)?;
@@ -125,9 +153,11 @@ fn sign_one(
     let digits = encode_digits(signed_claim.as_bytes());
 
     let sig_path = signature_path(path);
+    let mut is_new = true;
     if sig_path.exists() {
         let existing = fsutil::read_text(&sig_path)?;
-        if existing.trim() != digits && !force {
+        is_new = existing.trim() != digits;
+        if is_new && !force {
             let why = match signed::load(path, reg.config.max_record_bytes) {
                 Ok(_) => "it was made with another key",
                 Err(_) => "the record changed since it was signed, or the file is damaged",
@@ -138,8 +168,14 @@ fn sign_one(
             );
         }
     }
-    fsutil::write_atomic(&sig_path, format!("{digits}\n").as_bytes())?;
-    Ok(verify_url(&reg.config.base_url, signed_claim.as_bytes()))
+    Ok(Signed {
+        path: path.to_path_buf(),
+        sig_path,
+        url: verify_url(&reg.config.base_url, signed_claim.as_bytes()),
+        claim: signed_claim,
+        digits,
+        is_new,
+    })
 }
 
 /// Registry-level checks of a record: catalogue category, unique serial, superseded record exists.

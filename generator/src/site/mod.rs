@@ -8,6 +8,7 @@
 
 mod api;
 mod load;
+mod log;
 mod markdown;
 mod output;
 mod theme;
@@ -70,6 +71,8 @@ pub struct Summary {
     pub full: bool,
     /// Wall time.
     pub elapsed: Duration,
+    /// Entries of the transparency log published, `None` without a log.
+    pub log_size: Option<u64>,
 }
 
 impl std::fmt::Display for Summary {
@@ -83,7 +86,11 @@ impl std::fmt::Display for Summary {
             if self.full { "full" } else { "incremental" },
             self.rendered,
             self.reused
-        )
+        )?;
+        match self.log_size {
+            Some(n) => write!(f, "; transparency log of {n} entries"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -148,6 +155,8 @@ struct Site<'a> {
     categories: BTreeMap<&'a str, &'a Category>,
     /// Per language (in [`LANGS`] order), the context every page starts from.
     base: Vec<tera::Context>,
+    /// The registry's transparency log, verified; `None` when it has none.
+    log: Option<&'a crate::log::Published>,
 }
 
 /// The registry's name in a language: the English name, when there is one, for every language
@@ -244,6 +253,14 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
         }
     };
     let lists = load::lists(&reg, opts.at)?;
+    let published_log = crate::log::published(&reg, &lists.trust)?;
+    let log_size = published_log.as_ref().map(|l| l.checkpoint.checkpoint.size);
+    if published_log.is_none() {
+        eprintln!(
+            "starmark: warning: {}; the site is built without log/",
+            crate::log::missing_hint(&reg)
+        );
+    }
     let theme = Theme::load(&reg.path("templates"))?;
     let font_path = reg.config.label_font.as_ref().map(|p| reg.path(p));
     let font = LabelFont::load(font_path.as_deref())?;
@@ -269,6 +286,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
             .map(|c| (c.code.as_str(), c))
             .collect(),
         base: Site::base_contexts(&reg, &theme),
+        log: published_log.as_ref(),
     };
     let jobs = plan(&site, &font, &global)?;
     phase("planned");
@@ -295,6 +313,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
             reused: total_files,
             full: false,
             elapsed: start.elapsed(),
+            log_size,
         });
     }
     // The build goes into the spare generation: brought up to date when its state is known,
@@ -444,6 +463,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
         reused: total_files - rendered,
         full: fresh,
         elapsed: start.elapsed(),
+        log_size,
     };
     // Freeing a large build's data takes a while (0.7 s at 100,000 certifications): a command
     // line run exits without waiting for it, `serve` frees it in the background.
@@ -937,6 +957,9 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &Key) -> Result<Vec
             Ok(api::sitemaps(&pages, base_url))
         }),
     ));
+    if let Some(published) = site.log {
+        jobs.extend(log::jobs(published));
+    }
     let assets: Vec<&theme::Asset> = site.theme.assets.values().collect();
     jobs.push(Job::named(
         "assets",

@@ -5,6 +5,7 @@
 
 mod bad_records;
 mod common;
+mod log;
 mod publish;
 mod names;
 mod qr;

@@ -46,7 +46,8 @@ fn add_a_key_from_keygen_and_list_it() {
     .ok()
     .stdout_has(&[
         &format!("added issuer key {id} (Shanghai branch), valid 2026-03-01 to 2028-02-29"),
-        "trust list #2 signed (2 issuer keys)",
+        "trust list #2 signed (2 issuer keys, 1 log keys)",
+        "transparency log: 1 entry appended, 3 in all",
     ]);
     let list = reg.trust_list();
     assert_eq!(list["sequence"], 2);
@@ -59,8 +60,8 @@ fn add_a_key_from_keygen_and_list_it() {
     let pub_hex = pub_hex.lines().find(|l| !l.starts_with('#')).unwrap();
     assert_eq!(k["public_key"], pub_hex);
     reg.run(&["trust", "list"]).ok().stdout_has(&[
-        "trust list #2 (2 issuer keys)",
-        &format!("{id}  Shanghai branch  valid 2026-03-01 to 2028-02-29"),
+        "trust list #2 (2 issuer keys, 1 log keys)",
+        &format!("{id}  issuer  Shanghai branch  valid 2026-03-01 to 2028-02-29"),
     ]);
     // Default period: five years from --valid-from.
     let (public3, id3) = keygen(&reg, "issuer-3");
@@ -230,11 +231,11 @@ fn compromised_is_recorded_in_the_trust_list_and_stops_signing() {
     let id = reg.issuer_key_id();
     reg.run(&["trust", "compromised", &id, "--since", "2026-05-01"])
         .ok()
-        .stdout_has(&["trust list #2 signed (1 issuer keys)"]);
+        .stdout_has(&["trust list #2 signed (1 issuer keys, 1 log keys)"]);
     let list = reg.trust_list();
     assert_eq!(issuer(&list, &id)["compromised_since"], "2026-05-01");
     reg.run(&["trust", "list"]).ok().stdout_has(&[&format!(
-        "{id}  Certification authority  COMPROMISED since 2026-05-01"
+        "{id}  issuer  Certification authority  COMPROMISED since 2026-05-01"
     )]);
     reg.write_record("0001.md", &RecordText::new(1).text());
     reg.run(&["sign", "records/0001.md"])

@@ -20,7 +20,8 @@ fn init_creates_config_keys_lists_and_records_dir() {
         assert!(reg.path(f).is_file(), "{f} missing");
     }
     assert!(reg.path("records").is_dir());
-    for name in ["root", "issuer-1"] {
+    assert!(reg.path("log/checkpoint").is_file());
+    for name in ["root", "issuer-1", "log"] {
         let secret = reg.path(&format!("keys/{name}.key"));
         let public = reg.path(&format!("keys/{name}.pub"));
         assert_eq!(mode(&secret), 0o600, "{}", secret.display());
@@ -37,6 +38,7 @@ fn init_creates_config_keys_lists_and_records_dir() {
         "base_url = \"https://label.example.cn\"",
         "root_public = \"keys/root.pub\"",
         "issuer_secret = \"keys/issuer-1.key\"",
+        "log_secret = \"keys/log.key\"",
         "validity_days = 7",
         "code = \"router\"",
     ] {
@@ -50,6 +52,10 @@ fn init_creates_config_keys_lists_and_records_dir() {
     assert_eq!(list["issuers"][0]["valid_from"], "2026-01-01");
     assert_eq!(list["issuers"][0]["valid_until"], "2030-12-31");
     assert!(list["issuers"][0]["compromised_since"].is_null());
+    // The log key, in the list with purpose log.
+    assert_eq!(list["log_keys"].as_array().unwrap().len(), 1);
+    let log_pub = std::fs::read_to_string(reg.path("keys/log.pub")).unwrap();
+    assert!(log_pub.contains(list["log_keys"][0]["public_key"].as_str().unwrap()));
 }
 
 #[test]
@@ -150,12 +156,15 @@ fn walkthrough_never_prints_a_secret_key() {
         .ok();
     reg.run(&["trust", "compromised", &id, "--since", "2026-05-01"])
         .ok();
+    reg.run(&["log", "verify"]).ok();
+    reg.run(&["log", "key"]).ok();
     // Failing commands must not leak either.
     reg.run(&["sign", "records/missing.md"]).code(2);
     reg.run(&["revoke", "1", "--reason", "nope"]).code(2);
+    reg.run(&["log", "backfill"]).code(2);
 
     let (secrets, outputs) = reg.assert_no_secret_printed();
-    assert_eq!(secrets, 3, "root, issuer-1 and issuer-2 secret keys");
+    assert_eq!(secrets, 4, "root, issuer-1, log and issuer-2 secret keys");
     assert!(outputs >= 30, "only {outputs} outputs captured");
 }
 
