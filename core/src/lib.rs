@@ -16,6 +16,7 @@ pub mod claim;
 pub mod date;
 pub mod error;
 pub mod keys;
+pub mod manifest;
 pub mod qr;
 pub mod record;
 pub mod revocation;
