@@ -7,6 +7,7 @@ mod http;
 mod keyfile;
 mod label;
 mod lock;
+mod manifest;
 mod qrcode_image;
 mod registry;
 mod signed;

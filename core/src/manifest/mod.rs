@@ -33,7 +33,7 @@ use crate::wire::{to_hex, Reader};
 
 pub use build::{build, update, Built};
 pub use node::{Bucket, Child, Entry, Item, Leaf, Node, Position};
-pub use walk::{diff, files, lookup, Changed, Contents, Diff, WalkError};
+pub use walk::{diff, files, lookup, lookup_many, Changed, Contents, Diff, WalkError};
 
 /// The manifest format version.
 pub const MANIFEST_VERSION: u8 = 1;

@@ -208,6 +208,11 @@ fn small_site_lists_every_file_and_looks_up_paths() {
         None
     );
     assert_eq!(lookup(&built.tree, "nope.html", &mut store).unwrap(), None);
+    let paths = ["cert/1.html", "nope", "en/cert/1.html", "index.html", "en"];
+    assert_eq!(
+        lookup_many(&built.tree, &paths, &mut store).unwrap(),
+        [Some(meta(2)), None, Some(meta(3)), Some(meta(1)), None]
+    );
     assert!(matches!(
         lookup(&built.tree, "a//b", &mut store),
         Err(WalkError::Tree(ManifestError::InvalidPath { .. }))
@@ -802,7 +807,15 @@ proptest! {
     #[test]
     fn a_tree_lists_exactly_its_files(files_in in files_strategy()) {
         let (built, mut store) = tree_of(&files_in);
-        prop_assert_eq!(listed(&root_of(built.tree), &mut store), files_in);
+        prop_assert_eq!(listed(&root_of(built.tree), &mut store), files_in.clone());
+        // Every file is found by a look-up of many paths at once, and absent paths are not.
+        let mut paths: Vec<String> = files_in.keys().cloned().collect();
+        paths.push("cert/none.html".into());
+        let found = lookup_many(&built.tree, &paths, &mut store).unwrap();
+        prop_assert_eq!(found.last(), Some(&None));
+        for (p, f) in paths.iter().zip(&found) {
+            prop_assert_eq!(f.as_ref(), files_in.get(p));
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@ mod build;
 mod demo;
 mod init;
 mod keygen;
+mod manifest;
 mod qr;
 mod revoke;
 mod serve;
@@ -28,5 +29,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Build(a) => build::run(&a),
         Command::Serve(a) => serve::run(&a),
         Command::Demo(a) => demo::run(&a),
+        Command::Manifest(c) => manifest::run(c),
     }
 }
