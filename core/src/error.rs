@@ -266,6 +266,12 @@ pub enum ManifestError {
         /// The name found.
         name: String,
     },
+    /// A directory path that is not valid names joined by `/`.
+    #[error("field dir: {dir:?} is not a directory path (names of 1 to 255 bytes joined by '/', no control character, no '.' or '..')")]
+    InvalidDir {
+        /// The path found.
+        dir: String,
+    },
     /// An entry type other than 0 (file) and 1 (directory).
     #[error("field type: {value} is not an entry type (0 file, 1 directory)")]
     InvalidEntryType {

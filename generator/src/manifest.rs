@@ -113,8 +113,7 @@ pub fn list_files(dir: &Path, skip: &[&str]) -> Result<Listing> {
             let e = e.with_context(|| format!("{}: cannot list", d.display()))?;
             let name = e.file_name();
             let Some(name) = name.to_str() else {
-                out.other
-                    .push(join(&rel, &e.file_name().to_string_lossy()));
+                out.other.push(join(&rel, &e.file_name().to_string_lossy()));
                 continue;
             };
             let path = join(&rel, name);
@@ -292,8 +291,7 @@ pub fn check_site(dir: &Path, root_key: &PublicKey, allow_unsigned: bool) -> Res
     report.files = contents.files.len();
     report.listings = contents.nodes.len();
     let on_disk = list_files(dir, &[])?;
-    let mut expected_manifest: BTreeSet<String> =
-        contents.nodes.iter().map(node_path).collect();
+    let mut expected_manifest: BTreeSet<String> = contents.nodes.iter().map(node_path).collect();
     expected_manifest.insert(ROOT_PATH.to_string());
     expected_manifest.insert(SIGNATURE_PATH.to_string());
     let listed: HashMap<&str, FileMeta> = contents
@@ -314,10 +312,9 @@ pub fn check_site(dir: &Path, root_key: &PublicKey, allow_unsigned: bool) -> Res
             }
             let detail = match hash_file(&dir.join(&f.path)) {
                 Err(e) => format!("{e:#}"),
-                Ok(m) if m.size != f.meta.size => format!(
-                    "{} bytes, the manifest says {}",
-                    m.size, f.meta.size
-                ),
+                Ok(m) if m.size != f.meta.size => {
+                    format!("{} bytes, the manifest says {}", m.size, f.meta.size)
+                }
                 Ok(m) if m.sha256 != f.meta.sha256 => format!(
                     "SHA-256 {}, the manifest says {}",
                     to_hex(&m.sha256),

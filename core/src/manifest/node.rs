@@ -146,9 +146,8 @@ pub(crate) fn check_dir(dir: &str) -> Result<(), ManifestError> {
         return Ok(());
     }
     for part in dir.split('/') {
-        check_name("dir", part).map_err(|_| ManifestError::InvalidName {
-            field: "dir",
-            name: String::from(dir),
+        check_name("dir", part).map_err(|_| ManifestError::InvalidDir {
+            dir: String::from(dir),
         })?;
     }
     Ok(())

@@ -289,7 +289,10 @@ pub fn lookup<S: Source>(
     path: &str,
     source: &mut S,
 ) -> Result<Option<FileMeta>, WalkError<S::Error>> {
-    Ok(lookup_many(tree, &[path], source)?.into_iter().next().flatten())
+    Ok(lookup_many(tree, &[path], source)?
+        .into_iter()
+        .next()
+        .flatten())
 }
 
 /// One path being looked up: which, how far, and the SHA-256 of its next name.

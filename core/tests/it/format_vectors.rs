@@ -1,4 +1,5 @@
-//! Golden format vectors: `tests/vectors/{claim,trust_list,revocation_list,digits}.json`.
+//! Golden format vectors: `tests/vectors/{claim,trust_list,revocation_list,digits}.json`, and
+//! the manifest's (`manifest.json`, `manifest_refused.json`) in the submodule `manifest`.
 //!
 //! Each file holds cases of inputs and expected outputs (hex, digits, URL). The test recomputes
 //! every output from the inputs and compares it byte for byte, and checks that the outputs decode
@@ -17,6 +18,8 @@ use starmark_core::{
     Claim, Day, IssuerKey, Reason, Revocation, RevocationList, SecretKey, SignedClaim, Tier,
     TrustList,
 };
+
+mod manifest;
 
 /// A file of vectors: what it is, then the cases.
 #[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]

@@ -18,8 +18,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use starmark_core::manifest::{
-    self, node_path, FileMeta, Hash, Root, RootSignature, CHECKPOINT_PATH, MANIFEST_DIR,
-    ROOT_PATH, SIGNATURE_PATH,
+    self, node_path, FileMeta, Hash, Root, RootSignature, CHECKPOINT_PATH, MANIFEST_DIR, ROOT_PATH,
+    SIGNATURE_PATH,
 };
 use starmark_core::{KeyId, SecretKey, TrustList};
 
@@ -186,10 +186,7 @@ pub fn update(
             output::clear_dir(&spare.join(MANIFEST_DIR))?;
             let built = manifest::build(all)
                 .with_context(|| format!("{}: cannot make the manifest", spare.display()))?;
-            Update {
-                built,
-                fresh: true,
-            }
+            Update { built, fresh: true }
         }
     };
     let replace = !(fresh || built.fresh);
@@ -230,8 +227,8 @@ fn tree_of(spare: &Path, out: &Path, changes: Changes) -> Result<Update> {
     let base = if changes.fresh {
         None
     } else {
-        let (_, root) = read_root(spare)?
-            .with_context(|| format!("{}: no {ROOT_PATH}", spare.display()))?;
+        let (_, root) =
+            read_root(spare)?.with_context(|| format!("{}: no {ROOT_PATH}", spare.display()))?;
         Some(root.tree)
     };
     let mut all: Vec<(String, Option<FileMeta>)> =

@@ -518,7 +518,10 @@ enum Reused {
 }
 
 /// The issuer key that signs the manifest: the registry's, in the trust list, not compromised.
-fn manifest_key(reg: &Registry, trust: &starmark_core::TrustList) -> Result<starmark_core::SecretKey> {
+fn manifest_key(
+    reg: &Registry,
+    trust: &starmark_core::TrustList,
+) -> Result<starmark_core::SecretKey> {
     let key = reg.issuer_secret()?;
     let key_id = key.public_key().key_id();
     let Some(issuer) = trust.issuer(key_id) else {

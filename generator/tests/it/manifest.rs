@@ -86,9 +86,8 @@ fn the_demo_site_has_a_manifest_of_every_file() {
     let reg = demo_copy(tmp.path());
     let out = tmp.path().join("public");
     let o = run_in(tmp.path(), &["build", "--out", s(&out), s(&reg)]);
-    o.ok().stdout_has(&[
-        "published unsigned; sign it with `starmark manifest sign",
-    ]);
+    o.ok()
+        .stdout_has(&["published unsigned; sign it with `starmark manifest sign"]);
     let listed = manifest_of(&out);
     let on_disk: BTreeMap<String, FileMeta> = tree(&out)
         .into_iter()
@@ -396,7 +395,10 @@ fn a_one_record_change_rewrites_a_few_small_listings() {
     let o = run_in(tmp.path(), &["build", s(&reg)]);
     o.ok();
     let after = listings(&out);
-    let new: Vec<(&String, &usize)> = after.iter().filter(|(p, _)| !before.contains_key(*p)).collect();
+    let new: Vec<(&String, &usize)> = after
+        .iter()
+        .filter(|(p, _)| !before.contains_key(*p))
+        .collect();
     let gone = before.keys().filter(|p| !after.contains_key(*p)).count();
     let bytes: usize = new.iter().map(|(_, n)| **n).sum();
     // 300 certifications: cert/, en/cert/, records/, labels/ and api/v1/certificates/ are
@@ -498,4 +500,41 @@ fn the_manifest_is_reproducible() {
     };
     assert!(manifest_files(&a).len() > 5);
     assert_eq!(manifest_files(&a), manifest_files(&b));
+}
+
+#[test]
+fn damaged_listings_of_either_generation_are_made_again() {
+    let reg = registry(3);
+    change(
+        &reg,
+        3,
+        "Retested, so that the next build has a spare generation to bring up to date.",
+    );
+    reg.run(&["build", "--quiet"]).ok();
+    let out = reg.path("public");
+    let spare = reg.path(".public.spare");
+    let full = reg.tmp().join("full");
+    // The spare's top listing (the base of the next build, on the way to any change) is
+    // damaged: the build says so and makes the manifest again from the spare's files.
+    let base = Root::decode(&std::fs::read(spare.join("manifest/root.bin")).unwrap()).unwrap();
+    std::fs::write(spare.join(node_path(&base.tree)), b"damaged").unwrap();
+    change(&reg, 1, "Retested after a damaged listing.");
+    reg.run(&["build"])
+        .ok()
+        .stderr_has(&["warning", "is made again from every file"]);
+    reg.run_in_tmp(&["build", "--quiet", "--out", s(&full), s(&reg.dir)])
+        .ok();
+    assert_eq!(tree(&out), tree(&full));
+    // A listing of the published generation (where linked files' hashes come from) is gone:
+    // the linked files are hashed instead, and the manifest is still right.
+    for (p, _) in listings(&out) {
+        std::fs::remove_file(out.join(p)).unwrap();
+    }
+    change(&reg, 2, "Retested after lost listings.");
+    reg.run(&["build", "--quiet"]).ok();
+    std::fs::remove_dir_all(&full).unwrap();
+    reg.run_in_tmp(&["build", "--quiet", "--out", s(&full), s(&reg.dir)])
+        .ok();
+    assert_eq!(tree(&out), tree(&full));
+    verify(&out, &["--allow-unsigned"]).ok();
 }
