@@ -2,7 +2,7 @@
 //! from a site directory, every file of a directory hashed, and the check of a site directory
 //! against its manifest (`starmark manifest verify`, later reused by `audit`).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -213,6 +213,18 @@ pub enum Problem {
     },
 }
 
+impl Problem {
+    /// The file a problem is about; `""` for the manifest as a whole.
+    pub fn path(&self) -> &str {
+        match self {
+            Problem::Missing { path } | Problem::Altered { path, .. } | Problem::Extra { path } => {
+                path
+            }
+            _ => "",
+        }
+    }
+}
+
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -300,11 +312,10 @@ pub fn check_site(dir: &Path, root_key: &PublicKey, allow_unsigned: bool) -> Res
         .map(|f| (f.path.as_str(), f.meta))
         .collect();
     let present: BTreeSet<&str> = on_disk.files.iter().map(String::as_str).collect();
-    let mut problems: BTreeMap<String, Problem> = BTreeMap::new();
-    let checked: Vec<Option<Problem>> = contents
+    let mut problems: Vec<Problem> = contents
         .files
         .par_iter()
-        .map(|f| {
+        .filter_map(|f| {
             if !present.contains(f.path.as_str()) {
                 return Some(Problem::Missing {
                     path: f.path.clone(),
@@ -328,23 +339,23 @@ pub fn check_site(dir: &Path, root_key: &PublicKey, allow_unsigned: bool) -> Res
             })
         })
         .collect();
-    for p in checked.into_iter().flatten() {
-        if let Problem::Missing { path } | Problem::Altered { path, .. } = &p {
-            problems.insert(path.clone(), p);
-        }
-    }
-    for path in on_disk.files.iter().chain(&on_disk.other) {
-        let in_manifest_dir = path.starts_with(&format!("{MANIFEST_DIR}/"));
-        let known = if in_manifest_dir {
+    let expected = |path: &str| {
+        if path.starts_with(&format!("{MANIFEST_DIR}/")) {
             expected_manifest.contains(path)
         } else {
-            listed.contains_key(path.as_str())
-        };
-        if !known || on_disk.other.contains(path) {
-            problems.insert(path.clone(), Problem::Extra { path: path.clone() });
+            listed.contains_key(path)
         }
-    }
-    report.problems.extend(problems.into_values());
+    };
+    problems.extend(
+        on_disk
+            .files
+            .iter()
+            .filter(|p| !expected(p))
+            .chain(&on_disk.other)
+            .map(|p| Problem::Extra { path: p.clone() }),
+    );
+    problems.sort_by(|a, b| a.path().cmp(&b.path()));
+    report.problems.extend(problems);
     Ok(report)
 }
 

@@ -81,7 +81,7 @@ pub const CHECKPOINT_FILE: &str = "log/checkpoint";
 const MAX_CHECKPOINT_BYTES: usize = 64 * 1024;
 
 /// The job that publishes the registry's log checkpoint as it is, when there is one.
-pub fn checkpoint_job<'a>(reg: &Registry) -> Result<Option<Job<'a>>> {
+pub(super) fn checkpoint_job<'a>(reg: &Registry) -> Result<Option<Job<'a>>> {
     let path = reg.path(CHECKPOINT_FILE);
     if !path.exists() {
         return Ok(None);

@@ -8,7 +8,7 @@
 
 mod api;
 mod load;
-pub mod manifest;
+mod manifest;
 mod markdown;
 mod output;
 mod theme;
