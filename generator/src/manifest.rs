@@ -354,7 +354,7 @@ pub fn check_site(dir: &Path, root_key: &PublicKey, allow_unsigned: bool) -> Res
             .chain(&on_disk.other)
             .map(|p| Problem::Extra { path: p.clone() }),
     );
-    problems.sort_by(|a, b| a.path().cmp(&b.path()));
+    problems.sort_by(|a, b| a.path().cmp(b.path()));
     report.problems.extend(problems);
     Ok(report)
 }
