@@ -7,6 +7,7 @@
 //! Data flows one way: a [`record::Record`] gives a [`claim::Claim`], which the issuer signs into a
 //! [`claim::SignedClaim`]; its bytes become the QR digits ([`qr`]); a verifier decodes them and
 //! [`verdict::verify`] decides, with the [`trust::TrustList`] and [`revocation::RevocationList`].
+//! The [`manifest`] lists every file a site publishes under one signed root.
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
 

@@ -12,9 +12,9 @@
 //!   (`log/checkpoint`) when the site publishes one. An issuer key of the trust list signs the
 //!   root's bytes ([`RootSignature`], context `starmark-manifest-v1`).
 //!
-//! Reading: [`Root::decode`], [`RootSignature::verify`], then [`files`] (every file, each listing
+//! Reading: [`verify_root`] (or [`Root::decode`] and [`RootSignature::verify`]), then [`files`] (every file, each listing
 //! checked), [`diff`] (what changed between two roots, fetching only listings that differ) or
-//! [`lookup`] (one path). Listings come from a [`Source`]; every one is checked against the hash
+//! [`lookup`] and [`lookup_many`] (given paths). Listings come from a [`Source`]; every one is checked against the hash
 //! it was fetched by and against its position. Writing: [`build`] and [`update`].
 
 mod build;
@@ -264,6 +264,19 @@ impl RootSignature {
             .map_err(|_| ManifestError::BadSignature { key_id })?;
         Ok(issuer)
     }
+}
+
+/// Decodes a root and checks its signature with a verified trust list: what a mirror or an
+/// auditor does first with `manifest/root.bin` and `manifest/root.sig`. Returns the root and the
+/// issuer key that signed it.
+pub fn verify_root<'t>(
+    root_bytes: &[u8],
+    signature: &[u8],
+    trust: &'t TrustList,
+) -> Result<(Root, &'t IssuerKey), ManifestError> {
+    let root = Root::decode(root_bytes)?;
+    let key = RootSignature::decode(signature)?.verify(root_bytes, trust)?;
+    Ok((root, key))
 }
 
 /// Where listings come from: the hash names the listing; the walk checks the bytes against it.

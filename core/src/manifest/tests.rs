@@ -159,6 +159,17 @@ fn signature_is_checked_in_three_steps() {
         RootSignature::sign(&root, &bad).verify(&root, &list),
         Err(ManifestError::CompromisedSigner { .. })
     ));
+    let (decoded, key) = verify_root(&root, &sig.encode(), &list).unwrap();
+    assert_eq!(decoded, root_of([9; 32]));
+    assert_eq!(key.key_id, good.public_key().key_id());
+    assert!(matches!(
+        verify_root(&root, &sig.encode()[..67], &list),
+        Err(ManifestError::Decode(_))
+    ));
+    assert!(matches!(
+        verify_root(&other, &sig.encode(), &list),
+        Err(ManifestError::BadSignature { .. })
+    ));
     assert!(RootSignature::decode(&sig.encode()[..67]).is_err());
     assert!(RootSignature::decode(&[sig.encode().as_slice(), &[0]].concat()).is_err());
 }
@@ -208,6 +219,12 @@ fn small_site_lists_every_file_and_looks_up_paths() {
         None
     );
     assert_eq!(lookup(&built.tree, "nope.html", &mut store).unwrap(), None);
+    // Nothing asked, nothing fetched.
+    let mut nothing = FnSource(|_: &Hash| Err::<Vec<u8>, _>("fetched"));
+    assert_eq!(
+        lookup_many::<_, &str>(&built.tree, &[], &mut nothing).unwrap(),
+        Vec::<Option<FileMeta>>::new()
+    );
     let paths = ["cert/1.html", "nope", "en/cert/1.html", "index.html", "en"];
     assert_eq!(
         lookup_many(&built.tree, &paths, &mut store).unwrap(),

@@ -310,6 +310,9 @@ pub fn lookup_many<S: Source, P: AsRef<str>>(
     source: &mut S,
 ) -> Result<Vec<Option<FileMeta>>, WalkError<S::Error>> {
     let mut found = alloc::vec![None; paths.len()];
+    if paths.is_empty() {
+        return Ok(found);
+    }
     let mut names: Vec<Vec<&str>> = Vec::with_capacity(paths.len());
     for p in paths {
         let parts: Vec<&str> = p.as_ref().split('/').collect();
