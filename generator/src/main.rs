@@ -8,6 +8,7 @@ mod keyfile;
 mod label;
 mod lock;
 mod log;
+mod manifest;
 mod names;
 mod qrcode_image;
 mod registry;

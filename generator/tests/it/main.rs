@@ -6,8 +6,9 @@
 mod bad_records;
 mod common;
 mod log;
-mod publish;
+mod manifest;
 mod names;
+mod publish;
 mod qr;
 mod records_walk;
 mod revoke;
