@@ -12,10 +12,12 @@
 
 extern crate alloc;
 
+pub mod bundle;
 pub mod claim;
 pub mod date;
 pub mod error;
 pub mod keys;
+pub mod listings;
 pub mod qr;
 pub mod record;
 pub mod revocation;
