@@ -185,9 +185,9 @@ pub struct Columns {
 }
 
 impl Columns {
-    /// Records that `role` is the column at `index` (0-based) under `header`.
-    pub fn set(&mut self, role: Role, index: usize, header: &str) {
-        self.names[role as usize] = Some(alloc::format!("{} {header:?}", column_letter(index)));
+    /// Records that `role` is the column messages call `name` (see [`spreadsheet_column`]).
+    pub fn set(&mut self, role: Role, name: String) {
+        self.names[role as usize] = Some(name);
     }
 
     /// How messages name the column of `role` (the role's name when it has no column).
@@ -201,6 +201,11 @@ impl Columns {
     pub fn has(&self, role: Role) -> bool {
         self.names[role as usize].is_some()
     }
+}
+
+/// How a spreadsheet's column is named in messages: its letter and its header, `C "证书编号"`.
+pub fn spreadsheet_column(index: usize, header: &str) -> String {
+    alloc::format!("{} {header:?}", column_letter(index))
 }
 
 /// The spreadsheet letter of a 0-based column index: A, B, ..., Z, AA, AB, ...
@@ -491,7 +496,7 @@ mod tests {
         assert_eq!(column_letter(702), "AAA");
         assert_eq!(column_letter(39_999), "BGDL");
         let mut c = Columns::default();
-        c.set(Role::Certificate, 2, "证书编号");
+        c.set(Role::Certificate, spreadsheet_column(2, "证书编号"));
         assert_eq!(c.name(Role::Certificate), "C \"证书编号\"");
         assert_eq!(c.name(Role::Model), "model");
         assert!(c.has(Role::Certificate) && !c.has(Role::Model));

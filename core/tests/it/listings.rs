@@ -219,7 +219,7 @@ impl Reg {
 fn columns() -> Columns {
     let mut c = Columns::default();
     for (i, role) in Role::ALL.into_iter().enumerate() {
-        c.set(role, i, role.name());
+        c.set(role, starmark_core::listings::spreadsheet_column(i, role.name()));
     }
     c
 }
