@@ -183,14 +183,17 @@ fn line_of(bytes: &[u8], offset: usize) -> u64 {
 /// The first line that is valid UTF-8 and holds at least two CJK ideographs (which text in
 /// another encoding almost never decodes to).
 fn utf8_cjk_line(bytes: &[u8]) -> Option<u64> {
-    bytes.split(|b| *b == b'\n').enumerate().find_map(|(i, line)| {
-        let text = std::str::from_utf8(line).ok()?;
-        let cjk = text
-            .chars()
-            .filter(|c| ('\u{4E00}'..='\u{9FFF}').contains(c))
-            .count();
-        (cjk >= 2).then_some(i as u64 + 1)
-    })
+    bytes
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .find_map(|(i, line)| {
+            let text = std::str::from_utf8(line).ok()?;
+            let cjk = text
+                .chars()
+                .filter(|c| ('\u{4E00}'..='\u{9FFF}').contains(c))
+                .count();
+            (cjk >= 2).then_some(i as u64 + 1)
+        })
 }
 
 /// The first line with bytes that `enc` cannot decode.
@@ -337,7 +340,9 @@ impl<'a> LineCounter<'a> {
     }
 
     fn line_at(&mut self, offset: u64) -> u64 {
-        let target = usize::try_from(offset).unwrap_or(usize::MAX).min(self.text.len());
+        let target = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
         if target > self.offset {
             let newlines = self.text[self.offset..target]
                 .iter()
@@ -464,9 +469,9 @@ fn json_cell(key: &str, v: &serde_json::Value) -> Result<String, String> {
         serde_json::Value::String(s) => Ok(s.clone()),
         serde_json::Value::Number(n) => Ok(n.to_string()),
         serde_json::Value::Bool(b) => Ok(b.to_string()),
-        serde_json::Value::Array(_) | serde_json::Value::Object(_) => Err(format!(
-            "key {key:?}: a list or object is not a cell value"
-        )),
+        serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
+            Err(format!("key {key:?}: a list or object is not a cell value"))
+        }
     }
 }
 
@@ -633,10 +638,7 @@ mod tests {
 
     #[test]
     fn csv_rows_with_line_numbers() {
-        let (h, rows) = rows_of(
-            b"\n\nid;model\n1;\"X\nY\"\n\n2;Z;extra\n",
-            "l.csv",
-        );
+        let (h, rows) = rows_of(b"\n\nid;model\n1;\"X\nY\"\n\n2;Z;extra\n", "l.csv");
         assert_eq!(h, ["id", "model"]);
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].number, 4);
@@ -678,7 +680,10 @@ mod tests {
         assert_eq!(h, ["型号", "证书编号"]);
         assert_eq!(rows.len(), 4);
         assert_eq!(rows[0].cells, Ok(vec!["X".into(), "1".into()]));
-        assert_eq!((rows[1].number, &rows[1].cells), (3, &Ok(vec![String::new(), "2".into()])));
+        assert_eq!(
+            (rows[1].number, &rows[1].cells),
+            (3, &Ok(vec![String::new(), "2".into()]))
+        );
         assert_eq!(rows[2].cells, Err("not a JSON object".into()));
         assert_eq!(
             rows[3].cells,

@@ -171,10 +171,11 @@ impl Mapping {
         let mut index: [Option<usize>; 7] = [None; 7];
         for (role, header) in chosen {
             let want = header.trim();
-            let found = headers
-                .iter()
-                .position(|h| h.trim() == want)
-                .or_else(|| headers.iter().position(|h| header_key(h) == header_key(want)));
+            let found = headers.iter().position(|h| h.trim() == want).or_else(|| {
+                headers
+                    .iter()
+                    .position(|h| header_key(h) == header_key(want))
+            });
             match found {
                 Some(i) => index[*role as usize] = Some(i),
                 None => {
@@ -393,7 +394,10 @@ mod tests {
         assert_eq!(m.columns().name(Role::Certificate), "C \"证书编号\"");
         let m = Mapping::new(
             &h(&["ID", "品牌", "型号"]),
-            &[(Role::Manufacturer, "品牌".into()), (Role::ListingId, "id".into())],
+            &[
+                (Role::Manufacturer, "品牌".into()),
+                (Role::ListingId, "id".into()),
+            ],
             true,
         )
         .unwrap();
@@ -404,17 +408,29 @@ mod tests {
         let e = Mapping::new(&h(&["证书编号", "Certificate No"]), &[], true).unwrap_err();
         assert_eq!(e.to_string(), "columns A \"证书编号\" and B \"Certificate No\" are both a certificate column; choose one (in the CLI: --column certificate=HEADER)");
         // Choosing one settles it.
-        let m = Mapping::new(&h(&["证书编号", "Certificate No"]), &[(Role::Certificate, "Certificate No".into())], true).unwrap();
+        let m = Mapping::new(
+            &h(&["证书编号", "Certificate No"]),
+            &[(Role::Certificate, "Certificate No".into())],
+            true,
+        )
+        .unwrap();
         assert_eq!(m.index(Role::Certificate), Some(1));
         let e = Mapping::new(&h(&["a"]), &[(Role::Model, "型号".into())], false).unwrap_err();
-        assert_eq!(e.to_string(), "no column \"型号\" for model; headers found: key \"a\"");
+        assert_eq!(
+            e.to_string(),
+            "no column \"型号\" for model; headers found: key \"a\""
+        );
     }
 
     #[test]
     fn rows_prepared_in_order() {
         let m = Mapping::new(&h(&["商品编号", "证书编号"]), &[], true).unwrap();
         let mut c = Checker::new(m);
-        let row = |n: u64, cells: &[&str]| Row { number: n, cells: Ok(h(cells)), position: 0 };
+        let row = |n: u64, cells: &[&str]| Row {
+            number: n,
+            cells: Ok(h(cells)),
+            position: 0,
+        };
         let a = c.prepare(row(2, &["L1", "1"])).unwrap();
         assert_eq!(a.listing().certificate, Some("1"));
         assert_eq!(c.prepare(row(3, &["", " "])), None);
@@ -422,7 +438,14 @@ mod tests {
         assert_eq!(dup.listing().duplicate_of, Some(2));
         let short = c.prepare(row(5, &["L2"])).unwrap();
         assert_eq!(short.listing().certificate, Some(""));
-        let long = c.prepare(row(6, &["L3", &"9".repeat(MAX_CELL + 1)])).unwrap();
-        assert!(long.error.as_ref().unwrap().1.contains("more than the 4096"));
+        let long = c
+            .prepare(row(6, &["L3", &"9".repeat(MAX_CELL + 1)]))
+            .unwrap();
+        assert!(long
+            .error
+            .as_ref()
+            .unwrap()
+            .1
+            .contains("more than the 4096"));
     }
 }

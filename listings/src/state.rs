@@ -31,33 +31,36 @@ impl State {
         }
     }
 
-    /// How a listing is known from one run to the next: its id, or its row number when it has
-    /// none (`row 12`).
-    pub fn key(r: &RowResult) -> String {
+    /// How a listing is known from one run to the next: `id <listing id>`, or `row <n>` when it
+    /// has no id; a listing id already taken in this run (a duplicate) is `id <listing id>, row
+    /// <n>`.
+    fn key(&self, r: &RowResult) -> String {
         let id = r.listing_id.trim();
         if id.is_empty() {
-            format!("row {}", r.row)
+            return format!("row {}", r.row);
+        }
+        let key = format!("id {id}");
+        if self.results.contains_key(&key) {
+            format!("id {id}, row {}", r.row)
         } else {
-            format!("id {id}")
+            key
         }
     }
 
-    /// What changed for a listing since this run: `new` (not in it), `fixed` (now `ok`, then
-    /// not), `newly_<result>` (another result than then: `newly_revoked`, `newly_expired`...),
-    /// or empty (the same result).
-    pub fn change(&self, r: &RowResult) -> String {
-        match self.results.get(&State::key(r)) {
+    /// Takes one listing of this run, in file order: sets its `changed` against `previous` and
+    /// remembers its result. `changed` is `new` (not in the previous run), `fixed` (now `ok`,
+    /// then not), `newly_<result>` (another result than then: `newly_revoked`,
+    /// `newly_expired`...), or empty (the same result).
+    pub fn observe(&mut self, r: &mut RowResult, previous: Option<&State>) {
+        let key = self.key(r);
+        let change = match previous.and_then(|p| p.results.get(&key)) {
             None => String::from("new"),
             Some(before) if before == r.result.name() => String::new(),
             Some(_) if r.result == Outcome::Ok => String::from("fixed"),
             Some(_) => format!("newly_{}", r.result.name()),
-        }
-    }
-
-    /// Remembers a listing's result.
-    pub fn remember(&mut self, r: &RowResult) {
-        self.results
-            .insert(State::key(r), r.result.name().to_string());
+        };
+        r.changed = Some(change);
+        self.results.insert(key, r.result.name().to_string());
     }
 
     /// How many listings of this run are not in `next`.
@@ -88,20 +91,32 @@ mod tests {
     #[test]
     fn changes() {
         let mut before = State::new(Some(3));
-        before.remember(&result("a", 2, Outcome::Ok));
-        before.remember(&result("b", 3, Outcome::Expired));
-        before.remember(&result("", 4, Outcome::Ok));
-        before.remember(&result("gone", 5, Outcome::Ok));
-        assert_eq!(before.change(&result("a", 9, Outcome::Revoked)), "newly_revoked");
-        assert_eq!(before.change(&result("a", 9, Outcome::Ok)), "");
-        assert_eq!(before.change(&result("b", 3, Outcome::Ok)), "fixed");
-        assert_eq!(before.change(&result("", 4, Outcome::Expired)), "newly_expired");
-        assert_eq!(before.change(&result("new", 6, Outcome::Ok)), "new");
-        let mut next = State::new(Some(3));
-        for r in [result("a", 2, Outcome::Ok), result("b", 3, Outcome::Ok)] {
-            next.remember(&r);
+        for mut r in [
+            result("a", 2, Outcome::Ok),
+            result("b", 3, Outcome::Expired),
+            result("", 4, Outcome::Ok),
+            result("gone", 5, Outcome::Ok),
+            result("a", 6, Outcome::BadRow),
+        ] {
+            before.observe(&mut r, None);
+            assert_eq!(r.changed.as_deref(), Some("new"));
         }
-        assert_eq!(before.gone(&next), 2);
+        assert_eq!(
+            before.results.get("id a, row 6").map(String::as_str),
+            Some("bad_row")
+        );
+        let mut next = State::new(Some(3));
+        let mut seen = |id: &str, row: u64, o: Outcome| {
+            let mut r = result(id, row, o);
+            next.observe(&mut r, Some(&before));
+            r.changed.unwrap_or_default()
+        };
+        assert_eq!(seen("a", 2, Outcome::Revoked), "newly_revoked");
+        assert_eq!(seen("b", 3, Outcome::Ok), "fixed");
+        assert_eq!(seen("", 4, Outcome::Expired), "newly_expired");
+        assert_eq!(seen("new", 7, Outcome::Ok), "new");
+        assert_eq!(seen("a", 6, Outcome::BadRow), "");
+        assert_eq!(before.gone(&next), 1);
         let json = serde_json::to_string(&before).unwrap();
         assert_eq!(serde_json::from_str::<State>(&json).unwrap(), before);
     }

@@ -219,7 +219,10 @@ impl Reg {
 fn columns() -> Columns {
     let mut c = Columns::default();
     for (i, role) in Role::ALL.into_iter().enumerate() {
-        c.set(role, starmark_core::listings::spreadsheet_column(i, role.name()));
+        c.set(
+            role,
+            starmark_core::listings::spreadsheet_column(i, role.name()),
+        );
     }
     c
 }

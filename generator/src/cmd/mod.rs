@@ -1,6 +1,7 @@
 //! One module per command.
 
 mod build;
+mod check_listings;
 mod demo;
 mod init;
 mod keygen;
@@ -28,5 +29,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Build(a) => build::run(&a),
         Command::Serve(a) => serve::run(&a),
         Command::Demo(a) => demo::run(&a),
+        Command::CheckListings(a) => check_listings::run(&a),
     }
 }

@@ -5,6 +5,7 @@
 
 mod bad_records;
 mod common;
+mod listings;
 mod publish;
 mod qr;
 mod records_walk;
