@@ -209,6 +209,8 @@ pub struct Certifications {
     certs: BTreeMap<u64, Certified>,
     /// Registered manufacturer name → the English names its verified records give it.
     english: BTreeMap<String, Vec<String>>,
+    /// Registered manufacturer name → the keys of its name and English names.
+    maker_keys: BTreeMap<String, Vec<String>>,
     /// (manufacturer key, model key) → serials; every name of a manufacturer has its key.
     by_identity: BTreeMap<(String, String), Vec<u64>>,
     /// Model key → serials.
@@ -253,11 +255,11 @@ impl Certifications {
         }
         let mut by_identity: BTreeMap<(String, String), Vec<u64>> = BTreeMap::new();
         let mut by_model: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-        let mut maker_keys: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        let mut maker_keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (serial, c) in &certs {
             let model = model_key(&c.claim.model);
             let keys = maker_keys
-                .entry(c.claim.manufacturer.as_str())
+                .entry(c.claim.manufacturer.clone())
                 .or_insert_with(|| {
                     let mut keys = alloc::vec![maker_key(&c.claim.manufacturer)];
                     for en in english.get(&c.claim.manufacturer).into_iter().flatten() {
@@ -281,6 +283,7 @@ impl Certifications {
                 basis,
                 certs,
                 english,
+                maker_keys,
                 by_identity,
                 by_model,
             },
@@ -316,11 +319,10 @@ impl Certifications {
     /// Whether a manufacturer key (see [`maker_key`]) names the manufacturer of `c`, by its
     /// registered name or one of its English names.
     pub(super) fn maker_matches(&self, c: &Certified, key: &str) -> bool {
-        maker_key(&c.claim.manufacturer) == key
-            || self
-                .english_names(&c.claim.manufacturer)
-                .iter()
-                .any(|en| maker_key(en) == key)
+        match self.maker_keys.get(&c.claim.manufacturer) {
+            Some(keys) => keys.iter().any(|k| k == key),
+            None => maker_key(&c.claim.manufacturer) == key,
+        }
     }
 
     /// The serials of certifications of this manufacturer and model (keys).
