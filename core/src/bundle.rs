@@ -12,7 +12,7 @@
 //! | record_count u32 | record_count × ( len u32 | record file [len] )
 //! ```
 //! Claims are in serial order; the records are, for each distinct pair of manufacturer and English
-//! name, the smallest record file that carries it (then the lowest serial).
+//! name, the record file of the lowest serial that carries it.
 
 use alloc::vec::Vec;
 

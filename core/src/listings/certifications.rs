@@ -96,7 +96,11 @@ impl Basis {
             (
                 Verdict::Valid | Verdict::Expired | Verdict::NotYetValid | Verdict::Revoked,
                 Some(claim),
-            ) => Ok(Certified { claim, v }),
+            ) => Ok(Certified {
+                claim,
+                v,
+                payload: signed.as_bytes().to_vec(),
+            }),
             (_, claim) => {
                 v.claim = claim;
                 Err(Box::new(v))
@@ -119,12 +123,20 @@ pub struct Certified {
     claim: Claim,
     /// The verification, its claim moved to `claim`.
     v: Verification,
+    /// The signed claim's bytes: a label carrying exactly these is this certification, verified.
+    payload: Vec<u8>,
 }
 
 impl Certified {
     /// The verified claim.
     pub fn claim(&self) -> &Claim {
         &self.claim
+    }
+
+    /// Whether `payload` (a label's `claim || signature`) is this certification's signed claim,
+    /// byte for byte: then it verifies as this one did, under the same basis.
+    pub fn is_payload(&self, payload: &[u8]) -> bool {
+        self.payload == payload
     }
 
     /// The verdict: valid, expired, not yet valid or revoked.

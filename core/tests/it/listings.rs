@@ -502,6 +502,32 @@ fn counterfeit_labels() {
         let r = check(&c, row(None, Some(&ok), None, None, None));
         assert_eq!(r.result, Outcome::Ok, "{ok}: {}", r.reason);
     }
+    // A genuine label of an earlier version of certification 1 (another record, re-signed): it
+    // is verified in full, and the listing is compared with the registry's current values.
+    let (earlier, _) = sign(
+        &reg.issuer,
+        &record_text(
+            1,
+            XINGLIAN,
+            None,
+            "XL-AX3000",
+            3,
+            "2026-07-01",
+            "2029-06-30",
+        ),
+    );
+    let r = check(
+        &c,
+        row(
+            None,
+            Some(&verify_url(BASE, earlier.as_bytes())),
+            None,
+            None,
+            Some("3"),
+        ),
+    );
+    assert_eq!(r.result, Outcome::TierOverclaimed, "{}", r.reason);
+    assert!(r.reason.contains("earlier signature"), "{}", r.reason);
     // A genuine label whose certification the registry does not publish.
     let (unpublished, _) = sign(
         &reg.issuer,
