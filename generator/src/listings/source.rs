@@ -1,5 +1,6 @@
 //! Where the certifications of a listings check come from: a registry directory, a built site (or
-//! a mirror of one), or the `https://` address of a published site. Only signed data is read:
+//! a mirror of one), or the `https://` address of a published site (three downloads: the two
+//! lists and `api/v1/claims.bin`, whatever the number of certifications). Only signed data is read:
 //! signed claims (each verified under the trust list), the trust list (verified under the pinned
 //! root key), the revocation list (verified under the trust list), and record files (trusted only
 //! when a verified claim signs their SHA-256). No JSON or HTML page is ever read.
@@ -51,6 +52,9 @@ pub struct Loaded {
 
 /// Loads the certifications of `source`.
 pub fn load(source: &str, opts: &Options<'_>) -> Result<Loaded> {
+    if source.contains("://") {
+        return url(source, opts);
+    }
     let dir = Path::new(source);
     if dir.join(CONFIG_FILE).is_file() {
         return registry_dir(dir, opts);
@@ -314,6 +318,100 @@ fn site_dir(dir: &Path, opts: &Options<'_>) -> Result<Loaded> {
         certified,
         names,
         format!("site {} (records/)", dir.display()),
+        problems,
+    ))
+}
+
+/// The largest trust or revocation list downloaded.
+const MAX_LIST_BYTES: u64 = 16 << 20;
+/// The largest claims bundle downloaded.
+const MAX_BUNDLE_BYTES: u64 = 1 << 30;
+/// How long one download may take.
+const DOWNLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Whether a host name is this machine (where plain `http://` is allowed, for testing).
+fn is_loopback(host: &str) -> bool {
+    matches!(host, "localhost" | "[::1]") || host.starts_with("127.")
+}
+
+/// The `https://` address of a published site (plain `http://` only on this machine): its
+/// signed lists and its claims bundle, three requests whatever the number of certifications.
+fn url(source: &str, opts: &Options<'_>) -> Result<Loaded> {
+    let (scheme, rest) = source.split_once("://").unwrap_or(("", source));
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_name = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(':') {
+            h
+        } else {
+            host
+        }
+    });
+    match scheme {
+        "https" => {}
+        "http" if is_loopback(host_name) => {}
+        _ => bail!(
+            "--registry {source}: only https:// addresses are read (http:// only on this machine: 127.0.0.1, localhost)"
+        ),
+    }
+    if rest.contains(['?', '#']) {
+        bail!("--registry {source}: the address of the site's root, without ? or #");
+    }
+    let Some(root) = opts.root else {
+        bail!(
+            "--registry {source}: a published site carries no root key that can be trusted; pass the registry's root public key with --root HEX (or --root FILE.pub)"
+        );
+    };
+    let root = root_key(root)?;
+    let base = format!("{}/", source.trim_end_matches('/'));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(DOWNLOAD_TIMEOUT))
+        .https_only(scheme == "https")
+        .user_agent(concat!(
+            "starmark/",
+            env!("CARGO_PKG_VERSION"),
+            " check-listings"
+        ))
+        .build()
+        .into();
+    let get = |rel: &str, limit: u64| -> Result<Option<Vec<u8>>> {
+        let address = format!("{base}{rel}");
+        match agent.get(&address).call() {
+            Ok(mut response) => response
+                .body_mut()
+                .with_config()
+                .limit(limit)
+                .read_to_vec()
+                .map(Some)
+                .with_context(|| format!("{address}: cannot read (at most {limit} bytes)")),
+            Err(ureq::Error::StatusCode(404)) => Ok(None),
+            Err(e) => Err(anyhow::Error::new(e).context(format!("{address}: cannot download"))),
+        }
+    };
+    let Some(trust_bytes) = get(TRUST_LIST, MAX_LIST_BYTES)? else {
+        bail!("{base}{TRUST_LIST}: not found (404): is {source} the root of a starmark site?");
+    };
+    let trust = TrustList::decode_verified(&trust_bytes, &root)
+        .with_context(|| format!("{base}{TRUST_LIST}: trust list refused"))?;
+    let mut problems = Vec::new();
+    let revocations = revocation_list(
+        get(REVOCATION_LIST, MAX_LIST_BYTES)?,
+        &trust,
+        &format!("{base}{REVOCATION_LIST}"),
+        &mut problems,
+    )?;
+    let basis = basis(trust, revocations, opts);
+    let Some(bundle) = get(CLAIMS, MAX_BUNDLE_BYTES)? else {
+        bail!(
+            "{base}{CLAIMS}: not found (404): the site was built by a starmark without the claims bundle; check a copy of the site (a directory) instead"
+        );
+    };
+    let name = format!("{base}{CLAIMS}");
+    let (certified, names) = from_bundle(&bundle, &name, &basis, &mut problems)?;
+    Ok(finish(
+        basis,
+        certified,
+        names,
+        format!("site {source}"),
         problems,
     ))
 }

@@ -755,3 +755,121 @@ fn a_file_without_a_column_to_look_up_by() {
         "no column says which certification a listing claims: a certificate number (证书编号), a label link (标签链接), or both a manufacturer (制造商) and a model (型号) are needed; headers found: A \"商品编号\", B \"品牌\", C \"价格\"",
     );
 }
+
+/// A tiny HTTP server on 127.0.0.1 for `root`, logging the path of every request (one request
+/// per connection, then `Connection: close`).
+fn serve_dir(root: PathBuf) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = log.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut first = String::new();
+            if reader.read_line(&mut first).is_err() {
+                continue;
+            }
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            let path = first.split(' ').nth(1).unwrap_or("/").to_string();
+            seen.lock().unwrap().push(path.clone());
+            let file = root.join(path.trim_start_matches('/'));
+            let (status, body) = match std::fs::read(&file) {
+                Ok(b) if file.is_file() => ("200 OK", b),
+                _ => ("404 Not Found", b"not found".to_vec()),
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    (format!("http://{addr}"), log)
+}
+
+#[test]
+fn a_published_site_by_its_address_takes_three_requests() {
+    let dir = tmp();
+    let reg = registry_copy(dir.path());
+    let out = dir.path().join("www/mirror/registry");
+    run_in(dir.path(), &["build", s(&reg), "--out", s(&out), "--quiet"]).ok();
+    assert!(out.join("api/v1/claims.bin").is_file());
+    let (server, log) = serve_dir(dir.path().join("www"));
+    let url = format!("{server}/mirror/registry/");
+    let root = demo_root_hex();
+    let base = [
+        "--root",
+        root.as_str(),
+        "--base-url",
+        "https://label.example.cn",
+    ];
+    let (code, r) = report(&sample(), Path::new(&url), &base);
+    assert_eq!(code, 1);
+    let (_, from_registry) = report(&sample(), &site(), &[]);
+    assert_eq!(
+        r, from_registry,
+        "the same report as from the registry directory"
+    );
+    assert_eq!(
+        *log.lock().unwrap(),
+        [
+            "/mirror/registry/api/v1/trust-list.bin",
+            "/mirror/registry/api/v1/revocation-list.bin",
+            "/mirror/registry/api/v1/claims.bin"
+        ],
+        "three requests, whatever the number of certifications"
+    );
+    check(&sample(), Path::new(&url), &[])
+        .code(2)
+        .stderr_has(&["a published site carries no root key that can be trusted"]);
+    let issuer = site().join("keys/DEMO-ONLY-issuer-1.pub");
+    check(&sample(), Path::new(&url), &["--root", s(&issuer)])
+        .code(2)
+        .stderr_has(&["api/v1/trust-list.bin: trust list refused"]);
+    // A missing revocation list: every result is at best stale; a site without the bundle or
+    // without a trust list is refused.
+    std::fs::remove_file(out.join("api/v1/revocation-list.bin")).unwrap();
+    let stale = check(
+        &sample(),
+        Path::new(&url),
+        &[&base[..], &["--format", "json"]].concat(),
+    );
+    stale.stderr_has(&[
+        "api/v1/revocation-list.bin: no revocation list; every result is at best stale_data",
+    ]);
+    assert_eq!(at_row(&stale.json(), 2)["result"], "stale_data");
+    std::fs::remove_file(out.join("api/v1/claims.bin")).unwrap();
+    check(&sample(), Path::new(&url), &base)
+        .code(2)
+        .stderr_has(&["api/v1/claims.bin: not found (404)"]);
+    check(&sample(), Path::new(&format!("{server}/nothing/")), &base)
+        .code(2)
+        .stderr_has(&["/nothing/api/v1/trust-list.bin: not found (404)"]);
+}
+
+#[test]
+fn only_https_addresses_but_this_machine() {
+    let root = demo_root_hex();
+    for (source, message) in [
+        (
+            "http://label.example.cn/",
+            "only https:// addresses are read",
+        ),
+        ("ftp://127.0.0.1/", "only https:// addresses are read"),
+        ("https://127.0.0.1:1/?x=1", "without ? or #"),
+        ("http://127.0.0.1:1/", "cannot download"),
+    ] {
+        check(&sample(), Path::new(source), &["--root", &root])
+            .code(2)
+            .stderr_has(&[message]);
+    }
+}
