@@ -58,7 +58,7 @@ pub struct Rows<'a> {
     pub header_row: u64,
     /// The size of the file in the units of [`Row::position`] (bytes of text, or rows).
     pub total: u64,
-    iter: Box<dyn Iterator<Item = Row> + 'a>,
+    iter: Box<dyn Iterator<Item = Row> + Send + 'a>,
 }
 
 impl Iterator for Rows<'_> {

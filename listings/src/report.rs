@@ -3,7 +3,7 @@
 //! are neutralised (OWASP CSV injection): see [`neutralise`].
 
 use std::borrow::Cow;
-use std::io::{self, Write};
+use std::io;
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -197,71 +197,61 @@ impl Meta {
     }
 }
 
-/// A CSV report, written line by line.
-pub struct CsvReport<W: Write> {
-    w: csv::Writer<W>,
-    with_changes: bool,
+/// A CSV report is [`csv_head`], then [`csv_rows`] of every line in order (in one piece or in
+/// consecutive chunks: the bytes are the same). Lines end in CRLF.
+fn csv_writer(out: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out)
 }
 
-impl<W: Write> CsvReport<W> {
-    /// Starts a report: the byte-order mark and the header line.
-    pub fn new(mut out: W, with_changes: bool) -> io::Result<CsvReport<W>> {
-        out.write_all(BOM)?;
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .from_writer(out);
-        w.write_record(columns(with_changes))?;
-        Ok(CsvReport { w, with_changes })
-    }
-
-    /// Writes one line, every text cell neutralised.
-    pub fn row(&mut self, r: &RowResult) -> io::Result<()> {
-        let cells = cells(r, self.with_changes);
-        self.w
-            .write_record(cells.iter().map(|c| neutralise(c).into_owned()))?;
-        Ok(())
-    }
-
-    /// Ends the report.
-    pub fn finish(self) -> io::Result<W> {
-        self.w
-            .into_inner()
-            .map_err(|e| io::Error::other(e.to_string()))
-    }
+/// The start of a CSV report: the byte-order mark and the header line.
+pub fn csv_head(with_changes: bool) -> io::Result<Vec<u8>> {
+    let mut out = BOM.to_vec();
+    let mut w = csv_writer(&mut out);
+    w.write_record(columns(with_changes))?;
+    w.flush()?;
+    drop(w);
+    Ok(out)
 }
 
-/// A JSON report, written line by line: `{"format":...,"rows":[` one row per line `],"summary":{...}}`.
-pub struct JsonReport<W: Write> {
-    w: W,
-    first: bool,
+/// CSV report lines, every text cell neutralised.
+pub fn csv_rows(rows: &[RowResult], with_changes: bool) -> io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(rows.len() * 320);
+    let mut w = csv_writer(&mut out);
+    for r in rows {
+        for cell in cells(r, with_changes) {
+            w.write_field(neutralise(&cell).as_bytes())?;
+        }
+        w.write_record(None::<&[u8]>)?;
+    }
+    w.flush()?;
+    drop(w);
+    Ok(out)
 }
 
-impl<W: Write> JsonReport<W> {
-    /// Starts a report with its meta.
-    pub fn new(mut w: W, meta: &Meta) -> io::Result<JsonReport<W>> {
-        let head = serde_json::to_string(meta)?;
-        let open = head.strip_suffix('}').unwrap_or(&head);
-        write!(w, "{open},\"rows\":[")?;
-        Ok(JsonReport { w, first: true })
-    }
+/// A JSON report is [`json_head`], then [`json_rows`] of every line in order (`first` for the
+/// chunk that holds the first line), then [`json_tail`]: `{"format":...,"rows":[` one row per
+/// line `],"summary":{...}}`.
+pub fn json_head(meta: &Meta) -> io::Result<Vec<u8>> {
+    let head = serde_json::to_string(meta)?;
+    let open = head.strip_suffix('}').unwrap_or(&head);
+    Ok(format!("{open},\"rows\":[").into_bytes())
+}
 
-    /// Writes one row.
-    pub fn row(&mut self, r: &RowResult) -> io::Result<()> {
-        self.w.write_all(if self.first { b"\n" } else { b",\n" })?;
-        self.first = false;
-        serde_json::to_writer(&mut self.w, r)?;
-        Ok(())
+/// JSON report lines; `first` when the first of them is the report's first.
+pub fn json_rows(rows: &[RowResult], first: bool) -> io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(rows.len() * 600);
+    for (i, r) in rows.iter().enumerate() {
+        out.extend_from_slice(if first && i == 0 { b"\n" } else { b",\n" });
+        serde_json::to_writer(&mut out, r)?;
     }
+    Ok(out)
+}
 
-    /// Ends the report with the summary.
-    pub fn finish(mut self, summary: &Summary) -> io::Result<W> {
-        write!(
-            self.w,
-            "\n],\"summary\":{}}}\n",
-            serde_json::to_string(summary)?
-        )?;
-        Ok(self.w)
-    }
+/// The end of a JSON report, with its summary.
+pub fn json_tail(summary: &Summary) -> io::Result<Vec<u8>> {
+    Ok(format!("\n],\"summary\":{}}}\n", serde_json::to_string(summary)?).into_bytes())
 }
 
 #[cfg(test)]
@@ -300,9 +290,13 @@ mod tests {
 
     #[test]
     fn csv_report_bytes() {
-        let mut rep = CsvReport::new(Vec::new(), false).unwrap();
-        rep.row(&bad("@SUM(1)")).unwrap();
-        let out = String::from_utf8(rep.finish().unwrap()).unwrap();
+        let r = bad("@SUM(1)");
+        let out = [
+            csv_head(false).unwrap(),
+            csv_rows(std::slice::from_ref(&r), false).unwrap(),
+        ]
+        .concat();
+        let out = String::from_utf8(out).unwrap();
         let mut lines = out.split("\r\n");
         assert_eq!(
             lines.next().unwrap(),
@@ -314,28 +308,46 @@ mod tests {
         );
         assert_eq!(columns(true).len(), cells(&bad("x"), true).len());
         assert_eq!(columns(false).len(), cells(&bad("x"), false).len());
+        // In chunks or at once: the same bytes.
+        let rows = vec![r.clone(), bad("x"), r];
+        let whole = csv_rows(&rows, true).unwrap();
+        let parts = [
+            csv_rows(&rows[..1], true).unwrap(),
+            csv_rows(&rows[1..], true).unwrap(),
+        ]
+        .concat();
+        assert_eq!(whole, parts);
     }
 
     #[test]
     fn json_report_shape() {
-        let mut rep = JsonReport::new(
-            Vec::new(),
-            &Meta {
-                format: FORMAT,
-                at: Day(20_000),
-                at_unix: 1_728_000_000,
-                certifications: 2,
-                revocation_sequence: Some(4),
-            },
-        )
-        .unwrap();
+        let meta = Meta {
+            format: FORMAT,
+            at: Day(20_000),
+            at_unix: 1_728_000_000,
+            certifications: 2,
+            revocation_sequence: Some(4),
+        };
         let r = bad("x");
-        rep.row(&r).unwrap();
-        rep.row(&r).unwrap();
         let mut s = Summary::default();
         s.add(&r);
         s.add(&r);
-        let out = rep.finish(&s).unwrap();
+        let out = [
+            json_head(&meta).unwrap(),
+            json_rows(std::slice::from_ref(&r), true).unwrap(),
+            json_rows(std::slice::from_ref(&r), false).unwrap(),
+            json_tail(&s).unwrap(),
+        ]
+        .concat();
+        assert_eq!(
+            out,
+            [
+                json_head(&meta).unwrap(),
+                json_rows(&[r.clone(), r], true).unwrap(),
+                json_tail(&s).unwrap()
+            ]
+            .concat()
+        );
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["format"], FORMAT);
         assert_eq!(v["at"], "2024-10-04");

@@ -9,7 +9,9 @@ use starmark_core::claim::SignedClaim;
 use starmark_core::error::ListError;
 use starmark_core::listings::{Basis, Certifications, RecordNames, Role};
 use starmark_core::{from_hex, PublicKey, RevocationList, TrustList};
-use starmark_listings::report::{CsvReport, JsonReport, Meta, Summary};
+use starmark_listings::report::{
+    csv_head, csv_rows, json_head, json_rows, json_tail, Meta, Summary,
+};
 use starmark_listings::{check_all, decode};
 use wasm_bindgen::prelude::*;
 
@@ -176,15 +178,18 @@ pub fn check(
         }
     };
     let mut summary = Summary::default();
+    for r in &rows {
+        summary.add(r);
+    }
     let written = (|| -> std::io::Result<(Vec<u8>, Vec<u8>)> {
-        let mut csv = CsvReport::new(Vec::new(), false)?;
-        let mut json = JsonReport::new(Vec::new(), &Meta::of(&certs))?;
-        for r in &rows {
-            summary.add(r);
-            csv.row(r)?;
-            json.row(r)?;
-        }
-        Ok((csv.finish()?, json.finish(&summary)?))
+        let csv = [csv_head(false)?, csv_rows(&rows, false)?].concat();
+        let json = [
+            json_head(&Meta::of(&certs))?,
+            json_rows(&rows, true)?,
+            json_tail(&summary)?,
+        ]
+        .concat();
+        Ok((csv, json))
     })();
     match written {
         Ok((csv, json)) => {

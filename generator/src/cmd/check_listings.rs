@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use starmark_core::listings::{Certifications, Columns, Role, RowResult};
 use starmark_core::Day;
-use starmark_listings::report::{CsvReport, JsonReport, Meta, Summary};
+use starmark_listings::report::{self, Meta, Summary};
 use starmark_listings::state::{self, State};
 use starmark_listings::{Checker, Format, InputError, Mapping, Prepared};
 
@@ -78,31 +78,33 @@ pub fn run(args: &CheckListingsArgs) -> Result<u8> {
     let mut checker = Checker::new(mapping);
     let mut summary = Summary::default();
     let mut next_state = with_changes.then(|| State::new(None));
-    let mut batch: Vec<Prepared> = Vec::with_capacity(BATCH);
-    let mut position = 0;
+    let kind = report.kind();
     let mut rows = rows;
-    loop {
-        let row = rows.next();
-        let done = row.is_none();
-        if let Some(row) = row {
-            position = row.position;
-            batch.extend(checker.prepare(row));
-        }
-        if batch.len() >= BATCH || (done && !batch.is_empty()) {
-            let results = check_batch(&batch, certs, &columns);
-            batch.clear();
-            for mut r in results {
+    // A pipeline: while one batch is checked and encoded (in parallel), the next is read.
+    let mut batch = read_batch(&mut rows, &mut checker);
+    let mut first = true;
+    while !batch.rows.is_empty() {
+        let (next, done) = rayon::join(
+            || read_batch(&mut rows, &mut checker),
+            || {
+                let mut results = check_batch(&batch.rows, certs, &columns);
                 if let Some(next) = next_state.as_mut() {
-                    next.observe(&mut r, previous.as_ref());
+                    for r in &mut results {
+                        next.observe(r, previous.as_ref());
+                    }
                 }
-                summary.add(&r);
-                report.row(&r)?;
-            }
-            bar.set_position(position);
+                let encoded = kind.encode(&results, first);
+                (results, encoded)
+            },
+        );
+        let (results, encoded) = done;
+        for r in &results {
+            summary.add(r);
         }
-        if done {
-            break;
-        }
+        report.write(&results, encoded?)?;
+        bar.set_position(batch.position);
+        first = false;
+        batch = next;
     }
     bar.finish_and_clear();
     if summary.rows() == 0 {
@@ -247,6 +249,29 @@ fn warn_problems(problems: &[String]) {
     }
 }
 
+/// Rows read and ready to check, and how far into the file they end.
+struct Batch {
+    rows: Vec<Prepared>,
+    position: u64,
+}
+
+/// Reads the next [`BATCH`] rows that are not blank (fewer at the end of the file).
+fn read_batch(rows: &mut starmark_listings::Rows<'_>, checker: &mut Checker) -> Batch {
+    let mut batch = Batch {
+        rows: Vec::with_capacity(BATCH),
+        position: 0,
+    };
+    for row in rows.by_ref() {
+        batch.position = row.position;
+        batch.rows.extend(checker.prepare(row));
+        if batch.rows.len() >= BATCH {
+            break;
+        }
+    }
+    batch
+}
+
+/// Checks rows in parallel, in order.
 fn check_batch(batch: &[Prepared], certs: &Certifications, columns: &Columns) -> Vec<RowResult> {
     batch.par_iter().map(|p| p.check(certs, columns)).collect()
 }
@@ -274,12 +299,48 @@ struct Temp {
 type Sink = (Box<dyn Write>, Option<Temp>);
 
 /// Where the report goes, while it is written: stdout, or a temporary file renamed over
-/// `--out` at the end (a failed check leaves no half-written report).
+/// `--out` at the end (a failed check leaves no half-written report). CSV and JSON lines are
+/// encoded in parallel chunks ([`Kind::encode`]) and written in order.
 enum Report {
-    Csv(Box<CsvReport<BufWriter<Box<dyn Write>>>>, Option<Temp>),
-    Json(JsonReport<BufWriter<Box<dyn Write>>>, Option<Temp>),
+    Csv(BufWriter<Box<dyn Write>>, Option<Temp>, bool),
+    Json(BufWriter<Box<dyn Write>>, Option<Temp>),
     Xlsx(Box<XlsxReport>, PathBuf),
 }
+
+/// How a report's lines are encoded.
+#[derive(Clone, Copy)]
+enum Kind {
+    Csv(bool),
+    Json,
+    Xlsx,
+}
+
+impl Kind {
+    /// The report lines of `rows`, encoded in parallel chunks (empty for XLSX, which is written
+    /// row by row); `first` when they start the report.
+    fn encode(self, rows: &[RowResult], first: bool) -> Result<Vec<u8>> {
+        let chunks: Vec<std::io::Result<Vec<u8>>> = match self {
+            Kind::Csv(with_changes) => rows
+                .par_chunks(ENCODE_CHUNK)
+                .map(|c| report::csv_rows(c, with_changes))
+                .collect(),
+            Kind::Json => rows
+                .par_chunks(ENCODE_CHUNK)
+                .enumerate()
+                .map(|(i, c)| report::json_rows(c, first && i == 0))
+                .collect(),
+            Kind::Xlsx => return Ok(Vec::new()),
+        };
+        let mut out = Vec::new();
+        for c in chunks {
+            out.extend_from_slice(&c.map_err(write_failed)?);
+        }
+        Ok(out)
+    }
+}
+
+/// Rows per chunk encoded by one task.
+const ENCODE_CHUNK: usize = 1024;
 
 fn temp_beside(path: &Path) -> PathBuf {
     let name = path
@@ -287,6 +348,10 @@ fn temp_beside(path: &Path) -> PathBuf {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+fn write_failed(e: std::io::Error) -> anyhow::Error {
+    anyhow::anyhow!("cannot write the report: {e}")
 }
 
 impl Report {
@@ -313,21 +378,20 @@ impl Report {
                 }
             }
         };
-        let failed = |e: std::io::Error| anyhow::anyhow!("cannot write the report: {e}");
         Ok(match format {
             ReportFormat::Csv => {
                 let (w, paths) = sink(out)?;
-                Report::Csv(
-                    Box::new(CsvReport::new(BufWriter::new(w), with_changes).map_err(failed)?),
-                    paths,
-                )
+                let mut w = BufWriter::with_capacity(1 << 20, w);
+                w.write_all(&report::csv_head(with_changes).map_err(write_failed)?)
+                    .map_err(write_failed)?;
+                Report::Csv(w, paths, with_changes)
             }
             ReportFormat::Json => {
                 let (w, paths) = sink(out)?;
-                Report::Json(
-                    JsonReport::new(BufWriter::new(w), &Meta::of(certs)).map_err(failed)?,
-                    paths,
-                )
+                let mut w = BufWriter::with_capacity(1 << 20, w);
+                w.write_all(&report::json_head(&Meta::of(certs)).map_err(write_failed)?)
+                    .map_err(write_failed)?;
+                Report::Json(w, paths)
             }
             ReportFormat::Xlsx => match out {
                 Some(p) => Report::Xlsx(Box::new(XlsxReport::new(with_changes)?), p.to_path_buf()),
@@ -336,18 +400,26 @@ impl Report {
         })
     }
 
-    fn row(&mut self, r: &RowResult) -> Result<()> {
-        let failed = |e: std::io::Error| anyhow::anyhow!("cannot write the report: {e}");
+    /// How its lines are encoded.
+    fn kind(&self) -> Kind {
         match self {
-            Report::Csv(w, _) => w.row(r).map_err(failed),
-            Report::Json(w, _) => w.row(r).map_err(failed),
-            Report::Xlsx(w, _) => w.row(r),
+            Report::Csv(_, _, with_changes) => Kind::Csv(*with_changes),
+            Report::Json(..) => Kind::Json,
+            Report::Xlsx(..) => Kind::Xlsx,
+        }
+    }
+
+    /// Writes the lines [`Report::encode`] made of `rows`.
+    fn write(&mut self, rows: &[RowResult], encoded: Vec<u8>) -> Result<()> {
+        match self {
+            Report::Csv(w, ..) | Report::Json(w, _) => w.write_all(&encoded).map_err(write_failed),
+            Report::Xlsx(x, _) => rows.iter().try_for_each(|r| x.row(r)),
         }
     }
 
     /// Removes the temporary file of a report that will not be finished.
     fn abandon(self) {
-        if let Report::Csv(_, Some(Temp { tmp, .. })) | Report::Json(_, Some(Temp { tmp, .. })) =
+        if let Report::Csv(_, Some(Temp { tmp, .. }), _) | Report::Json(_, Some(Temp { tmp, .. })) =
             self
         {
             let _ = std::fs::remove_file(tmp);
@@ -356,16 +428,19 @@ impl Report {
 
     /// Ends the report; returns the file written, if any.
     fn finish(self, summary: &Summary) -> Result<Option<PathBuf>> {
-        let failed = |e: std::io::Error| anyhow::anyhow!("cannot write the report: {e}");
         let (mut w, paths) = match self {
             Report::Xlsx(x, path) => {
                 x.save(&path)?;
                 return Ok(Some(path));
             }
-            Report::Csv(w, paths) => (w.finish().map_err(failed)?, paths),
-            Report::Json(w, paths) => (w.finish(summary).map_err(failed)?, paths),
+            Report::Csv(w, paths, _) => (w, paths),
+            Report::Json(mut w, paths) => {
+                w.write_all(&report::json_tail(summary).map_err(write_failed)?)
+                    .map_err(write_failed)?;
+                (w, paths)
+            }
         };
-        w.flush().map_err(failed)?;
+        w.flush().map_err(write_failed)?;
         drop(w);
         match paths {
             None => Ok(None),

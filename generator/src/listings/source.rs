@@ -120,50 +120,32 @@ fn basis(trust: TrustList, revocations: Option<RevocationList>, opts: &Options<'
     }
 }
 
-/// Verifies claims in parallel; refused ones become problems.
-pub fn certify_all(
+/// Verifies one claim; a refused one is a problem naming `name`.
+fn certify_one(
     basis: &Basis,
-    claims: Vec<(String, Result<SignedClaim, String>)>,
-    problems: &mut Vec<String>,
-) -> Vec<Certified> {
-    let results: Vec<Result<Certified, String>> = claims
-        .into_par_iter()
-        .map(|(name, claim)| {
-            let claim = claim?;
-            basis.certify(&claim).map_err(|v| {
-                format!(
-                    "{name}: claim refused ({}{})",
-                    v.verdict.name(),
-                    v.detail.map(|d| format!(": {d}")).unwrap_or_default()
-                )
-            })
-        })
-        .collect();
+    name: &str,
+    claim: Result<SignedClaim, String>,
+) -> Result<Certified, String> {
+    basis.certify(&claim?).map_err(|v| {
+        format!(
+            "{name}: claim refused ({}{})",
+            v.verdict.name(),
+            v.detail.map(|d| format!(": {d}")).unwrap_or_default()
+        )
+    })
+}
+
+/// A record file's names; an unreadable one is a problem naming `name`.
+fn names_one(name: &str, bytes: Result<Vec<u8>, String>) -> Result<RecordNames, String> {
+    RecordNames::read(&bytes?).map_err(|e| format!("{name}: record not read ({e})"))
+}
+
+/// Sorts results into the certifications (or record names) and the problems.
+fn split<T>(results: Vec<Result<T, String>>, problems: &mut Vec<String>) -> Vec<T> {
     let mut out = Vec::with_capacity(results.len());
     for r in results {
         match r {
             Ok(c) => out.push(c),
-            Err(p) => problems.push(p),
-        }
-    }
-    out
-}
-
-/// Record files' names in parallel; unreadable ones become problems.
-fn names_of(
-    records: Vec<(String, Result<Vec<u8>, String>)>,
-    problems: &mut Vec<String>,
-) -> Vec<RecordNames> {
-    let results: Vec<Result<RecordNames, String>> = records
-        .into_par_iter()
-        .map(|(name, bytes)| {
-            RecordNames::read(&bytes?).map_err(|e| format!("{name}: record not read ({e})"))
-        })
-        .collect();
-    let mut out = Vec::with_capacity(results.len());
-    for r in results {
-        match r {
-            Ok(n) => out.push(n),
             Err(p) => problems.push(p),
         }
     }
@@ -210,11 +192,10 @@ fn registry_dir(dir: &Path, opts: &Options<'_>) -> Result<Loaded> {
     problems.extend(scan.problems.iter().cloned());
     let max = reg.config.max_record_bytes;
     let files: Vec<PathBuf> = scan.files.into_iter().map(|f| f.path).collect();
-    type Read = (
-        (String, Result<SignedClaim, String>),
-        (String, Result<Vec<u8>, String>),
-    );
-    let read: Vec<Read> = files
+    // One pass per file, in parallel: the claim verified, the record's names read; no file's
+    // bytes are kept.
+    type One = (Result<Certified, String>, Result<RecordNames, String>);
+    let read: Vec<One> = files
         .par_iter()
         .map(|path| {
             let name = path.display().to_string();
@@ -227,12 +208,12 @@ fn registry_dir(dir: &Path, opts: &Options<'_>) -> Result<Loaded> {
             let record = load_record(path, max)
                 .map(|(_, bytes)| bytes)
                 .map_err(|e| format!("{e:#}"));
-            ((name.clone(), claim), (name, record))
+            (certify_one(&basis, &name, claim), names_one(&name, record))
         })
         .collect();
     let (claims, records): (Vec<_>, Vec<_>) = read.into_iter().unzip();
-    let certified = certify_all(&basis, claims, &mut problems);
-    let names = names_of(records, &mut problems);
+    let certified = split(claims, &mut problems);
+    let names = split(records, &mut problems);
     Ok(finish(
         basis,
         certified,
@@ -289,30 +270,28 @@ fn site_dir(dir: &Path, opts: &Options<'_>) -> Result<Loaded> {
         }
     }
     sigs.sort();
-    type Read = (
-        (String, Result<SignedClaim, String>),
-        Option<(String, Result<Vec<u8>, String>)>,
+    type One = (
+        Result<Certified, String>,
+        Option<Result<RecordNames, String>>,
     );
-    let read: Vec<Read> = sigs
+    let read: Vec<One> = sigs
         .par_iter()
         .map(|sig| {
             let name = sig.display().to_string();
             let claim = signed::read_signature(sig).map_err(|e| format!("{e:#}"));
             let md = sig.with_extension("md");
             let record = md.is_file().then(|| {
-                (
-                    md.display().to_string(),
-                    load_record(&md, MAX_SITE_RECORD)
-                        .map(|(_, b)| b)
-                        .map_err(|e| format!("{e:#}")),
-                )
+                let bytes = load_record(&md, MAX_SITE_RECORD)
+                    .map(|(_, b)| b)
+                    .map_err(|e| format!("{e:#}"));
+                names_one(&md.display().to_string(), bytes)
             });
-            ((name, claim), record)
+            (certify_one(&basis, &name, claim), record)
         })
         .collect();
     let (claims, records): (Vec<_>, Vec<_>) = read.into_iter().unzip();
-    let certified = certify_all(&basis, claims, &mut problems);
-    let names = names_of(records.into_iter().flatten().collect(), &mut problems);
+    let certified = split(claims, &mut problems);
+    let names = split(records.into_iter().flatten().collect(), &mut problems);
     Ok(finish(
         basis,
         certified,
@@ -424,23 +403,23 @@ pub fn from_bundle(
     problems: &mut Vec<String>,
 ) -> Result<(Vec<Certified>, Vec<RecordNames>)> {
     let bundle = Bundle::decode(bytes).with_context(|| format!("{name}: claims bundle refused"))?;
-    let claims = bundle
+    let claims: Vec<Result<Certified, String>> = bundle
         .claims
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(i, b)| {
             let label = format!("{name}: claim #{}", i + 1);
             let claim = SignedClaim::decode(b).map_err(|e| format!("{label}: {e}"));
-            (label, claim)
+            certify_one(basis, &label, claim)
         })
         .collect();
-    let certified = certify_all(basis, claims, problems);
-    let records = bundle
+    let certified = split(claims, problems);
+    let records: Vec<Result<RecordNames, String>> = bundle
         .records
-        .iter()
+        .par_iter()
         .enumerate()
-        .map(|(i, b)| (format!("{name}: record #{}", i + 1), Ok(b.to_vec())))
+        .map(|(i, b)| names_one(&format!("{name}: record #{}", i + 1), Ok(b.to_vec())))
         .collect();
-    let names = names_of(records, problems);
+    let names = split(records, problems);
     Ok((certified, names))
 }
