@@ -293,7 +293,7 @@ impl RevocationList {
                     count: stream.len() - used,
                 });
             }
-            if bits.pos % 8 != 0 && bits.get(8 - (bits.pos % 8) as u8)? != 0 {
+            if !bits.pos.is_multiple_of(8) && bits.get(8 - (bits.pos % 8) as u8)? != 0 {
                 return Err(DecodeError::NonZeroPadding);
             }
             // One encoding per list: the parameters must be the ones the encoder picks.

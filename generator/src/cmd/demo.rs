@@ -120,7 +120,7 @@ fn record_text(i: u64, makers: u64) -> String {
     );
     let tier = 1 + rng.below(3);
     let start = Day::parse("2026-07-01").map_or(20_635, |d| d.0) + rng.below(140) as u16;
-    let pilot = i % 50 == 0;
+    let pilot = i.is_multiple_of(50);
     let until = if pilot {
         start + 90
     } else {

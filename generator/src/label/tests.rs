@@ -60,7 +60,7 @@ fn random_grid(seed: &mut u64, w: usize, one_in: u64) -> Vec<bool> {
             *seed ^= *seed << 13;
             *seed ^= *seed >> 7;
             *seed ^= *seed << 17;
-            *seed % one_in != 0
+            !(*seed).is_multiple_of(one_in)
         })
         .collect()
 }
