@@ -9,7 +9,8 @@ Exit codes:
   0  success (verify: the label is genuine, valid, and the revocation data is fresh)
   1  verify: any other verdict (expired, not yet valid, revoked, counterfeit, unknown issuer,
      issuer key compromised, malformed) or stale revocation data (also without
-     revocation-list.bin: the verdict is given, with a warning)
+     revocation-list.bin: the verdict is given, with a warning); check-listings: at least
+     one listing is not ok
   2  usage or input error (bad record, bad key, tampered list, unreadable file)";
 
 /// starmark: signed IoT cybersecurity labels, their public registry and offline verification.

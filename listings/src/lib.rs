@@ -267,7 +267,7 @@ impl Checker {
 
     /// Reads one row, in file order; `None` for a row whose cells are all empty.
     pub fn prepare(&mut self, row: Row) -> Option<Prepared> {
-        let cells = match row.cells {
+        let mut cells = match row.cells {
             Err(reason) => {
                 return Some(Prepared {
                     row: row.number,
@@ -285,7 +285,17 @@ impl Checker {
         let mut error = None;
         for role in Role::ALL {
             if let Some(i) = self.mapping.index(role) {
-                let cell = cells.get(i).cloned().unwrap_or_default();
+                // Moved out of the row, or copied when another role reads the same column.
+                let shared = Role::ALL
+                    .iter()
+                    .filter(|r| self.mapping.index(**r) == Some(i))
+                    .count()
+                    > 1;
+                let cell = match cells.get_mut(i) {
+                    Some(c) if shared => c.clone(),
+                    Some(c) => std::mem::take(c),
+                    None => String::new(),
+                };
                 if cell.len() > MAX_CELL && error.is_none() {
                     error = Some((
                         Some(role),
@@ -447,5 +457,20 @@ mod tests {
             .unwrap()
             .1
             .contains("more than the 4096"));
+        // Two roles may read one column: each gets the cell.
+        let m = Mapping::new(
+            &h(&["名称", "证书编号"]),
+            &[
+                (Role::Manufacturer, "名称".into()),
+                (Role::Model, "名称".into()),
+            ],
+            true,
+        )
+        .unwrap();
+        let both = Checker::new(m).prepare(row(2, &["XL", "1"])).unwrap();
+        assert_eq!(
+            (both.listing().manufacturer, both.listing().model),
+            (Some("XL"), Some("XL"))
+        );
     }
 }

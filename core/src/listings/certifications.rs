@@ -5,6 +5,7 @@ use alloc::boxed::Box;
 use alloc::collections::btree_map::Entry;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -98,6 +99,7 @@ impl Basis {
                 Some(claim),
             ) => Ok(Certified {
                 claim,
+                maker: None,
                 v,
                 payload: signed.as_bytes().to_vec(),
             }),
@@ -121,6 +123,8 @@ pub(super) fn site_of(url: &str) -> String {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Certified {
     claim: Claim,
+    /// Its manufacturer's names, shared by its certifications (set by [`Certifications::new`]).
+    maker: Option<Arc<Maker>>,
     /// The verification, its claim moved to `claim`.
     v: Verification,
     /// The signed claim's bytes: a label carrying exactly these is this certification, verified.
@@ -214,15 +218,22 @@ impl fmt::Display for SourceProblem {
     }
 }
 
+/// A registered manufacturer's names as listings are compared with them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Maker {
+    /// The English names its verified records give it, sorted.
+    pub(super) english: Vec<String>,
+    /// The keys ([`maker_key`]) of its registered name and of its English names.
+    pub(super) keys: Vec<String>,
+}
+
 /// The verified certifications of a registry, by serial and by manufacturer and model.
 #[derive(Clone, Debug)]
 pub struct Certifications {
     basis: Basis,
     certs: BTreeMap<u64, Certified>,
-    /// Registered manufacturer name → the English names its verified records give it.
-    english: BTreeMap<String, Vec<String>>,
-    /// Registered manufacturer name → the keys of its name and English names.
-    maker_keys: BTreeMap<String, Vec<String>>,
+    /// Registered manufacturer name → its names.
+    makers: BTreeMap<String, Arc<Maker>>,
     /// (manufacturer key, model key) → serials; every name of a manufacturer has its key.
     by_identity: BTreeMap<(String, String), Vec<u64>>,
     /// Model key → serials.
@@ -262,40 +273,43 @@ impl Certifications {
                 _ => problems.push(SourceProblem::UnsignedRecord { serial: n.serial }),
             }
         }
-        for list in english.values_mut() {
-            list.sort();
-        }
+        let mut makers: BTreeMap<String, Arc<Maker>> = BTreeMap::new();
         let mut by_identity: BTreeMap<(String, String), Vec<u64>> = BTreeMap::new();
         let mut by_model: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-        let mut maker_keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (serial, c) in &certs {
-            let model = model_key(&c.claim.model);
-            let keys = maker_keys
-                .entry(c.claim.manufacturer.clone())
-                .or_insert_with(|| {
-                    let mut keys = alloc::vec![maker_key(&c.claim.manufacturer)];
-                    for en in english.get(&c.claim.manufacturer).into_iter().flatten() {
+        for (serial, c) in certs.iter_mut() {
+            let name = &c.claim.manufacturer;
+            let maker = match makers.get(name) {
+                Some(m) => m.clone(),
+                None => {
+                    let mut english = english.remove(name).unwrap_or_default();
+                    english.sort();
+                    let mut keys = alloc::vec![maker_key(name)];
+                    for en in &english {
                         let k = maker_key(en);
                         if !keys.contains(&k) {
                             keys.push(k);
                         }
                     }
-                    keys
-                });
-            for k in keys.iter() {
+                    let m = Arc::new(Maker { english, keys });
+                    makers.insert(name.clone(), m.clone());
+                    m
+                }
+            };
+            let model = model_key(&c.claim.model);
+            for k in &maker.keys {
                 by_identity
                     .entry((k.clone(), model.clone()))
                     .or_default()
                     .push(*serial);
             }
             by_model.entry(model).or_default().push(*serial);
+            c.maker = Some(maker);
         }
         (
             Certifications {
                 basis,
                 certs,
-                english,
-                maker_keys,
+                makers,
                 by_identity,
                 by_model,
             },
@@ -325,14 +339,24 @@ impl Certifications {
 
     /// The English names of a registered manufacturer.
     pub fn english_names(&self, manufacturer: &str) -> &[String] {
-        self.english.get(manufacturer).map_or(&[], Vec::as_slice)
+        self.makers
+            .get(manufacturer)
+            .map_or(&[], |m| m.english.as_slice())
+    }
+
+    /// The English names of the manufacturer of `c`.
+    pub(super) fn english_of<'a>(&'a self, c: &'a Certified) -> &'a [String] {
+        match &c.maker {
+            Some(m) => &m.english,
+            None => self.english_names(&c.claim.manufacturer),
+        }
     }
 
     /// Whether a manufacturer key (see [`maker_key`]) names the manufacturer of `c`, by its
     /// registered name or one of its English names.
     pub(super) fn maker_matches(&self, c: &Certified, key: &str) -> bool {
-        match self.maker_keys.get(&c.claim.manufacturer) {
-            Some(keys) => keys.iter().any(|k| k == key),
+        match &c.maker {
+            Some(m) => m.keys.iter().any(|k| k == key),
             None => maker_key(&c.claim.manufacturer) == key,
         }
     }

@@ -273,7 +273,7 @@ impl Certifications {
         let claim = cert.claim();
         let v = cert.verification();
         let number = certificate_number(claim.serial);
-        let english = self.english_names(&claim.manufacturer);
+        let english = self.english_of(cert);
         r.registry = Some(Authoritative {
             serial: claim.serial,
             certificate: number.clone(),

@@ -38,6 +38,13 @@ pub fn run(args: &CheckListingsArgs) -> Result<u8> {
         Some(p) => read_state(p)?,
         None => None,
     };
+    let started = std::time::Instant::now();
+    let timings = std::env::var_os("STARMARK_TIMINGS").is_some();
+    let phase = |name: &str| {
+        if timings {
+            eprintln!("[{:>8.3} s] {name}", started.elapsed().as_secs_f64());
+        }
+    };
     let file = &args.file;
     let bytes = read_listings(file, args.max_bytes)?;
     let name = file.to_string_lossy();
@@ -48,6 +55,7 @@ pub fn run(args: &CheckListingsArgs) -> Result<u8> {
     let mapping =
         Mapping::new(&rows.headers, &chosen, decoded.format != Format::Jsonl).map_err(in_file)?;
     let header_row = rows.header_row;
+    phase("listings file read and decoded");
 
     let highest_seen = previous.as_ref().and_then(|s| s.revocation_sequence);
     let loaded = source::load(
@@ -59,6 +67,7 @@ pub fn run(args: &CheckListingsArgs) -> Result<u8> {
             highest_seen,
         },
     )?;
+    phase("certifications loaded and verified");
     warn_problems(&loaded.problems);
     let certs = &loaded.certs;
     if let Some(list) = certs.basis().offered_revocations() {
@@ -107,6 +116,7 @@ pub fn run(args: &CheckListingsArgs) -> Result<u8> {
         batch = next;
     }
     bar.finish_and_clear();
+    phase("listings checked and the report written");
     if summary.rows() == 0 {
         report.abandon();
         bail!(
