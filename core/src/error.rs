@@ -31,6 +31,12 @@ pub enum DecodeError {
         /// The version expected.
         expected: u8,
     },
+    /// The input does not start with the format's magic bytes.
+    #[error("not a {expected} file: wrong magic bytes")]
+    WrongMagic {
+        /// The magic expected.
+        expected: &'static str,
+    },
     /// A length prefix or count is larger than the format allows.
     #[error("field {field}: length {len} is larger than the limit {max}")]
     LengthTooLarge {

@@ -14,10 +14,12 @@
 
 extern crate alloc;
 
+pub mod bundle;
 pub mod claim;
 pub mod date;
 pub mod error;
 pub mod keys;
+pub mod listings;
 pub mod log;
 pub mod manifest;
 pub mod qr;

@@ -10,7 +10,8 @@ Exit codes:
   1  verify: any other verdict (expired, not yet valid, revoked, counterfeit, unknown issuer,
      issuer key compromised, malformed) or stale revocation data (also without
      revocation-list.bin: the verdict is given, with a warning); log verify: a file of the
-     transparency log does not match (each named)
+     transparency log does not match (each named); check-listings: at least one listing is
+     not ok
   2  usage or input error (bad record, bad key, tampered list, unreadable file)";
 
 /// starmark: signed IoT cybersecurity labels, their public registry and offline verification.
@@ -53,7 +54,36 @@ pub enum Command {
     /// Sign the site's manifest, or check a site directory against its manifest.
     #[command(subcommand)]
     Manifest(ManifestCommand),
+    /// Check a retailer's product listings (CSV, XLSX or JSONL) against the registry's signed
+    /// certifications: one result per listing, with its reason, in a CSV, JSON or XLSX report.
+    #[command(after_help = LISTINGS_HELP)]
+    CheckListings(CheckListingsArgs),
 }
+
+const LISTINGS_HELP: &str = "\
+Results (one per listing, in this order of precedence; the others found go to the `also` column):
+  bad_row            the row cannot be read (the column and value are named)
+  counterfeit_label  the label link's signature fails, or it is signed by a key this registry does
+                     not trust, or it leads to another site than the registry's
+  not_found          no verified certification has this number, label, or manufacturer and model
+  ambiguous          no certificate number or label, and several certifications match
+  revoked            revoked (date and reason in the report)
+  maker_mismatch     the certification is of another manufacturer
+  model_mismatch     the certification is for another model
+  tier_overclaimed   the listing claims more stars than certified
+  expired            the certification's validity has ended
+  not_yet_valid      the certification's validity has not started
+  stale_data         nothing else wrong, but the revocation list is out of date or missing
+  ok                 a valid certification, fresh revocation data
+
+Columns are found by header (证书编号 / certificate number, 标签链接 / label URL, 制造商 /
+manufacturer, 型号 / model, 星级 / tier, 商品编号 / listing id, 店铺 / shop); --column ROLE=HEADER
+chooses one (ROLE: listing_id, shop, manufacturer, model, tier, certificate, label).
+
+Exit codes:
+  0  every listing is ok
+  1  at least one listing is not ok
+  2  usage or input error (unreadable file, missing column, source refused)";
 
 const MANIFEST_VERIFY_EXIT: &str = "\
 Exit codes:
@@ -193,6 +223,64 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 512, hide = true,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
+}
+
+/// `starmark check-listings`.
+#[derive(Debug, Args)]
+pub struct CheckListingsArgs {
+    /// The listings file: .csv (UTF-8 with or without BOM, or GB18030; comma, semicolon or tab),
+    /// .xlsx, or .jsonl.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Where the certifications come from: a registry directory, a built site or mirror
+    /// directory, or the https:// address of a published site.
+    #[arg(long, value_name = "SOURCE")]
+    pub registry: String,
+    /// The registry's root public key (64 hex digits, or a .pub file); required for a site,
+    /// a mirror or a URL. Default for a registry directory: its keys/root.pub.
+    #[arg(long, value_name = "HEX|FILE")]
+    pub root: Option<String>,
+    /// Where the registry's label links lead (https://label.example.cn); a label link to another
+    /// site is counterfeit. Default for a registry directory: its base_url.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Check as of this day (YYYY-MM-DD, 00:00 UTC) or Unix time. Default: now.
+    #[arg(long, value_name = "DATE")]
+    pub at: Option<String>,
+    /// Write the report to this file (its extension picks the format). Default: CSV on stdout.
+    #[arg(long, short = 'o', value_name = "REPORT")]
+    pub out: Option<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+    /// The sheet of an XLSX file. Default: the first.
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+    /// Choose a column by its header: ROLE=HEADER (ROLE: listing_id, shop, manufacturer, model,
+    /// tier, certificate, label). May be repeated.
+    #[arg(long = "column", value_name = "ROLE=HEADER")]
+    pub columns: Vec<String>,
+    /// Remember this run in FILE and add a `changed` column (new, fixed, newly_revoked,
+    /// newly_expired...) against the run remembered there before.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Refuse a listings file larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 256 << 20)]
+    pub max_bytes: u64,
+    /// No progress bar and no summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// The report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// CSV, UTF-8 with BOM.
+    Csv,
+    /// JSON.
+    Json,
+    /// Excel workbook.
+    Xlsx,
 }
 
 /// `starmark demo`.

@@ -6,6 +6,7 @@ mod fsutil;
 mod http;
 mod keyfile;
 mod label;
+mod listings;
 mod lock;
 mod log;
 mod manifest;

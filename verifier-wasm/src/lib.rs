@@ -1,21 +1,28 @@
 //! `starmark-verifier-wasm`: the WebAssembly behind the verify page. Bindings only: the verdict is
 //! the one `starmark-core` computes, the same code as `starmark verify`.
 //!
-//! Two modules come from this crate, each built with `--no-default-features` by
+//! Three modules come from this crate, each built with `--no-default-features` by
 //! `scripts/build-verifier`:
 //!
 //! - feature `verify`: [`verify`] and [`inspect`], everything a verdict needs;
 //! - feature `scan`: [`decode_qr`], the camera's QR decoder (`rqrr`), a separate module that the
-//!   page loads only when the camera is used in a browser without `BarcodeDetector`.
+//!   page loads only when the camera is used in a browser without `BarcodeDetector`;
+//! - feature `listings`: [`check_listings`], the "check listings" page's checker (the rules of
+//!   `starmark_core::listings`, the files and reports of `starmark_listings`), loaded only when a
+//!   file is checked.
 //!
 //! Results go to JavaScript as plain objects (serde-wasm-bindgen), never as thrown strings.
 #![deny(missing_docs)]
 
+#[cfg(feature = "listings")]
+mod listings;
 #[cfg(feature = "scan")]
 mod scan;
 #[cfg(feature = "verify")]
 mod verify;
 
+#[cfg(feature = "listings")]
+pub use listings::{check, check_listings, ListingsOutcome};
 #[cfg(feature = "scan")]
 pub use scan::{decode_qr, decode_qr_luma};
 #[cfg(feature = "verify")]

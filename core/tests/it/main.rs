@@ -5,4 +5,5 @@
 
 mod ed25519_vectors;
 mod format_vectors;
+mod listings;
 mod verdict;

@@ -1,6 +1,7 @@
 //! One module per command.
 
 mod build;
+mod check_listings;
 mod demo;
 mod init;
 mod keygen;
@@ -32,5 +33,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Demo(a) => demo::run(&a),
         Command::Log(c) => log::run(c),
         Command::Manifest(c) => manifest::run(c),
+        Command::CheckListings(a) => check_listings::run(&a),
     }
 }

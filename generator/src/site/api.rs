@@ -156,6 +156,31 @@ fn index_in_slices(
 /// Rows per slice of [`index_json`].
 const INDEX_SLICE: usize = 1000;
 
+/// `api/v1/claims.bin`: every signed claim in serial order, and for each distinct pair of
+/// manufacturer and English name the record file of the lowest serial that carries it (the
+/// proof of that English name); docs/FORMAT.md section 9.
+pub fn claims_bundle(certs: &BTreeMap<u64, VerifiedCert>) -> anyhow::Result<Vec<u8>> {
+    let mut proofs: BTreeMap<(&str, &str), &VerifiedCert> = BTreeMap::new();
+    for c in certs.values() {
+        if let Some(en) = c.summary.manufacturer_en.as_deref() {
+            proofs
+                .entry((c.summary.manufacturer.as_str(), en))
+                .or_insert(c);
+        }
+    }
+    let mut records: Vec<&VerifiedCert> = proofs.into_values().collect();
+    records.sort_by_key(|c| c.summary.serial);
+    let bytes: Vec<&[u8]> = records
+        .iter()
+        .map(|c| c.full().map(|f| f.bytes.as_slice()))
+        .collect::<anyhow::Result<_>>()?;
+    let bundle = starmark_core::bundle::Bundle {
+        claims: certs.values().map(|c| c.signed.as_bytes()).collect(),
+        records: bytes,
+    };
+    Ok(bundle.encode()?)
+}
+
 /// `api/v1/trust-list.json`.
 pub fn trust_json(t: &TrustList) -> serde_json::Result<Vec<u8>> {
     pretty(t)
@@ -411,5 +436,47 @@ mod tests {
                 "slices of {slice}"
             );
         }
+    }
+
+    #[test]
+    fn claims_bundle_holds_every_claim_and_one_record_per_english_name() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../site");
+        let reg = Registry::open(&dir).unwrap();
+        let lists = super::super::load::lists(&reg, None).unwrap();
+        let loaded = super::super::load::load(&reg, lists, false).unwrap();
+        let bytes = claims_bundle(&loaded.certs).unwrap();
+        let bundle = starmark_core::bundle::Bundle::decode(&bytes).unwrap();
+        let claims: Vec<&[u8]> = loaded.certs.values().map(|c| c.signed.as_bytes()).collect();
+        assert_eq!(bundle.claims, claims, "every claim, in serial order");
+        let mut pairs: Vec<(String, String)> = loaded
+            .certs
+            .values()
+            .filter_map(|c| {
+                let en = c.summary.manufacturer_en.clone()?;
+                Some((c.summary.manufacturer.clone(), en))
+            })
+            .collect();
+        pairs.sort();
+        pairs.dedup();
+        assert_eq!(bundle.records.len(), pairs.len());
+        assert!(pairs.len() > 10 && pairs.len() < loaded.certs.len());
+        let mut serials = Vec::new();
+        for r in &bundle.records {
+            let names = starmark_core::listings::RecordNames::read(r).unwrap();
+            let c = &loaded.certs[&names.serial()];
+            assert!(
+                c.signed.claim().matches_record(r),
+                "a record some claim signs"
+            );
+            // The lowest serial of its pair.
+            let pair = (&c.summary.manufacturer, &c.summary.manufacturer_en);
+            assert!(loaded
+                .certs
+                .values()
+                .filter(|o| (&o.summary.manufacturer, &o.summary.manufacturer_en) == pair)
+                .all(|o| o.summary.serial >= names.serial()));
+            serials.push(names.serial());
+        }
+        assert!(serials.windows(2).all(|w| w[0] < w[1]), "in serial order");
     }
 }

@@ -7,6 +7,7 @@
 //! every collection is ordered.
 
 mod api;
+mod listings;
 mod load;
 mod log;
 mod manifest;
@@ -868,6 +869,7 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &Key) -> Result<Vec
         }),
     ));
     jobs.extend(verifier::jobs(site, global)?);
+    jobs.extend(listings::jobs(site, global)?);
     jobs.push(Job::named(
         "about.html",
         key_of(&[global, b"about.html"]),
@@ -934,6 +936,12 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &Key) -> Result<Vec
                 api::revocation_json(&loaded.revocations)?,
             ])
         }),
+    ));
+    jobs.push(Job::named(
+        "api/v1/claims.bin",
+        key_of(&[&all_key, b"claims bundle"]),
+        vec!["api/v1/claims.bin".into()],
+        Box::new(move || Ok(vec![api::claims_bundle(&loaded.certs)?])),
     ));
     jobs.push(Job::named(
         "api/v1/categories.json",

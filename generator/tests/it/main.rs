@@ -5,6 +5,7 @@
 
 mod bad_records;
 mod common;
+mod listings;
 mod log;
 mod manifest;
 mod names;
