@@ -361,10 +361,12 @@ fn stale_revocation_data_is_never_ok() {
 fn registry_copy(dir: &Path) -> PathBuf {
     let reg = dir.join("reg");
     copy_dir(&site(), &reg);
-    for k in ["DEMO-ONLY-issuer-1.key", "DEMO-ONLY-root.key"] {
-        let p = reg.join("keys").join(k);
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    for e in std::fs::read_dir(reg.join("keys")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "key") {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
     }
     reg
 }
