@@ -53,6 +53,100 @@ pub enum Command {
     /// Sign the site's manifest, or check a site directory against its manifest.
     #[command(subcommand)]
     Manifest(ManifestCommand),
+    /// Audit a published site (a directory or an http(s) URL): every file against the signed
+    /// manifest, every claim and record, the lists, the transparency log, completeness both ways;
+    /// optionally its rebuild, and cosign its checkpoint as a witness.
+    #[command(after_help = AUDIT_HELP)]
+    Audit(AuditArgs),
+    /// Publish witnesses' cosignatures of the log checkpoint (the registry side of `audit
+    /// --cosign`).
+    #[command(subcommand, after_help = WITNESS_HELP)]
+    Witness(WitnessCommand),
+}
+
+const AUDIT_HELP: &str = "\
+Exit codes:
+  0  everything held
+  1  a problem was found; each is named (manifest, certifications, lists, log, state,
+     completeness, witnesses, rebuild)
+  2  usage or input error (no root key, unreadable target, state or key file)
+
+With --state FILE the checkpoint, trust list and revocation list sequences seen are kept there,
+and the next audit checks that the log only grew (a consistency proof) and that no list went
+back; the file is written only when everything held. With --cosign KEY (needs --state) a
+successful audit also cosigns the checkpoint as a witness (C2SP tlog-cosignature) into
+--cosignature FILE, for the registry's `starmark witness add`.";
+
+const WITNESS_HELP: &str = "\
+A witness runs `starmark audit SITE --root HEX --state FILE --cosign KEY`, which writes the
+checkpoint with its cosignature; the registry lists the witness in starmark.toml
+  [[witness]]
+  vkey = \"<the verifier key audit printed>\"
+and runs `starmark witness add FILE`, then `starmark build`: log/checkpoint carries the
+cosignature and api/v1/witnesses.json (shown on the verify page) counts it.";
+
+/// `starmark audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The site: a directory (a build's output or a mirror) or an http:// or https:// URL.
+    pub target: String,
+    /// The registry's pinned root public key (64 hex digits). Default: the root key of
+    /// --registry, or of the registry TARGET is the output of (TARGET/../starmark.toml).
+    #[arg(long, value_name = "HEX")]
+    pub root: Option<String>,
+    /// A registry directory: its root key (without --root) and, with --rebuild, its
+    /// configuration, templates and label font.
+    #[arg(long, short = 'r', value_name = "DIR")]
+    pub registry: Option<PathBuf>,
+    /// The auditor's state: the checkpoint and list sequences seen last time (made when
+    /// missing, updated only when everything held).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Rebuild the site from its published signed inputs and compare it file by file.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Judge freshness at this time: YYYY-MM-DD (00:00 UTC) or Unix seconds. Default: now.
+    #[arg(long, value_name = "DATE")]
+    pub at: Option<String>,
+    /// After a successful audit, cosign the checkpoint with this witness secret key (made by
+    /// `starmark keygen`).
+    #[arg(long, value_name = "KEYFILE", requires = "state")]
+    pub cosign: Option<PathBuf>,
+    /// The witness's name in its cosignatures (a key name, e.g. witness.example.org/w1).
+    /// Default: witness-<key id>.
+    #[arg(long, value_name = "NAME", requires = "cosign")]
+    pub witness_name: Option<String>,
+    /// Where --cosign writes the cosigned checkpoint.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "checkpoint.cosigned",
+        requires = "cosign"
+    )]
+    pub cosignature: PathBuf,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `starmark witness ...`.
+#[derive(Debug, Subcommand)]
+pub enum WitnessCommand {
+    /// Add the cosignatures in FILE (a cosigned checkpoint, or only cosignature lines) of
+    /// witnesses listed in [[witness]] to the registry's log checkpoint.
+    Add(WitnessAddArgs),
+}
+
+/// `starmark witness add`.
+#[derive(Debug, Args)]
+pub struct WitnessAddArgs {
+    /// The file the witness sent.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub registry: RegistryArg,
 }
 
 const LOG_HELP: &str = "\

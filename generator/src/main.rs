@@ -10,11 +10,13 @@ mod lock;
 mod log;
 mod names;
 mod manifest;
+mod audit;
 mod qrcode_image;
 mod registry;
 mod signed;
 mod site;
 mod time;
+mod witness;
 
 use std::process::ExitCode;
 

@@ -1,5 +1,6 @@
 //! One module per command.
 
+mod audit;
 mod build;
 mod demo;
 mod init;
@@ -12,6 +13,7 @@ mod serve;
 mod sign;
 mod trust;
 mod verify;
+mod witness;
 
 use anyhow::Result;
 
@@ -32,5 +34,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Demo(a) => demo::run(&a),
         Command::Log(c) => log::run(c),
         Command::Manifest(c) => manifest::run(c),
+        Command::Audit(a) => audit::run(&a),
+        Command::Witness(c) => witness::run(c),
     }
 }
