@@ -1,5 +1,6 @@
 //! `starmark`: the command line of the starmark label registry.
 
+mod audit;
 mod cli;
 mod cmd;
 mod fsutil;
@@ -8,9 +9,8 @@ mod keyfile;
 mod label;
 mod lock;
 mod log;
-mod names;
 mod manifest;
-mod audit;
+mod names;
 mod qrcode_image;
 mod registry;
 mod signed;

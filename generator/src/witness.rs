@@ -136,7 +136,9 @@ pub fn add(reg: &Registry, file: &Path) -> Result<Added> {
     let mut note = current.note.clone();
     let mut names = Vec::new();
     for key in &keys {
-        let found = key.verify(&lines).with_context(|| format!("{}", file.display()))?;
+        let found = key
+            .verify(&lines)
+            .with_context(|| format!("{}", file.display()))?;
         if found.is_none() {
             continue;
         }
@@ -158,7 +160,10 @@ pub fn add(reg: &Registry, file: &Path) -> Result<Added> {
     }
     let path = log::dir(reg).join(log::CHECKPOINT);
     fsutil::write_atomic(&path, note.to_text().as_bytes())?;
-    let cosigned = statuses(&note, &keys)?.iter().filter(|s| s.cosigned).count();
+    let cosigned = statuses(&note, &keys)?
+        .iter()
+        .filter(|s| s.cosigned)
+        .count();
     Ok(Added {
         names,
         size: current.checkpoint.size,

@@ -167,9 +167,7 @@ pub fn cosign(
     key: &SecretKey,
 ) -> Result<NoteSignature, LogError> {
     if !checkpoint_text.ends_with('\n')
-        || checkpoint_text
-            .chars()
-            .any(|c| c.is_control() && c != '\n')
+        || checkpoint_text.chars().any(|c| c.is_control() && c != '\n')
     {
         return Err(LogError::MalformedNote {
             why: "the text must end with a line feed and hold no other control character",
@@ -232,7 +230,10 @@ mod tests {
         assert_eq!(reparsed.verify(&log_key), Ok(true));
         // A newer cosignature of the same witness replaces the older one.
         let mut again = reparsed.clone();
-        add_line(&mut again, cosign(TEXT, 1_796_000_100, wk.name(), &sk).unwrap());
+        add_line(
+            &mut again,
+            cosign(TEXT, 1_796_000_100, wk.name(), &sk).unwrap(),
+        );
         assert_eq!(again.signatures.len(), 2);
         assert_eq!(wk.verify(&again), Ok(Some(1_796_000_100)));
     }

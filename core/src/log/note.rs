@@ -131,8 +131,7 @@ pub(crate) fn parse_vkey<'a>(
 ) -> Result<(&'a str, [u8; 4], PublicKey), LogError> {
     let bad = |why| LogError::BadVerifierKey { why };
     let mut parts = vkey.splitn(3, '+');
-    let (Some(name), Some(id_hex), Some(key64)) = (parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(name), Some(id_hex), Some(key64)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(bad("not name+id+key"));
     };
     let id = crate::wire::from_hex::<4>(id_hex)

@@ -51,11 +51,8 @@ pub fn check(
         checked: true,
         ..Summary::default()
     };
-    let by_bytes: HashMap<&[u8], u64> = log
-        .claims
-        .iter()
-        .map(|(i, c)| (c.as_bytes(), *i))
-        .collect();
+    let by_bytes: HashMap<&[u8], u64> =
+        log.claims.iter().map(|(i, c)| (c.as_bytes(), *i)).collect();
     let mut newest: BTreeMap<u64, (u64, &SignedClaim)> = BTreeMap::new();
     for (i, c) in &log.claims {
         newest.insert(c.claim().serial, (*i, c));

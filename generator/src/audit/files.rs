@@ -111,7 +111,12 @@ pub fn check(
         extra_files_checked: listing.is_some(),
         ..Summary::default()
     };
-    let present_paths = || listing.as_ref().map(|l| l.files.clone()).unwrap_or_default();
+    let present_paths = || {
+        listing
+            .as_ref()
+            .map(|l| l.files.clone())
+            .unwrap_or_default()
+    };
     let root = match read_root(target) {
         Ok(r) => r,
         Err(p) => {
@@ -154,7 +159,10 @@ pub fn check(
         .par_iter()
         .filter_map(|f| {
             bar.inc(1);
-            if present.as_ref().is_some_and(|p| !p.contains(f.path.as_str())) {
+            if present
+                .as_ref()
+                .is_some_and(|p| !p.contains(f.path.as_str()))
+            {
                 return Some(Problem::Missing {
                     path: f.path.clone(),
                 });

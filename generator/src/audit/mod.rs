@@ -235,9 +235,9 @@ pub fn audit(opts: Options<'_>) -> Result<Report> {
 fn bar(show: bool) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
     if show {
-        if let Ok(style) = ProgressStyle::with_template(
-            "{spinner} {msg} [{bar:40}] {pos}/{len} files, {eta} left",
-        ) {
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} {msg} [{bar:40}] {pos}/{len} files, {eta} left")
+        {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_draw_target(ProgressDrawTarget::stderr());

@@ -175,8 +175,8 @@ fn published_config(target: &dyn Target, no_templates: &Path) -> Result<Config> 
             serde_json::json!({"root_public": "", "root_secret": "", "issuer_secret": ""}),
         );
     }
-    let config: Config = serde_json::from_value(value)
-        .with_context(|| format!("{BUILD_PATH}: field config"))?;
+    let config: Config =
+        serde_json::from_value(value).with_context(|| format!("{BUILD_PATH}: field config"))?;
     if let Some(font) = &config.label_font {
         bail!(
             "{BUILD_PATH}: the site was built with the label font {}, which it does not publish: pass --registry DIR",
@@ -189,7 +189,11 @@ fn published_config(target: &dyn Target, no_templates: &Path) -> Result<Config> 
 /// Copies the signed inputs the site publishes into the registry `reg`.
 fn copy_inputs(target: &dyn Target, paths: &[String], reg: &Path) -> Result<()> {
     let mut copies: Vec<(String, PathBuf, usize)> = vec![
-        (TRUST_LIST_PATH.into(), reg.join(TRUST_LIST_FILE), MAX_RECORD),
+        (
+            TRUST_LIST_PATH.into(),
+            reg.join(TRUST_LIST_FILE),
+            MAX_RECORD,
+        ),
         (
             REVOCATION_LIST_PATH.into(),
             reg.join(REVOCATION_LIST_FILE),
@@ -202,7 +206,10 @@ fn copy_inputs(target: &dyn Target, paths: &[String], reg: &Path) -> Result<()> 
         ),
     ];
     for p in paths {
-        if let Some(name) = p.strip_prefix("records/").filter(|_| record_name(p).is_some()) {
+        if let Some(name) = p
+            .strip_prefix("records/")
+            .filter(|_| record_name(p).is_some())
+        {
             copies.push((p.clone(), reg.join(RECORDS_DIR).join(name), MAX_RECORD));
         } else if p.starts_with("log/") {
             copies.push((p.clone(), reg.join(p), MAX_LOG_FILE));
@@ -242,11 +249,7 @@ fn compare(
     problems: &mut Vec<Finding>,
 ) -> Result<()> {
     let rebuilt = list_files(out, &[])?.files;
-    let all: BTreeSet<&str> = rebuilt
-        .iter()
-        .chain(paths)
-        .map(String::as_str)
-        .collect();
+    let all: BTreeSet<&str> = rebuilt.iter().chain(paths).map(String::as_str).collect();
     let ours: std::collections::HashSet<&str> = rebuilt.iter().map(String::as_str).collect();
     let found: Vec<Option<(&'static str, String, String)>> = all
         .par_iter()

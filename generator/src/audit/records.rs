@@ -108,9 +108,8 @@ fn one(
 ) -> (Option<SiteClaim>, Vec<Finding>, [bool; 3]) {
     let mut found = Vec::new();
     let mut flags = [false; 3];
-    let bad = |kind, path: &str, message: String| {
-        Finding::at(Check::Certifications, kind, path, message)
-    };
+    let bad =
+        |kind, path: &str, message: String| Finding::at(Check::Certifications, kind, path, message);
     let (Some(md), Some(sig)) = (md, sig) else {
         let (have, lacks) = match (md, sig) {
             (Some(m), None) => (m.to_string(), format!("records/{serial}.sig")),
@@ -136,7 +135,10 @@ fn one(
         found.push(bad(
             "wrong_serial",
             sig,
-            format!("{sig}: the claim is of serial {}, not {serial}", claim.serial),
+            format!(
+                "{sig}: the claim is of serial {}, not {serial}",
+                claim.serial
+            ),
         ));
     }
     match trust.issuer(claim.key_id) {

@@ -55,7 +55,10 @@ impl State {
             Err(e) => return Err(e).with_context(|| format!("{}: cannot read", path.display())),
         };
         if meta.len() > MAX_STATE {
-            bail!("{}: larger than {MAX_STATE} bytes: not a state file", path.display());
+            bail!(
+                "{}: larger than {MAX_STATE} bytes: not a state file",
+                path.display()
+            );
         }
         let text = fsutil::read_text(path)?;
         let state: State = serde_json::from_str(&text)
@@ -238,7 +241,9 @@ fn rollback(what: &str, path: &str, served: u64, seen: u64, problems: &mut Vec<F
             Check::State,
             "older_list",
             path,
-            format!("{path}: older {what}: #{served} is served, #{seen} was seen before (a rollback)"),
+            format!(
+                "{path}: older {what}: #{served} is served, #{seen} was seen before (a rollback)"
+            ),
         ));
     }
 }

@@ -83,10 +83,7 @@ pub fn count(
     for key in keys {
         match statuses(&note, std::slice::from_ref(&key)) {
             Ok(mut s) => verified.append(&mut s),
-            Err(e) => named(
-                "bad_cosignature",
-                format!("{CHECKPOINT_PATH}: {e:#}"),
-            ),
+            Err(e) => named("bad_cosignature", format!("{CHECKPOINT_PATH}: {e:#}")),
         }
     }
     for w in &listed.witnesses {

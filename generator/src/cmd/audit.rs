@@ -78,10 +78,7 @@ pub fn run(args: &AuditArgs) -> Result<u8> {
                 target: report.target.clone(),
                 checkpoint: seen.note.clone(),
                 trust_list_sequence: report.lists.trust_list_sequence.unwrap_or_default(),
-                revocation_list_sequence: report
-                    .lists
-                    .revocation_list_sequence
-                    .unwrap_or_default(),
+                revocation_list_sequence: report.lists.revocation_list_sequence.unwrap_or_default(),
                 audited_at: time::now(),
             }
             .save(path, loaded.as_ref())?;
@@ -214,11 +211,17 @@ fn print_report(r: &Report, written: &Written, args: &AuditArgs) {
     }
     let s = &r.state;
     match (&args.state, s.first, s.previous_size) {
-        (None, _, _) => println!("  state: none (pass --state FILE to check that the log only grows)"),
+        (None, _, _) => {
+            println!("  state: none (pass --state FILE to check that the log only grows)")
+        }
         (Some(p), true, _) => println!("  state: first audit with {}", p.display()),
         (Some(p), false, Some(size)) => println!(
             "  state: {} the checkpoint seen before in {} (size {size})",
-            if s.consistent { "consistent with" } else { "NOT shown consistent with" },
+            if s.consistent {
+                "consistent with"
+            } else {
+                "NOT shown consistent with"
+            },
             p.display()
         ),
         (Some(p), false, None) => println!("  state: {}", p.display()),
@@ -250,7 +253,10 @@ fn print_report(r: &Report, written: &Written, args: &AuditArgs) {
                 b.differences
             );
         } else {
-            println!("  rebuild (configuration from {}): did not build", b.config_from);
+            println!(
+                "  rebuild (configuration from {}): did not build",
+                b.config_from
+            );
         }
     }
     if r.problems.is_empty() {

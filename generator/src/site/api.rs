@@ -433,7 +433,10 @@ pub struct BuildInfo {
 }
 
 /// The bytes of `api/v1/build.json`.
-pub fn build_info(config: &crate::registry::Config, templates: &[u8; 32]) -> anyhow::Result<Vec<u8>> {
+pub fn build_info(
+    config: &crate::registry::Config,
+    templates: &[u8; 32],
+) -> anyhow::Result<Vec<u8>> {
     let mut config = serde_json::to_value(config)?;
     if let Some(map) = config.as_object_mut() {
         map.remove("keys");

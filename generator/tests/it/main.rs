@@ -3,12 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod audit;
 mod bad_records;
 mod common;
 mod log;
 mod manifest;
-mod publish;
 mod names;
+mod publish;
 mod qr;
 mod records_walk;
 mod revoke;

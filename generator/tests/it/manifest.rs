@@ -86,8 +86,8 @@ fn the_demo_site_has_a_manifest_of_every_file() {
     let reg = demo_copy(tmp.path());
     let out = tmp.path().join("public");
     let o = run_in(tmp.path(), &["build", "--out", s(&out), s(&reg)]);
-    o.ok()
-        .stdout_has(&["published unsigned; sign it with `starmark manifest sign"]);
+    // The demo ships the signature of its build (site/manifest.sig).
+    o.ok().stdout_has(&["signed by issuer key 1aa98888"]);
     let listed = manifest_of(&out);
     let on_disk: BTreeMap<String, FileMeta> = tree(&out)
         .into_iter()
@@ -107,7 +107,9 @@ fn the_demo_site_has_a_manifest_of_every_file() {
         .collect();
     let in_dir: BTreeSet<String> = tree(&out)
         .into_keys()
-        .filter(|p| p.starts_with("manifest/") && p != "manifest/root.bin")
+        .filter(|p| {
+            p.starts_with("manifest/") && p != "manifest/root.bin" && p != "manifest/root.sig"
+        })
         .collect();
     assert_eq!(in_dir, nodes);
     let checkpoint = std::fs::read(out.join("log/checkpoint")).unwrap();
@@ -116,10 +118,14 @@ fn the_demo_site_has_a_manifest_of_every_file() {
         Some(FileMeta::of(&checkpoint).sha256),
         "the demo's log checkpoint is tied to the root"
     );
-    verify(&out, &["--registry", s(&reg), "--allow-unsigned"])
+    verify(&out, &["--registry", s(&reg)])
         .ok()
         .stdout_has(&["0 problems"]);
     // Unsigned is a problem unless allowed.
+    std::fs::remove_file(out.join("manifest/root.sig")).unwrap();
+    verify(&out, &["--registry", s(&reg), "--allow-unsigned"])
+        .ok()
+        .stdout_has(&["0 problems"]);
     verify(&out, &["--registry", s(&reg)])
         .code(1)
         .stdout_has(&["unsigned manifest: manifest/root.sig is missing"]);
@@ -449,7 +455,10 @@ fn builds_publish_the_log_checkpoint_and_tie_the_root_to_it() {
     let reg = registry(2);
     let out = reg.path("public");
     let checkpoint = std::fs::read(out.join("log/checkpoint")).unwrap();
-    assert_eq!(checkpoint, std::fs::read(reg.path("log/checkpoint")).unwrap());
+    assert_eq!(
+        checkpoint,
+        std::fs::read(reg.path("log/checkpoint")).unwrap()
+    );
     let tied = Root::decode(&std::fs::read(out.join("manifest/root.bin")).unwrap()).unwrap();
     assert_eq!(tied.checkpoint, Some(FileMeta::of(&checkpoint).sha256));
     assert_eq!(
