@@ -412,6 +412,164 @@ pub enum LogError {
     },
 }
 
+/// A manifest object (root, signature, listing) is malformed, a manifest tree breaks its rules,
+/// or a manifest signature is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ManifestError {
+    /// The bytes do not decode (truncated, trailing bytes, bad length, version...).
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The kind byte is not the one expected here.
+    #[error("field kind: {found} is not {expected}")]
+    WrongKind {
+        /// What was expected, e.g. "0 (root)".
+        expected: &'static str,
+        /// The kind byte found.
+        found: u8,
+    },
+    /// A file or directory name that is empty, too long, `.` or `..`, or holds `/` or a
+    /// control character.
+    #[error("field {field}: {name:?} is not a valid name (1 to 255 bytes, no '/', no control character, not '.' or '..')")]
+    InvalidName {
+        /// The field: "name" or "dir".
+        field: &'static str,
+        /// The name found.
+        name: String,
+    },
+    /// A directory path that is not valid names joined by `/`.
+    #[error("field dir: {dir:?} is not a directory path (names of 1 to 255 bytes joined by '/', no control character, no '.' or '..')")]
+    InvalidDir {
+        /// The path found.
+        dir: String,
+    },
+    /// An entry type other than 0 (file) and 1 (directory).
+    #[error("field type: {value} is not an entry type (0 file, 1 directory)")]
+    InvalidEntryType {
+        /// The value found.
+        value: u8,
+    },
+    /// The unused low nibble of an odd-length prefix is not zero.
+    #[error("field prefix: the unused low nibble of the last byte is not zero")]
+    PrefixPadding,
+    /// A bucket without any child.
+    #[error("field bitmap: a bucket with no child")]
+    EmptyBucket,
+    /// A bucket whose children hold no more entries than one listing may: it must be a listing.
+    #[error("bucket holds {total} entries; {max} or fewer must be one listing")]
+    BucketTooSmall {
+        /// Entries under the bucket.
+        total: u64,
+        /// The most entries one listing holds.
+        max: usize,
+    },
+    /// A listing whose bytes do not hash to the name it was fetched by.
+    #[error("listing {expected}: its bytes hash to {found}")]
+    HashMismatch {
+        /// Hex SHA-256 the parent names.
+        expected: String,
+        /// Hex SHA-256 of the bytes received.
+        found: String,
+    },
+    /// A listing that names another position in the tree than the one it was found at.
+    #[error("listing for directory {found_dir:?} at depth {found_depth} found where directory {dir:?} at depth {depth} was expected")]
+    WrongPosition {
+        /// The directory expected.
+        dir: String,
+        /// The bucket depth expected.
+        depth: u8,
+        /// The directory the listing names.
+        found_dir: String,
+        /// The depth the listing names.
+        found_depth: u8,
+    },
+    /// A listing at the right directory and depth but another bucket prefix.
+    #[error("listing for directory {dir:?} has the bucket prefix of another bucket")]
+    WrongPrefix {
+        /// The directory.
+        dir: String,
+    },
+    /// An entry whose name does not hash into the bucket that holds it.
+    #[error(
+        "entry {name:?} does not belong in this bucket (SHA-256 of its name has another prefix)"
+    )]
+    WrongBucket {
+        /// The entry's name.
+        name: String,
+    },
+    /// A listing or bucket holding another number of entries than its parent bucket says.
+    #[error("holds {found} entries; its parent bucket says {stated}")]
+    CountMismatch {
+        /// The count in the parent.
+        stated: u64,
+        /// The count found.
+        found: u64,
+    },
+    /// A directory (other than the site root) without any entry.
+    #[error("directory {dir:?} is empty")]
+    EmptyDirectory {
+        /// The directory.
+        dir: String,
+    },
+    /// The root names a log checkpoint but the tree has no `log/checkpoint` file.
+    #[error("the manifest root names a log checkpoint but the tree has no log/checkpoint")]
+    CheckpointMissing,
+    /// The tree's `log/checkpoint` is not the checkpoint the root names.
+    #[error("log/checkpoint has SHA-256 {found}, the manifest root names {expected}")]
+    CheckpointMismatch {
+        /// Hex SHA-256 in the root.
+        expected: String,
+        /// Hex SHA-256 of the file in the tree.
+        found: String,
+    },
+    /// The tree has a `log/checkpoint` but the root names none.
+    #[error("the tree has log/checkpoint but the manifest root names no checkpoint")]
+    CheckpointUndeclared,
+    /// The signature names a key that the trust list does not hold.
+    #[error("manifest signature: signed by key {key_id}, which is not in the trust list")]
+    UnknownSigner {
+        /// Hex key id.
+        key_id: String,
+    },
+    /// The signature was made by a key the trust list marks compromised.
+    #[error("manifest signature: signing key {key_id} is marked compromised")]
+    CompromisedSigner {
+        /// Hex key id.
+        key_id: String,
+    },
+    /// The strict Ed25519 verification failed.
+    #[error("manifest signature: does not verify under key {key_id}")]
+    BadSignature {
+        /// Hex key id.
+        key_id: String,
+    },
+    /// A path given to the builder that is not names joined by `/`.
+    #[error("path {path:?} is not names joined by '/' (each 1 to 255 bytes, no control character, not '.' or '..')")]
+    InvalidPath {
+        /// The path.
+        path: String,
+    },
+    /// A path that would be both a file and a directory.
+    #[error("path {path:?} is both a file and a directory")]
+    PathConflict {
+        /// The path.
+        path: String,
+    },
+    /// A path removed from the tree that is not a file in it.
+    #[error("path {path:?} is not a file of the manifest")]
+    NotAFile {
+        /// The path.
+        path: String,
+    },
+    /// More than one listing's worth of names share every nibble of their SHA-256 (never
+    /// happens with real names).
+    #[error("directory {dir:?}: too many names share a SHA-256")]
+    TooDeep {
+        /// The directory.
+        dir: String,
+    },
+}
+
 /// Every error of `starmark-core`.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -434,4 +592,7 @@ pub enum Error {
     /// The transparency log.
     #[error(transparent)]
     Log(#[from] LogError),
+    /// Site manifests.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
 }

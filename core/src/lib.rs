@@ -8,6 +8,7 @@
 //! [`claim::SignedClaim`]; its bytes become the QR digits ([`qr`]); a verifier decodes them and
 //! [`verdict::verify`] decides, with the [`trust::TrustList`] and [`revocation::RevocationList`].
 //! Everything the registry signs is also an entry of its transparency [`log`].
+//! The [`manifest`] lists every file a site publishes under one signed root.
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
 
@@ -18,6 +19,7 @@ pub mod date;
 pub mod error;
 pub mod keys;
 pub mod log;
+pub mod manifest;
 pub mod qr;
 pub mod record;
 pub mod revocation;

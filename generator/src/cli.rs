@@ -50,6 +50,9 @@ pub enum Command {
     /// The transparency log: make it for an older registry, check it, print its verifier keys.
     #[command(subcommand, after_help = LOG_HELP)]
     Log(LogCommand),
+    /// Sign the site's manifest, or check a site directory against its manifest.
+    #[command(subcommand)]
+    Manifest(ManifestCommand),
 }
 
 const LOG_HELP: &str = "\
@@ -85,6 +88,61 @@ pub struct LogArgs {
     pub registry: RegistryArg,
 }
 
+const MANIFEST_VERIFY_EXIT: &str = "\
+Exit codes:
+  0  every file matches the manifest, the manifest is signed by a trusted issuer key
+  1  a problem was found (each is named): a missing, altered or extra file, a damaged or
+     misplaced listing, no manifest, no signature (unless --allow-unsigned), a signature that
+     does not verify or is by a key the trust list does not hold or marks compromised
+  2  usage or input error (no root key, unreadable directory)";
+
+/// `starmark manifest ...`.
+#[derive(Debug, Subcommand)]
+pub enum ManifestCommand {
+    /// Build the site and sign its manifest with the issuer key of starmark.toml; the signature
+    /// is also kept in REGISTRY/manifest.sig, so later builds of the same site publish it.
+    Sign(ManifestSignArgs),
+    /// Check a site directory against its manifest: the signature, every listing, every file's
+    /// size and SHA-256, missing and extra files.
+    #[command(after_help = MANIFEST_VERIFY_EXIT)]
+    Verify(ManifestVerifyArgs),
+}
+
+/// `starmark manifest sign`.
+#[derive(Debug, Args)]
+pub struct ManifestSignArgs {
+    /// The registry directory (with starmark.toml).
+    #[arg(default_value = ".")]
+    pub registry: PathBuf,
+    /// Output directory. Default: REGISTRY/public.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// No progress bar and no summary line.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// `starmark manifest verify`.
+#[derive(Debug, Args)]
+pub struct ManifestVerifyArgs {
+    /// The site directory (a build's output or a mirror).
+    pub dir: PathBuf,
+    /// The registry's pinned root public key (64 hex digits). Default: the root key of the
+    /// registry given with --registry, or of the registry that DIR is the output of
+    /// (DIR/../starmark.toml).
+    #[arg(long, value_name = "HEX")]
+    pub root: Option<String>,
+    /// The registry whose root key to use.
+    #[arg(long, short = 'r', value_name = "DIR", conflicts_with = "root")]
+    pub registry: Option<PathBuf>,
+    /// An unsigned manifest is not a problem.
+    #[arg(long)]
+    pub allow_unsigned: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `starmark build`.
 #[derive(Debug, Args)]
 pub struct BuildArgs {
@@ -104,6 +162,11 @@ pub struct BuildArgs {
     /// issue time, so the same registry always builds to the same bytes.
     #[arg(long, value_name = "DATE")]
     pub at: Option<String>,
+    /// Sign the manifest with the issuer key of starmark.toml (also kept in
+    /// REGISTRY/manifest.sig, so later builds of the same site publish it). Without it the
+    /// manifest is signed only when REGISTRY/manifest.sig signs exactly this build.
+    #[arg(long)]
+    pub sign_manifest: bool,
 }
 
 /// `starmark serve`.

@@ -9,6 +9,7 @@ mod label;
 mod lock;
 mod log;
 mod names;
+mod manifest;
 mod qrcode_image;
 mod registry;
 mod signed;

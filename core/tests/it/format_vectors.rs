@@ -1,4 +1,6 @@
-//! Golden format vectors: `tests/vectors/*.json` (claims, lists, digits, pasted targets, display text, codes).
+//! Golden format vectors: `tests/vectors/*.json` (claims, lists, digits, pasted targets, display
+//! text, codes); the log's in the submodule `log`, the manifest's (`manifest.json`,
+//! `manifest_refused.json`) in the submodule `manifest`.
 //!
 //! Each file holds cases of inputs and expected outputs (hex, digits, URL). The test recomputes
 //! every output from the inputs and compares it byte for byte, and checks that the outputs decode
@@ -19,6 +21,7 @@ use starmark_core::{
 };
 
 mod log;
+mod manifest;
 
 /// A file of vectors: what it is, then the cases.
 #[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]

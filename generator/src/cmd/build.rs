@@ -14,6 +14,7 @@ pub fn run(args: &BuildArgs) -> Result<u8> {
         quiet: args.quiet,
         full: args.full,
         at,
+        sign_manifest: args.sign_manifest,
     };
     let summary = build(&opts)?;
     if !args.quiet {

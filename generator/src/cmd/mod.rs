@@ -5,6 +5,7 @@ mod demo;
 mod init;
 mod keygen;
 mod log;
+mod manifest;
 mod qr;
 mod revoke;
 mod serve;
@@ -30,5 +31,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Serve(a) => serve::run(&a),
         Command::Demo(a) => demo::run(&a),
         Command::Log(c) => log::run(c),
+        Command::Manifest(c) => manifest::run(c),
     }
 }

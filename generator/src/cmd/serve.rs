@@ -19,6 +19,7 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
         quiet: false,
         full: false,
         at: None,
+        sign_manifest: false,
     };
     let out = args
         .out

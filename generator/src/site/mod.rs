@@ -9,6 +9,7 @@
 mod api;
 mod load;
 mod log;
+mod manifest;
 mod markdown;
 mod output;
 mod theme;
@@ -24,6 +25,7 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
+use starmark_core::manifest::FileMeta;
 use starmark_core::Day;
 
 use crate::label::{self, LabelFont, LabelInput};
@@ -54,6 +56,9 @@ pub struct BuildOptions {
     pub full: bool,
     /// Reference time of statuses (Unix seconds); default the revocation list's issue time.
     pub at: Option<u64>,
+    /// Sign the manifest with the registry's issuer key (and keep the signature in
+    /// `REGISTRY/manifest.sig`).
+    pub sign_manifest: bool,
 }
 
 /// What a build did.
@@ -73,6 +78,10 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Entries of the transparency log published, `None` without a log.
     pub log_size: Option<u64>,
+    /// The registry, as given (for advice in messages).
+    pub registry: PathBuf,
+    /// The published manifest.
+    pub manifest: manifest::Published,
 }
 
 impl std::fmt::Display for Summary {
@@ -88,9 +97,10 @@ impl std::fmt::Display for Summary {
             self.reused
         )?;
         match self.log_size {
-            Some(n) => write!(f, "; transparency log of {n} entries"),
-            None => Ok(()),
+            Some(n) => write!(f, "; transparency log of {n} entries")?,
+            None => {}
         }
+        write!(f, "\n{}", self.manifest.describe(&self.registry))
     }
 }
 
@@ -261,6 +271,15 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
             crate::log::missing_hint(&reg)
         );
     }
+    let sign_key = if opts.sign_manifest {
+        Some(manifest_key(&reg, &lists.trust)?)
+    } else {
+        None
+    };
+    let sign_with = match &sign_key {
+        Some(k) => manifest::SignWith::Key(k),
+        None => manifest::SignWith::Registry,
+    };
     let theme = Theme::load(&reg.path("templates"))?;
     let font_path = reg.config.label_font.as_ref().map(|p| reg.path(p));
     let font = LabelFont::load(font_path.as_deref())?;
@@ -302,8 +321,11 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
             other => other.derived_count().unwrap_or(0),
         })
         .sum();
-    if !opts.full && live.as_ref().is_some_and(|l| describes(l, &jobs, &global)) {
-        // The published generation is this build already: nothing to write.
+    let current = (!opts.full && live.as_ref().is_some_and(|l| describes(l, &jobs, &global)))
+        .then(|| manifest::current(&out, &reg, &loaded.trust, &sign_with))
+        .flatten();
+    if let Some(published) = current {
+        // The published generation is this build already, signature included: nothing to write.
         loaded.save_cache(&reg)?;
         phase("unchanged");
         return Ok(Summary {
@@ -314,6 +336,8 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
             full: false,
             elapsed: start.elapsed(),
             log_size,
+            registry: opts.registry.clone(),
+            manifest: published,
         });
     }
     // The build goes into the spare generation: brought up to date when its state is known,
@@ -363,19 +387,22 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
         }
     };
     let rendered = AtomicUsize::new(0);
-    let render = |job: &Job<'_>| -> Result<()> {
+    // Each file written is hashed from the bytes in memory, for the manifest.
+    let render = |job: &Job<'_>| -> Result<Vec<(String, FileMeta)>> {
         let started = Instant::now();
         let files = (job.run)().with_context(|| format!("rendering {}", job.id))?;
+        let mut hashed = Vec::with_capacity(files.len());
         for (path, bytes) in job.paths().iter().zip(files) {
             output::put_in(&spare, path, &bytes, !fresh)?;
+            hashed.push((path.clone(), FileMeta::of(&bytes)));
             rendered.fetch_add(1, Ordering::Relaxed);
         }
         if timings && started.elapsed() > Duration::from_millis(20) {
             eprintln!("  {:>8.3} s  {}", started.elapsed().as_secs_f64(), job.id);
         }
-        Ok(())
+        Ok(hashed)
     };
-    let result: Result<()> = (|| {
+    let result: Result<manifest::Changes> = (|| {
         if fresh {
             output::clear_dir(&spare)?;
         }
@@ -404,35 +431,64 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("{}: cannot create", dir.display()))?;
         }
-        todo.par_iter().try_for_each(|job| -> Result<()> {
-            render(job)?;
-            tick();
-            Ok(())
-        })?;
-        reuse.par_iter().try_for_each(|job| -> Result<()> {
-            let linked = job
-                .paths()
-                .iter()
-                .try_for_each(|path| output::reuse_in(&out, &spare, path, !fresh));
-            if linked.is_err() {
-                // The published file is gone or unreadable: make it again.
-                render(job)?;
-            }
-            tick();
-            Ok(())
-        })?;
+        let written: Vec<Vec<(String, FileMeta)>> = todo
+            .par_iter()
+            .map(|job| -> Result<Vec<(String, FileMeta)>> {
+                let hashed = render(job)?;
+                tick();
+                Ok(hashed)
+            })
+            .collect::<Result<_>>()?;
+        let reused: Vec<Reused> = reuse
+            .par_iter()
+            .map(|job| -> Result<Reused> {
+                let paths = job.paths();
+                let linked = paths
+                    .iter()
+                    .try_for_each(|path| output::reuse_in(&out, &spare, path, !fresh));
+                let done = match linked {
+                    Ok(()) => Reused::Linked(paths.into_owned()),
+                    // The published file is gone or unreadable: make it again.
+                    Err(_) => Reused::Rendered(render(job)?),
+                };
+                tick();
+                Ok(done)
+            })
+            .collect::<Result<_>>()?;
+        let mut removed = Vec::new();
         if let Some(previous) = &spare_state {
             for rel in gone_files(previous, &jobs, &loaded) {
-                output::remove_if_there(&spare.join(rel))?;
+                output::remove_if_there(&spare.join(&rel))?;
+                removed.push(rel);
             }
         }
-        Ok(())
+        let mut changes = manifest::Changes {
+            fresh,
+            rendered: written.into_iter().flatten().collect(),
+            linked: Vec::new(),
+            removed,
+        };
+        for r in reused {
+            match r {
+                Reused::Linked(paths) => changes.linked.extend(paths),
+                Reused::Rendered(hashed) => changes.rendered.extend(hashed),
+            }
+        }
+        Ok(changes)
     })();
     bar.finish_and_clear();
     phase("rendered");
-    if let Err(e) = result {
-        return Err(e.context("build failed; the published output is untouched"));
-    }
+    let published = result.and_then(|changes| {
+        manifest::update(&reg, &spare, &out, changes, &loaded.trust, &sign_with)
+    });
+    let published = match published {
+        Ok(p) => p,
+        Err(e) => return Err(e.context("build failed; the published output is untouched")),
+    };
+    phase(&format!(
+        "manifest ({} listings written)",
+        published.listings_written
+    ));
     let rendered = rendered.into_inner();
     // The spare's state and the record cache, written side by side, then the spare published.
     let (state_written, cache_saved) = rayon::join(
@@ -464,6 +520,8 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
         full: fresh,
         elapsed: start.elapsed(),
         log_size,
+        registry: opts.registry.clone(),
+        manifest: published,
     };
     // Freeing a large build's data takes a while (0.7 s at 100,000 certifications): a command
     // line run exits without waiting for it, `serve` frees it in the background.
@@ -471,6 +529,32 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
     drop(site);
     std::thread::spawn(move || drop((loaded, live, spare_state)));
     Ok(summary)
+}
+
+/// A job of files linked from the published generation, or made again when it could not be.
+enum Reused {
+    Linked(Vec<String>),
+    Rendered(Vec<(String, FileMeta)>),
+}
+
+/// The issuer key that signs the manifest: the registry's, in the trust list, not compromised.
+fn manifest_key(
+    reg: &Registry,
+    trust: &starmark_core::TrustList,
+) -> Result<starmark_core::SecretKey> {
+    let key = reg.issuer_secret()?;
+    let key_id = key.public_key().key_id();
+    let Some(issuer) = trust.issuer(key_id) else {
+        anyhow::bail!(
+            "the issuer key {key_id} is not in the trust list; add it with `starmark trust add`"
+        );
+    };
+    if let Some(since) = issuer.compromised_since {
+        anyhow::bail!(
+            "the issuer key {key_id} is marked compromised since {since}; sign the manifest with another key"
+        );
+    }
+    Ok(key)
 }
 
 /// Whether a generation's state is exactly this build: the same jobs with the same keys and files.

@@ -19,7 +19,7 @@ use super::lang_path;
 use super::theme::LANGS;
 
 /// Version of the state file and of everything that decides output bytes besides the inputs.
-pub const STATE_VERSION: u32 = 4;
+pub const STATE_VERSION: u32 = 5;
 
 /// Which output a job makes. Certification and label jobs, one each per certification, derive
 /// their files from the serial, so the state of 100,000 certifications stays small.

@@ -6,6 +6,7 @@
 mod bad_records;
 mod common;
 mod log;
+mod manifest;
 mod publish;
 mod names;
 mod qr;

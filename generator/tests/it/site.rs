@@ -23,7 +23,7 @@ fn repo() -> PathBuf {
 }
 
 /// Copies the demo registry (records, keys, lists, config) into a temp dir.
-fn demo_copy(dir: &Path) -> PathBuf {
+pub fn demo_copy(dir: &Path) -> PathBuf {
     let reg = dir.join("demo");
     copy_tree(&repo().join("site"), &reg, &|p| {
         let s = p.to_string_lossy();
@@ -40,7 +40,7 @@ fn demo_copy(dir: &Path) -> PathBuf {
     reg
 }
 
-fn copy_tree(from: &Path, to: &Path, keep: &dyn Fn(&Path) -> bool) {
+pub fn copy_tree(from: &Path, to: &Path, keep: &dyn Fn(&Path) -> bool) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let p = e.unwrap().path();
