@@ -96,9 +96,8 @@ impl std::fmt::Display for Summary {
             self.rendered,
             self.reused
         )?;
-        match self.log_size {
-            Some(n) => write!(f, "; transparency log of {n} entries")?,
-            None => {}
+        if let Some(n) = self.log_size {
+            write!(f, "; transparency log of {n} entries")?;
         }
         write!(f, "\n{}", self.manifest.describe(&self.registry))
     }
