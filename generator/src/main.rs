@@ -8,12 +8,13 @@ mod keyfile;
 mod label;
 mod lock;
 mod log;
-mod names;
 mod manifest;
+mod names;
 mod qrcode_image;
 mod registry;
 mod signed;
 mod site;
+mod source;
 mod time;
 
 use std::process::ExitCode;

@@ -449,10 +449,16 @@ fn builds_publish_the_log_checkpoint_and_tie_the_root_to_it() {
     let out = reg.path("public");
     // `init` made the log: the site publishes its checkpoint as it is and the root names it.
     let checkpoint = std::fs::read(reg.path("log/checkpoint")).unwrap();
-    assert_eq!(std::fs::read(out.join("log/checkpoint")).unwrap(), checkpoint);
+    assert_eq!(
+        std::fs::read(out.join("log/checkpoint")).unwrap(),
+        checkpoint
+    );
     let tied = Root::decode(&std::fs::read(out.join("manifest/root.bin")).unwrap()).unwrap();
     assert_eq!(tied.checkpoint, Some(FileMeta::of(&checkpoint).sha256));
-    assert_eq!(manifest_of(&out)["log/checkpoint"], FileMeta::of(&checkpoint));
+    assert_eq!(
+        manifest_of(&out)["log/checkpoint"],
+        FileMeta::of(&checkpoint)
+    );
     verify(&out, &["--allow-unsigned"])
         .ok()
         .stdout_has(&[&format!(
