@@ -9,6 +9,7 @@ mod label;
 mod lock;
 mod log;
 mod manifest;
+mod mirror;
 mod names;
 mod qrcode_image;
 mod registry;

@@ -11,9 +11,6 @@
 //! Mozilla root certificates (no OpenSSL). Nothing is decompressed: a server is asked for, and
 //! must send, the files' exact bytes.
 
-// Used by `mirror` (and `audit`), which come in later commits.
-#![allow(dead_code)]
-
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -236,7 +233,7 @@ impl Site {
     }
 
     /// Streams the file at `path` into the file `dest` (created, or emptied for each attempt),
-    /// at most `max` bytes, and returns its size and SHA-256 as received. The file is synced.
+    /// at most `max` bytes, and returns its size and SHA-256 as received.
     pub fn get_to_file(
         &self,
         path: &str,
@@ -251,17 +248,14 @@ impl Site {
             size: 0,
         };
         self.get_into(path, max, why, &mut sink)?;
-        let local = |e: io::Error| {
-            FetchError::new(
-                &dest.display().to_string(),
-                FetchErrorKind::Local(format!("cannot write: {e}")),
-            )
-        };
-        let file = match sink.file.take() {
-            Some(f) => f,
-            None => fs::File::create(dest).map_err(local)?,
-        };
-        file.sync_data().map_err(local)?;
+        if sink.file.take().is_none() {
+            fs::File::create(dest).map_err(|e| {
+                FetchError::new(
+                    &dest.display().to_string(),
+                    FetchErrorKind::Local(format!("cannot write: {e}")),
+                )
+            })?;
+        }
         Ok(FileMeta {
             size: sink.size,
             sha256: sink.hasher.finalize().into(),

@@ -6,6 +6,7 @@ mod init;
 mod keygen;
 mod log;
 mod manifest;
+mod mirror;
 mod qr;
 mod revoke;
 mod serve;
@@ -32,5 +33,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Demo(a) => demo::run(&a),
         Command::Log(c) => log::run(c),
         Command::Manifest(c) => manifest::run(c),
+        Command::Mirror(a) => mirror::run(&a),
     }
 }
