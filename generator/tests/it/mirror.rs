@@ -907,3 +907,156 @@ fn a_mirror_needs_the_right_root_key_and_a_signed_manifest() {
         .stderr_has(&["not a mirror (no manifest/root.bin)"]);
     assert_eq!(tree(&busy).len(), 1);
 }
+
+#[test]
+fn a_refused_update_keeps_what_it_verified_for_the_next_run() {
+    let f = fixture();
+    let work = f.scratch("resume");
+    let (dir, before) = mirror_of_a(f, &work);
+    let changed = changed_a_to_b(f);
+    let svg = format!("labels/{}.svg", f.changed);
+    let served = origin(&f.site_b, HashMap::from([(svg.clone(), Fault::Dropped)]));
+    assert_named(
+        &mirror(&served.url, &dir, &f.root),
+        &[&format!("cannot fetch {svg}")],
+    );
+    assert_eq!(tree(&dir), before);
+    let served = origin(&f.site_b, HashMap::new());
+    let r = mirror(&served.url, &dir, &f.root).ok().json();
+    // Everything but the file that failed was fetched and verified by the refused run.
+    assert_eq!(r["files_resumed"], (changed.len() - 1) as u64);
+    assert_eq!(
+        r["files_fetched"], 2,
+        "the file that failed, and the trust list"
+    );
+    assert_eq!(tree(&dir), tree(&f.site_b));
+    assert!(!work.join(".mirror.partial").exists());
+}
+
+fn large() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| Fixture::make(300, "large"))
+}
+
+/// A small deterministic generator for kill times (xorshift), seeded from the clock; the seed
+/// is printed so that a failure can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn seeded() -> Rng {
+        let seed = std::env::var("MIRROR_KILL_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| rand_u64() | 1);
+        eprintln!("kill seed: MIRROR_KILL_SEED={seed}");
+        Rng(seed)
+    }
+
+    /// A fraction in [0.05, 0.95).
+    fn point(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        0.05 + 0.9 * (self.0 % 10_000) as f64 / 10_000.0
+    }
+}
+
+/// Runs `mirror` and kills it (SIGKILL) after `after`; whether it had finished by then.
+fn killed_after(source: &str, dir: &Path, root: &str, after: Duration) -> bool {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_starmark"))
+        .args(["mirror", source, s(dir), "--root", root, "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(after);
+    let finished = child.try_wait().unwrap().is_some();
+    let _ = child.kill();
+    let _ = child.wait();
+    finished
+}
+
+/// Kills `mirror SOURCE DIR` at three random points of a run of `full` (each run resuming
+/// what the one before left); after each kill DIR is the whole old mirror or the whole new
+/// one; then a run completes and DIR is the site.
+fn kill_three_times(
+    source: &str,
+    dir: &Path,
+    root: &str,
+    full: Duration,
+    old: Option<&BTreeMap<String, Vec<u8>>>,
+    new: &BTreeMap<String, Vec<u8>>,
+) {
+    let mut rng = Rng::seeded();
+    for _ in 0..3 {
+        let at = full.mul_f64(rng.point());
+        let finished = killed_after(source, dir, root, at);
+        eprintln!("killed after {at:?} (finished: {finished})");
+        match (dir.exists(), old) {
+            (false, None) => {}
+            (true, _) if tree(dir) == *new => {}
+            (true, Some(old)) => assert!(
+                tree(dir) == *old,
+                "killed after {at:?}: the mirror is neither the old nor the new site"
+            ),
+            (exists, _) => {
+                panic!("killed after {at:?}: the mirror exists: {exists}, and is not the site")
+            }
+        }
+    }
+    let r = mirror(source, dir, root).ok().json();
+    assert!(
+        r["status"] == "updated" || r["status"] == "up_to_date",
+        "{r}"
+    );
+    assert_eq!(tree(dir), *new);
+    assert_eq!(
+        mirror(source, dir, root).ok().json()["status"],
+        "up_to_date"
+    );
+}
+
+#[test]
+fn a_mirror_killed_at_random_points_leaves_a_whole_mirror_and_the_next_run_completes() {
+    let f = large();
+    let work = f.scratch("kill");
+    // A first mirror of 300 certifications (some 2,200 files) over HTTP.
+    let served = origin(&f.site_a, HashMap::new());
+    let site_a = tree(&f.site_a);
+    let probe = work.join("probe");
+    let t = Instant::now();
+    mirror(&served.url, &probe.join("mirror"), &f.root).ok();
+    let first = t.elapsed();
+    let dir = work.join("m").join("mirror");
+    kill_three_times(&served.url, &dir, &f.root, first, None, &site_a);
+    // Then 60 certifications change at the origin: the update is killed three times too.
+    let reg = work.join("reg");
+    copy(&f.reg_a, &reg);
+    let records: Vec<PathBuf> = (100..160)
+        .map(|i| {
+            let serial = 20260000 + i;
+            let record = reg.join(format!("records/000/{serial}.md"));
+            let text = std::fs::read_to_string(&record).unwrap();
+            std::fs::write(
+                &record,
+                text.replacen("- 数据加密", "- 数据加密（复测）", 1),
+            )
+            .unwrap();
+            record
+        })
+        .collect();
+    let mut args = vec!["sign", "--force", "-r", s(&reg)];
+    args.extend(records.iter().map(|p| s(p)));
+    run_in(&work, &args).ok();
+    run_in(&work, &["manifest", "sign", "--quiet", s(&reg)]).ok();
+    let site_c = tree(&reg.join("public"));
+    let served = origin(&reg.join("public"), HashMap::new());
+    let t = Instant::now();
+    let r = mirror(&served.url, &probe.join("mirror"), &f.root)
+        .ok()
+        .json();
+    let update = t.elapsed();
+    assert!(r["changed"].as_u64().unwrap() > 400, "{r}");
+    kill_three_times(&served.url, &dir, &f.root, update, Some(&site_a), &site_c);
+    let _ = std::fs::remove_dir_all(&work);
+}
