@@ -484,6 +484,8 @@ fn update(
     };
     if let Some(m) = mirror {
         if m.current.bytes == root_bytes && m.signature.as_deref() == Some(&signature[..]) {
+            report.files = Generations::new(&opts.dir).file_count(Some(&m.current));
+            report.unchanged = report.files;
             report.checkpoint.new = report.checkpoint.old;
             report.trust_list.new = report.trust_list.old;
             report.revocation_list.new = report.revocation_list.old;
@@ -552,8 +554,18 @@ fn update(
         }),
         Err(p) => problems.push(p),
     }
-    // 4. Log.
+    // 4. Log: its new files first, all at once (on a first mirror, the whole log).
     set_stage("log");
+    let log_files: Vec<(&str, FileMeta)> = changes
+        .files
+        .iter()
+        .filter(|(p, _)| p.starts_with("log/"))
+        .filter_map(|(p, m)| m.map(|m| (p.as_str(), m)))
+        .collect();
+    problems.extend(store.files(&log_files));
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
     match check::log(&gen, &trust, mirror.and_then(|m| m.checkpoint.as_ref())) {
         Ok(c) => report.checkpoint.new = c.map(|c| c.size),
         Err(p) => problems.extend(p),
@@ -571,11 +583,12 @@ fn update(
     if !problems.is_empty() {
         return Ok(Err(problems));
     }
-    // 6. Files.
+    // 6. The other files.
     set_stage("files");
     let wanted: Vec<(&str, FileMeta)> = changes
         .files
         .iter()
+        .filter(|(p, _)| !p.starts_with("log/"))
         .filter_map(|(p, m)| m.map(|m| (p.as_str(), m)))
         .collect();
     problems.extend(store.files(&wanted));

@@ -532,6 +532,7 @@ fn a_mirror_from_starmark_serve_fetches_only_what_changed() {
     // Nothing new: only the root and its signature are fetched.
     let again = mirror(&url, &dir, &f.root).ok().json();
     assert_eq!(again["status"], "up_to_date");
+    assert_eq!(again["files"], after_listed as u64);
     assert_eq!(
         again["bytes_fetched"],
         (after["manifest/root.bin"].len() + after["manifest/root.sig"].len()) as u64
