@@ -470,6 +470,7 @@ impl HttpSite {
             .timeout_resolve(Some(limits.connect))
             .timeout_per_read(Some(limits.read))
             .timeout_recv_response(Some(limits.read))
+            .max_idle_connections_per_host(16)
             .build()
             .into();
         Ok(HttpSite {

@@ -438,7 +438,13 @@ pub fn run(opts: &Options, progress: ProgressBar) -> Result<Report> {
                     .with_context(|| format!("{}: cannot remove", partial.display()))?;
             }
         }
-        Err(problems) => report.problems = problems,
+        Err(problems) => {
+            // A store that cannot be written is a local error, not the site's.
+            if let Some(detail) = store.local_error() {
+                bail!("{detail}; {} is as it was", opts.dir.display());
+            }
+            report.problems = problems;
+        }
     }
     report.seconds = start.elapsed().as_secs_f64();
     Ok(report)

@@ -45,6 +45,8 @@ pub struct Store<'a> {
     pool: rayon::ThreadPool,
     /// Files stored by this run (the others in the store were by an earlier one).
     stored: Mutex<HashSet<Hash>>,
+    /// The first local error (the store could not be written): the run fails with it.
+    local: Mutex<Option<String>>,
     /// What was fetched.
     pub stats: Stats,
     /// Progress, in bytes of files.
@@ -71,6 +73,7 @@ impl<'a> Store<'a> {
             next_tmp: AtomicU64::new(0),
             pool,
             stored: Mutex::new(HashSet::new()),
+            local: Mutex::new(None),
             stats: Stats::default(),
             progress,
         })
@@ -103,11 +106,20 @@ impl<'a> Store<'a> {
             .map(|_| p)
     }
 
+    /// The first local error of the run, if the store could not be written.
+    pub fn local_error(&self) -> Option<String> {
+        self.local.lock().ok().and_then(|l| l.clone())
+    }
+
     /// Moves a verified temporary file into the store under its hash.
     fn keep(&self, tmp: &Path, sha256: &Hash) -> Result<PathBuf, Problem> {
         let to = self.path_of(sha256);
-        let local = |e: std::io::Error, what: &str| Problem::Local {
-            detail: format!("{}: cannot {what}: {e}", to.display()),
+        let local = |e: std::io::Error, what: &str| {
+            let detail = format!("{}: cannot {what}: {e}", to.display());
+            if let Ok(mut l) = self.local.lock() {
+                l.get_or_insert_with(|| detail.clone());
+            }
+            Problem::Local { detail }
         };
         if let Some(parent) = to.parent() {
             fs::create_dir_all(parent).map_err(|e| local(e, "create its directory"))?;
@@ -126,9 +138,13 @@ impl<'a> Store<'a> {
             return Ok(p);
         }
         let tmp = self.tmp();
-        fs::write(&tmp, bytes).map_err(|e| Problem::Local {
-            detail: format!("{}: cannot write: {e}", tmp.display()),
-        })?;
+        if let Err(e) = fs::write(&tmp, bytes) {
+            let detail = format!("{}: cannot write: {e}", tmp.display());
+            if let Ok(mut l) = self.local.lock() {
+                l.get_or_insert_with(|| detail.clone());
+            }
+            return Err(Problem::Local { detail });
+        }
         self.keep(&tmp, &meta.sha256)
     }
 

@@ -1061,3 +1061,22 @@ fn a_mirror_killed_at_random_points_leaves_a_whole_mirror_and_the_next_run_compl
     kill_three_times(&served.url, &dir, &f.root, update, Some(&site_a), &site_c);
     let _ = std::fs::remove_dir_all(&work);
 }
+
+#[test]
+fn a_store_that_cannot_be_written_is_a_local_error() {
+    let f = fixture();
+    let work = f.scratch("local");
+    let (dir, before) = mirror_of_a(f, &work);
+    // Files where the store's directories would go.
+    let partial = work.join(".mirror.partial");
+    std::fs::create_dir_all(&partial).unwrap();
+    let b = tree(&f.site_b);
+    for p in changed_a_to_b(f) {
+        let hex = starmark_core::to_hex(&FileMeta::of(&b[&p]).sha256);
+        std::fs::write(partial.join(&hex[..2]), "in the way").unwrap();
+    }
+    mirror(s(&f.site_b), &dir, &f.root)
+        .code(2)
+        .stderr_has(&["cannot create its directory", "is as it was"]);
+    assert_eq!(tree(&dir), before);
+}
