@@ -18,6 +18,7 @@
 //! it was fetched by and against its position. Writing: [`build`] and [`update`].
 
 mod build;
+mod lookup;
 mod node;
 mod walk;
 
@@ -32,8 +33,9 @@ use crate::trust::{IssuerKey, TrustList};
 use crate::wire::{to_hex, Reader};
 
 pub use build::{build, update, Built};
+pub use lookup::{lookup, lookup_many};
 pub use node::{Bucket, Child, Entry, Item, Leaf, Node, Position};
-pub use walk::{diff, files, lookup, lookup_many, Changed, Contents, Diff, WalkError};
+pub use walk::{diff, files, Changed, Contents, Diff, WalkError};
 
 /// The manifest format version.
 pub const MANIFEST_VERSION: u8 = 1;
