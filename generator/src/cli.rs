@@ -62,6 +62,10 @@ pub enum Command {
     /// --cosign`).
     #[command(subcommand, after_help = WITNESS_HELP)]
     Witness(WitnessCommand),
+    /// Copy a published site into DIR, or bring DIR up to date, verifying everything: the signed
+    /// manifest, the trust and revocation lists, the log, every claim and every file.
+    #[command(after_help = MIRROR_HELP)]
+    Mirror(MirrorArgs),
 }
 
 const AUDIT_HELP: &str = "\
@@ -147,6 +151,37 @@ pub struct WitnessAddArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub registry: RegistryArg,
+}
+
+const MIRROR_HELP: &str = "\
+Only what changed is fetched: the manifest's listings that differ, then the files whose size or
+SHA-256 differs. The new generation is made beside DIR (.DIR.spare, hard links to the unchanged
+files) and exchanged with DIR in one step; until then DIR is not touched, so a refused or
+interrupted update leaves it exactly as it was, and the next run resumes with what was already
+fetched and verified (.DIR.partial). DIR is the site itself: serve it as it is, from any host and
+path. Timeouts: STARMARK_HTTP_TIMEOUT=SECONDS (connect and each read; default 15 and 30).
+
+Exit codes:
+  0  DIR is a verified copy of the site (updated, or already up to date)
+  1  the update was refused (each problem is named); DIR is as it was
+  2  usage or local error (bad root key, DIR not a mirror, unreadable or unwritable files)";
+
+/// `starmark mirror`.
+#[derive(Debug, Args)]
+pub struct MirrorArgs {
+    /// The published site: an https:// or http:// URL of its root, or a local directory.
+    pub source: String,
+    /// The mirror directory (made if missing; an earlier mirror is brought up to date).
+    pub dir: PathBuf,
+    /// The registry's pinned root public key (64 hex digits).
+    #[arg(long, value_name = "HEX")]
+    pub root: String,
+    /// Print one JSON object (the report) on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 const LOG_HELP: &str = "\

@@ -10,11 +10,13 @@ mod label;
 mod lock;
 mod log;
 mod manifest;
+mod mirror;
 mod names;
 mod qrcode_image;
 mod registry;
 mod signed;
 mod site;
+mod source;
 mod time;
 mod witness;
 

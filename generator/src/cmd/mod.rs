@@ -7,6 +7,7 @@ mod init;
 mod keygen;
 mod log;
 mod manifest;
+mod mirror;
 mod qr;
 mod revoke;
 mod serve;
@@ -36,5 +37,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Manifest(c) => manifest::run(c),
         Command::Audit(a) => audit::run(&a),
         Command::Witness(c) => witness::run(c),
+        Command::Mirror(a) => mirror::run(&a),
     }
 }

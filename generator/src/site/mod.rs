@@ -11,7 +11,7 @@ mod load;
 mod log;
 mod manifest;
 mod markdown;
-mod output;
+pub mod output;
 mod theme;
 mod verifier;
 mod views;

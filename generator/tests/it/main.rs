@@ -8,6 +8,7 @@ mod bad_records;
 mod common;
 mod log;
 mod manifest;
+mod mirror;
 mod names;
 mod publish;
 mod qr;
