@@ -1,4 +1,5 @@
-//! What `audit` reads: a published site, by paths relative to its root.
+//! What `audit` reads: a published site, by paths relative to its root, from a directory or over
+//! HTTP(S) (`crate::source`, shared with `mirror`).
 
 use std::fs;
 use std::io::Read;
@@ -9,6 +10,7 @@ use starmark_core::log::LogFiles;
 use starmark_core::manifest::FileMeta;
 
 use crate::manifest::{hash_file, list_files, Listing};
+use crate::source::{Limits, Site};
 
 /// A published site being audited. Reads never follow a path outside the site; a file that is
 /// not there is `None`, an error is a file that is there but cannot be read (or is too large).
@@ -19,8 +21,9 @@ pub trait Target: Sync {
     /// The bytes of the file at `path`, at most `max` bytes (a larger file is an error).
     fn read(&self, path: &str, max: usize) -> Result<Option<Vec<u8>>>;
 
-    /// The size and SHA-256 of the file at `path`.
-    fn hash(&self, path: &str) -> Result<Option<FileMeta>>;
+    /// The size and SHA-256 of the file at `path`, which is expected to be at most `max` bytes
+    /// (a larger file is an error over HTTP, where it is cut off; a local file is hashed whole).
+    fn hash(&self, path: &str, max: u64) -> Result<Option<FileMeta>>;
 
     /// Every file present, when the target can be listed (a directory); `None` when it cannot
     /// (a web server), then only the files the manifest names are looked at.
@@ -84,7 +87,7 @@ impl Target for DirTarget {
         Ok(Some(bytes))
     }
 
-    fn hash(&self, path: &str) -> Result<Option<FileMeta>> {
+    fn hash(&self, path: &str, _max: u64) -> Result<Option<FileMeta>> {
         match self.regular(path)? {
             Some(full) => hash_file(&full).map(Some),
             None => Ok(None),
@@ -96,12 +99,47 @@ impl Target for DirTarget {
     }
 }
 
-/// Opens TARGET: a directory, or a URL.
-pub fn open(target: &str) -> Result<Box<dyn Target>> {
-    if target.starts_with("http://") || target.starts_with("https://") {
-        bail!("{target}: URL targets are not supported by this build of starmark; mirror the site first and audit the directory");
+/// A site over HTTP(S) (`crate::source`: size caps, timeouts, same-origin redirects). It cannot
+/// be listed: only the files the manifest names are looked at.
+pub struct UrlTarget {
+    site: Site,
+}
+
+impl UrlTarget {
+    fn get(&self, path: &str, max: u64) -> Result<Option<Vec<u8>>> {
+        match self.site.get(path, max, "the size the audit expects") {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
-    Ok(Box::new(DirTarget::open(Path::new(target))?))
+}
+
+impl Target for UrlTarget {
+    fn describe(&self) -> String {
+        self.site.name()
+    }
+
+    fn read(&self, path: &str, max: usize) -> Result<Option<Vec<u8>>> {
+        self.get(path, max as u64)
+    }
+
+    fn hash(&self, path: &str, max: u64) -> Result<Option<FileMeta>> {
+        Ok(self.get(path, max)?.map(|b| FileMeta::of(&b)))
+    }
+
+    fn list(&self) -> Result<Option<Listing>> {
+        Ok(None)
+    }
+}
+
+/// Opens TARGET: an `http://` or `https://` URL of a site's root (timeouts from
+/// `STARMARK_HTTP_TIMEOUT`), or a directory.
+pub fn open(target: &str) -> Result<Box<dyn Target>> {
+    match Site::open(target, Limits::from_env()?)? {
+        Site::Dir(dir) => Ok(Box::new(DirTarget::open(&dir)?)),
+        site @ Site::Http(_) => Ok(Box::new(UrlTarget { site })),
+    }
 }
 
 /// The largest tile or entry bundle read (a bundle holds at most 256 entries of at most 65,535

@@ -719,3 +719,100 @@ fn the_rebuild_uses_the_registrys_templates_and_names_every_difference() {
         ],
     );
 }
+
+/// `starmark serve` of a registry on 127.0.0.1 under a path prefix; stopped when dropped.
+struct Served {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(reg: &Path) -> Served {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_starmark"))
+        .args(["serve", "--port", "0", "--prefix", "/registry/", s(reg)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(rest) = line.split("http://").nth(1) {
+            break format!("http://{}", rest.split_whitespace().next().unwrap());
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Served { child, url }
+}
+
+#[test]
+fn a_site_served_over_http_is_audited_from_its_url() {
+    let d = Demo::new();
+    let served = serve(&d.reg);
+    assert!(served.url.ends_with("/registry/"), "{}", served.url);
+    let state = d.path("state.json");
+    let url_audit = |extra: &[&str]| {
+        let mut args = vec!["audit", served.url.as_str(), "--root", &d.root];
+        args.extend_from_slice(extra);
+        d.run(&args)
+    };
+    let v = url_audit(&["--state", s(&state), "--json"]).ok().json();
+    assert_eq!(v["target"], served.url.as_str());
+    assert_eq!(v["manifest"]["extra_files_checked"], false);
+    assert_eq!(v["manifest"]["checked"], v["manifest"]["files"]);
+    assert_eq!(v["certifications"]["signatures_verified"], 30);
+    assert_eq!(v["log"]["size"], 32);
+    assert_eq!(v["completeness"]["log_on_site"], 30);
+    assert!(state.exists());
+    url_audit(&["--rebuild"]).ok().stdout_has(&[
+        "a URL cannot be listed",
+        "0 different",
+        "everything held",
+    ]);
+    // The registry appends (the served site is rebuilt): consistent with the state, over HTTP.
+    d.in_reg(&["revoke", "--refresh"]).ok();
+    d.publish();
+    url_audit(&["--state", s(&state)]).ok().stdout_has(&[
+        "state: consistent with the checkpoint seen before",
+        "(size 32)",
+    ]);
+    // Files altered where they are served: a page, a record and a tile.
+    let page = d.out.join("cert/2.html");
+    let text = std::fs::read_to_string(&page).unwrap();
+    std::fs::write(&page, text.replacen("</h1>", "</h1><p>!</p>", 1)).unwrap();
+    crate::common::flip_byte(&d.out.join("records/4.md"), 40);
+    let seen = std::fs::read(&state).unwrap();
+    let out = url_audit(&["--state", s(&state), "--json"]);
+    names(
+        &out,
+        &[
+            ("manifest", "altered", "altered: cert/2.html: "),
+            (
+                "certifications",
+                "digest_mismatch",
+                "records/4.md: digest mismatch",
+            ),
+        ],
+    );
+    let cut = findings(&out)
+        .into_iter()
+        .find(|(_, _, m)| m.starts_with("altered: cert/2.html: "))
+        .unwrap();
+    assert!(
+        cut.2.contains("/registry/cert/2.html: larger than") && cut.2.contains("cut off"),
+        "{cut:?}"
+    );
+    assert_eq!(
+        std::fs::read(&state).unwrap(),
+        seen,
+        "state file not updated"
+    );
+}
