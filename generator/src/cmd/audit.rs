@@ -190,11 +190,11 @@ fn print_report(r: &Report, written: &Written, args: &AuditArgs) {
     let g = &r.log;
     match &g.origin {
         Some(origin) => println!(
-            "  log: {origin}, {} ({} claims, {} trust lists, {} revocation lists), checkpoint signed by log key {}; tree recomputed from the entries: {}",
+            "  log: {origin}, {} ({}, {}, {}), checkpoint signed by log key {}; tree recomputed from the entries: {}",
             plural(g.size as usize, "entry", "entries"),
-            g.claims,
-            g.trust_lists,
-            g.revocation_lists,
+            plural(g.claims, "claim", "claims"),
+            plural(g.trust_lists, "trust list", "trust lists"),
+            plural(g.revocation_lists, "revocation list", "revocation lists"),
             g.log_key.as_deref().unwrap_or(""),
             if g.whole { "whole" } else { "does not match" }
         ),

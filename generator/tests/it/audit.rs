@@ -121,7 +121,7 @@ fn the_demo_build_passes_and_rebuilds_to_the_same_bytes() {
     out.ok().stdout_has(&[
         "signed by issuer key 1aa98888",
         "30 on the site; 30 signatures and 30 records verified",
-        "label.example.cn/log, 32 entries (30 claims, 1 trust lists, 1 revocation lists)",
+        "label.example.cn/log, 32 entries (30 claims, 1 trust list, 1 revocation list)",
         "tree recomputed from the entries: whole",
         "30 of 30 certifications on the site are in the log",
         "everything held",
