@@ -9,14 +9,14 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::Serialize;
 use starmark_core::manifest::{
-    self, node_path, Hash, Root, RootSignature, Source, MANIFEST_DIR, MAX_NODE_BYTES, ROOT_PATH,
-    SIGNATURE_PATH,
+    self, node_path, Contents, FileEntry, Hash, Root, RootSignature, Source, MANIFEST_DIR,
+    MAX_NODE_BYTES, ROOT_PATH, SIGNATURE_PATH,
 };
 use starmark_core::{to_hex, TrustList};
 
 use super::target::Target;
 use super::{Check, Finding};
-use crate::manifest::Problem;
+use crate::manifest::{Listing, Problem};
 
 /// What the manifest check saw.
 #[derive(Debug, Default, Serialize)]
@@ -149,13 +149,34 @@ pub fn check(
     };
     summary.files = contents.files.len();
     summary.listings = contents.nodes.len();
-    let present: Option<HashSet<&str>> = listing
-        .as_ref()
-        .map(|l| l.files.iter().map(String::as_str).collect());
     bar.set_length(contents.files.len() as u64);
     bar.set_message("hashing");
-    let mut found: Vec<Problem> = contents
-        .files
+    let mut found = compare(target, &contents.files, listing.as_ref(), &bar);
+    bar.finish_and_clear();
+    summary.checked = contents.files.len();
+    if let Some(listing) = &listing {
+        found.extend(extras(listing, &contents));
+    }
+    found.sort_by(|a, b| a.path().cmp(b.path()));
+    problems.extend(found.into_iter().map(finding));
+    let paths = match listing {
+        Some(l) => l.files,
+        None => contents.files.into_iter().map(|f| f.path).collect(),
+    };
+    Ok(Outcome { summary, paths })
+}
+
+/// Each file of the manifest against the target: missing, or altered (size, SHA-256, or a read
+/// that failed). `listing`, when the target can be listed, says which files are there.
+fn compare(
+    target: &dyn Target,
+    files: &[FileEntry],
+    listing: Option<&Listing>,
+    bar: &ProgressBar,
+) -> Vec<Problem> {
+    let present: Option<HashSet<&str>> =
+        listing.map(|l| l.files.iter().map(String::as_str).collect());
+    files
         .par_iter()
         .filter_map(|f| {
             bar.inc(1);
@@ -191,36 +212,31 @@ pub fn check(
                 detail,
             })
         })
-        .collect();
-    bar.finish_and_clear();
-    summary.checked = contents.files.len();
-    if let Some(listing) = &listing {
-        let mut expected: BTreeSet<String> = contents.nodes.iter().map(node_path).collect();
-        expected.insert(ROOT_PATH.to_string());
-        expected.insert(SIGNATURE_PATH.to_string());
-        let listed: HashSet<&str> = contents.files.iter().map(|f| f.path.as_str()).collect();
-        let manifest_prefix = format!("{MANIFEST_DIR}/");
-        let extra = listing
-            .files
-            .iter()
-            .filter(|p| {
-                if p.starts_with(&manifest_prefix) {
-                    !expected.contains(p.as_str())
-                } else {
-                    !listed.contains(p.as_str())
-                }
-            })
-            .chain(&listing.other)
-            .map(|p| Problem::Extra { path: p.clone() });
-        found.extend(extra);
-    }
-    found.sort_by(|a, b| a.path().cmp(b.path()));
-    problems.extend(found.into_iter().map(finding));
-    let paths = match listing {
-        Some(l) => l.files,
-        None => contents.files.into_iter().map(|f| f.path).collect(),
-    };
-    Ok(Outcome { summary, paths })
+        .collect()
+}
+
+/// The files of a listed target that the manifest does not list (outside `manifest/`: not one
+/// of its files; inside: not the root, its signature or a listing of the tree), and anything
+/// that is not a regular file.
+fn extras(listing: &Listing, contents: &Contents) -> Vec<Problem> {
+    let mut expected: BTreeSet<String> = contents.nodes.iter().map(node_path).collect();
+    expected.insert(ROOT_PATH.to_string());
+    expected.insert(SIGNATURE_PATH.to_string());
+    let listed: HashSet<&str> = contents.files.iter().map(|f| f.path.as_str()).collect();
+    let manifest_prefix = format!("{MANIFEST_DIR}/");
+    listing
+        .files
+        .iter()
+        .filter(|p| {
+            if p.starts_with(&manifest_prefix) {
+                !expected.contains(p.as_str())
+            } else {
+                !listed.contains(p.as_str())
+            }
+        })
+        .chain(&listing.other)
+        .map(|p| Problem::Extra { path: p.clone() })
+        .collect()
 }
 
 fn read_root(target: &dyn Target) -> Result<RootSeen, Problem> {

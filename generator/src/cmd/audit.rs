@@ -134,6 +134,13 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 fn print_report(r: &Report, written: &Written, args: &AuditArgs) {
     println!("audit of {} (root key {}):", r.target, r.root_key);
+    print_files_and_lists(r);
+    print_log_and_after(r, args);
+    print_outcome(r, written, args);
+}
+
+/// The manifest, lists and certifications lines.
+fn print_files_and_lists(r: &Report) {
     let m = &r.manifest;
     let signed = m
         .signed_by
@@ -187,6 +194,10 @@ fn print_report(r: &Report, written: &Written, args: &AuditArgs) {
             String::new()
         }
     );
+}
+
+/// The log, completeness, state, witnesses and rebuild lines.
+fn print_log_and_after(r: &Report, args: &AuditArgs) {
     let g = &r.log;
     match &g.origin {
         Some(origin) => println!(
@@ -204,7 +215,7 @@ fn print_report(r: &Report, written: &Written, args: &AuditArgs) {
     if k.checked {
         println!(
             "  completeness: {} of {} certifications on the site are in the log; {} serials in the log: {} on the site, {} revoked and not on the site; {} superseded claims",
-            k.site_in_log, c.on_site, k.log_serials, k.log_on_site, k.revoked_not_on_site, k.superseded_claims
+            k.site_in_log, r.certifications.on_site, k.log_serials, k.log_on_site, k.revoked_not_on_site, k.superseded_claims
         );
     } else {
         println!("  completeness: not checked (no whole log)");
@@ -259,6 +270,10 @@ fn print_report(r: &Report, written: &Written, args: &AuditArgs) {
             );
         }
     }
+}
+
+/// The problems, and what was written.
+fn print_outcome(r: &Report, written: &Written, args: &AuditArgs) {
     if r.problems.is_empty() {
         println!("everything held");
     } else {
