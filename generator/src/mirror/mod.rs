@@ -25,6 +25,7 @@
 
 mod check;
 mod generation;
+mod report;
 mod store;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -35,7 +36,6 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use indicatif::ProgressBar;
-use serde::Serialize;
 use starmark_core::log::{Checkpoint, Note};
 use starmark_core::manifest::{
     self, node_path, sha256, verify_root, FileMeta, Root, MANIFEST_DIR, ROOT_PATH, SIGNATURE_PATH,
@@ -45,8 +45,9 @@ use starmark_core::{to_hex, PublicKey, RevocationList, TrustList};
 use crate::lock::Lock;
 use crate::manifest::{read_root, TRUST_LIST_PATH};
 use crate::site::output;
-use crate::source::{FetchError, Limits, Site};
+use crate::source::{Limits, Site};
 use generation::{Current, Generations, Target};
+pub use report::{Change, Problem, Report, Status};
 use store::{Listings, Store};
 
 /// The largest manifest root or signature read.
@@ -64,209 +65,6 @@ pub struct Options {
     pub root_key: PublicKey,
     /// Network limits.
     pub limits: Limits,
-}
-
-/// One reason an update was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Problem {
-    /// The manifest root is missing or damaged, or a listing is.
-    Manifest {
-        /// Why.
-        detail: String,
-    },
-    /// The manifest is unsigned or its signature is refused.
-    Signature {
-        /// Why.
-        detail: String,
-    },
-    /// The trust list is refused (signature, rollback, not the manifest's).
-    TrustList {
-        /// Why.
-        detail: String,
-    },
-    /// The revocation list is refused (signature, rollback).
-    RevocationList {
-        /// Why.
-        detail: String,
-    },
-    /// The log is refused (checkpoint, fork, shrink, tiles, entries).
-    Log {
-        /// Why.
-        detail: String,
-    },
-    /// A file the manifest lists is not on the site.
-    Missing {
-        /// The file.
-        path: String,
-        /// Where it was looked for.
-        detail: String,
-    },
-    /// A file whose size or SHA-256 is not the manifest's.
-    Altered {
-        /// The file.
-        path: String,
-        /// What differs.
-        detail: String,
-    },
-    /// A file that could not be fetched (timeout, connection, status, redirect, size cap).
-    Fetch {
-        /// The file.
-        path: String,
-        /// What went wrong, naming the URL.
-        detail: String,
-    },
-    /// A certification whose claim or record is refused.
-    Claim {
-        /// The file at fault.
-        path: String,
-        /// Why.
-        detail: String,
-    },
-    /// A certification removed from the site without being revoked.
-    DeletedCertification {
-        /// Its serial.
-        serial: u64,
-        /// What is gone.
-        detail: String,
-    },
-    /// A file of the site (a directory) that its manifest does not list.
-    Extra {
-        /// The file.
-        path: String,
-    },
-    /// A local file of the store that cannot be written.
-    Local {
-        /// Why.
-        detail: String,
-    },
-}
-
-impl Problem {
-    /// A failed fetch of `path`, as a problem.
-    pub fn fetch(path: &str, e: FetchError) -> Problem {
-        if e.is_not_found() {
-            Problem::Missing {
-                path: path.to_string(),
-                detail: e.to_string(),
-            }
-        } else {
-            Problem::Fetch {
-                path: path.to_string(),
-                detail: e.to_string(),
-            }
-        }
-    }
-
-    /// The file a problem is about, `""` for none.
-    pub fn path(&self) -> &str {
-        match self {
-            Problem::Missing { path, .. }
-            | Problem::Altered { path, .. }
-            | Problem::Fetch { path, .. }
-            | Problem::Claim { path, .. }
-            | Problem::Extra { path } => path,
-            _ => "",
-        }
-    }
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Problem::Manifest { detail } => write!(f, "manifest: {detail}"),
-            Problem::Signature { detail } => write!(f, "manifest signature: {detail}"),
-            Problem::TrustList { detail } => write!(f, "trust list: {detail}"),
-            Problem::RevocationList { detail } => write!(f, "revocation list: {detail}"),
-            Problem::Log { detail } => write!(f, "log: {detail}"),
-            Problem::Missing { path, detail } => write!(f, "missing: {path}: {detail}"),
-            Problem::Altered { path, detail } => write!(f, "altered: {path}: {detail}"),
-            Problem::Fetch { path, detail } => write!(f, "cannot fetch {path}: {detail}"),
-            Problem::Claim { path, detail } => write!(f, "certification: {path}: {detail}"),
-            Problem::DeletedCertification { serial, detail } => {
-                write!(f, "deleted certification {serial}: {detail}")
-            }
-            Problem::Extra { path } => write!(f, "extra: {path} (not in the manifest)"),
-            Problem::Local { detail } => write!(f, "{detail}"),
-        }
-    }
-}
-
-/// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// The mirror is now the site's new generation.
-    Updated,
-    /// The site has not changed since the mirror was made.
-    UpToDate,
-    /// The update was refused; the mirror is as it was.
-    Refused,
-}
-
-/// A value before and after.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-pub struct Change {
-    /// In the mirror before.
-    pub old: Option<u64>,
-    /// On the site (and in the mirror, when updated).
-    pub new: Option<u64>,
-}
-
-/// What a run did, for people and (as JSON) for machines.
-#[derive(Debug, Serialize)]
-pub struct Report {
-    /// The site.
-    pub source: String,
-    /// The mirror directory.
-    pub dir: PathBuf,
-    /// How it ended.
-    pub status: Status,
-    /// SHA-256 of the site's manifest root.
-    pub manifest: Option<String>,
-    /// The issuer key that signed it.
-    pub signed_by: Option<String>,
-    /// Files the site's manifest lists.
-    pub files: Option<u64>,
-    /// Files the mirror already had, unchanged.
-    pub unchanged: Option<u64>,
-    /// Files added or changed.
-    pub changed: u64,
-    /// Files removed.
-    pub removed: u64,
-    /// Files fetched in this run.
-    pub files_fetched: u64,
-    /// Files an earlier, interrupted or refused run had fetched and verified.
-    pub files_resumed: u64,
-    /// Manifest listings fetched.
-    pub listings_fetched: u64,
-    /// Bytes received in all (root, signature, trust list, listings, files).
-    pub bytes_fetched: u64,
-    /// Entries of the log.
-    pub checkpoint: Change,
-    /// Sequence of the trust list.
-    pub trust_list: Change,
-    /// Sequence of the revocation list.
-    pub revocation_list: Change,
-    /// Wall time.
-    pub seconds: f64,
-    /// Why the update was refused; empty otherwise. Each with its `message` as printed.
-    #[serde(serialize_with = "with_messages")]
-    pub problems: Vec<Problem>,
-}
-
-/// Problems as JSON: their fields and the line printed for people.
-fn with_messages<S: serde::Serializer>(problems: &[Problem], s: S) -> Result<S::Ok, S::Error> {
-    #[derive(Serialize)]
-    struct Shown<'a> {
-        #[serde(flatten)]
-        problem: &'a Problem,
-        message: String,
-    }
-    s.collect_seq(problems.iter().map(|problem| Shown {
-        problem,
-        message: problem.to_string(),
-    }))
 }
 
 /// What the mirror holds now.
@@ -452,6 +250,23 @@ pub fn run(opts: &Options, progress: ProgressBar) -> Result<Report> {
 
 type Outcome = Result<Status, Vec<Problem>>;
 
+/// A new manifest whose signature verified, with the trust list that verified it.
+struct Signed {
+    root_bytes: Vec<u8>,
+    root: Root,
+    signature: Vec<u8>,
+    trust: TrustList,
+    trust_bytes: Vec<u8>,
+}
+
+/// What steps 1 and 2 found.
+enum Head {
+    /// The site's manifest is the mirror's.
+    UpToDate,
+    /// A new manifest, signed.
+    New(Box<Signed>),
+}
+
 /// Steps 1 to 8. The outer error is local (exit 2); the inner, the problems of a refusal.
 fn update(
     opts: &Options,
@@ -461,87 +276,16 @@ fn update(
 ) -> Result<Outcome> {
     let set_stage = |s: &'static str| store.progress.set_message(s);
     set_stage("manifest");
-    // 1. Root and signature.
-    let root_bytes = match store.small(ROOT_PATH, MAX_ROOT, "the largest manifest root") {
-        Ok(b) => b,
+    let signed = match head(opts, mirror, store, report) {
+        Ok(Head::UpToDate) => return Ok(Ok(Status::UpToDate)),
+        Ok(Head::New(s)) => *s,
         Err(p) => return Ok(Err(vec![p])),
     };
-    let root = match Root::decode(&root_bytes) {
-        Ok(r) => r,
-        Err(e) => {
-            return Ok(Err(vec![Problem::Manifest {
-                detail: format!("{ROOT_PATH}: damaged: {e}"),
-            }]))
-        }
-    };
-    report.manifest = Some(to_hex(&sha256(&root_bytes)));
-    let signature = match store.small(SIGNATURE_PATH, MAX_ROOT, "the largest manifest signature")
-    {
-        Ok(b) => b,
-        Err(Problem::Missing { .. }) => {
-            return Ok(Err(vec![Problem::Signature {
-                detail: format!(
-                    "unsigned manifest: {} is missing (the registry signs it with `starmark manifest sign`)",
-                    store.site().locate(SIGNATURE_PATH)
-                ),
-            }]))
-        }
-        Err(p) => return Ok(Err(vec![p])),
-    };
-    if let Some(m) = mirror {
-        if m.current.bytes == root_bytes && m.signature.as_deref() == Some(&signature[..]) {
-            report.files = Generations::new(&opts.dir).file_count(Some(&m.current));
-            report.unchanged = report.files;
-            report.checkpoint.new = report.checkpoint.old;
-            report.trust_list.new = report.trust_list.old;
-            report.revocation_list.new = report.revocation_list.old;
-            return Ok(Ok(Status::UpToDate));
-        }
-    }
-    // 2. Trust list, then the manifest's signature.
-    let trust_bytes = match store.small(TRUST_LIST_PATH, MAX_TRUST_LIST, "the largest trust list") {
-        Ok(b) => b,
-        Err(p) => return Ok(Err(vec![p])),
-    };
-    let trust = match TrustList::decode_verified(&trust_bytes, &opts.root_key) {
-        Ok(t) => t,
-        Err(e) => {
-            return Ok(Err(vec![Problem::TrustList {
-                detail: format!(
-                    "{TRUST_LIST_PATH}: does not verify under the root key {}: {e}",
-                    to_hex(&opts.root_key.to_bytes())
-                ),
-            }]))
-        }
-    };
-    report.trust_list.new = Some(trust.sequence);
-    if let Err(p) = store.put(&trust_bytes) {
-        return Ok(Err(vec![p]));
-    }
-    store.stats.files.fetch_add(1, Ordering::Relaxed);
-    if let Some(old) = mirror.and_then(|m| m.trust.as_ref()) {
-        if trust.sequence < old.sequence {
-            return Ok(Err(vec![Problem::TrustList {
-                detail: format!(
-                    "{TRUST_LIST_PATH}: sequence {}, older than the mirror's {}: refused (a rollback)",
-                    trust.sequence, old.sequence
-                ),
-            }]));
-        }
-    }
-    match verify_root(&root_bytes, &signature, &trust) {
-        Ok((_, key)) => report.signed_by = Some(key.key_id.to_string()),
-        Err(e) => {
-            return Ok(Err(vec![Problem::Signature {
-                detail: format!("{SIGNATURE_PATH}: {e}"),
-            }]))
-        }
-    }
     // 3. What changed.
     let gens = Generations::new(&opts.dir);
     let mirror_dir = mirror.map(|_| opts.dir.as_path());
     let mut listings = Listings::new(mirror_dir, store);
-    let changes = match what_changed(mirror, &root, &gens, &mut listings, report) {
+    let changes = match what_changed(mirror, &signed.root, &gens, &mut listings, report) {
         Ok(c) => c,
         Err(p) => return Ok(Err(vec![p])),
     };
@@ -550,45 +294,23 @@ fn update(
         changes: &changes.files,
         store,
     };
-    let mut problems = Vec::new();
     match gen.read(TRUST_LIST_PATH, None) {
-        Ok(Some(b)) if b == trust_bytes => {}
-        Ok(Some(_)) | Ok(None) => problems.push(Problem::TrustList {
-            detail: format!(
-                "{TRUST_LIST_PATH}: the site serves another trust list than its manifest lists"
-            ),
-        }),
-        Err(p) => problems.push(p),
+        Ok(Some(b)) if b == signed.trust_bytes => {}
+        Ok(_) => {
+            return Ok(Err(vec![Problem::TrustList {
+                detail: format!(
+                    "{TRUST_LIST_PATH}: the site serves another trust list than its manifest lists"
+                ),
+            }]))
+        }
+        Err(p) => return Ok(Err(vec![p])),
     }
-    // 4. Log: its new files first, all at once (on a first mirror, the whole log).
+    // 4 and 5. Log and revocation list.
     set_stage("log");
-    let log_files: Vec<(&str, FileMeta)> = changes
-        .files
-        .iter()
-        .filter(|(p, _)| p.starts_with("log/"))
-        .filter_map(|(p, m)| m.map(|m| (p.as_str(), m)))
-        .collect();
-    problems.extend(store.files(&log_files));
-    if !problems.is_empty() {
-        return Ok(Err(problems));
-    }
-    match check::log(&gen, &trust, mirror.and_then(|m| m.checkpoint.as_ref())) {
-        Ok(c) => report.checkpoint.new = c.map(|c| c.size),
-        Err(p) => problems.extend(p),
-    }
-    // 5. Revocation list.
-    let revocations =
-        match check::revocation_list(&gen, &trust, mirror.and_then(|m| m.revocation_sequence)) {
-            Ok(r) => r,
-            Err(p) => {
-                problems.push(p);
-                None
-            }
-        };
-    report.revocation_list.new = revocations.as_ref().map(|r| r.sequence);
-    if !problems.is_empty() {
-        return Ok(Err(problems));
-    }
+    let revocations = match lists(&gen, mirror, &signed.trust, report) {
+        Ok(r) => r,
+        Err(problems) => return Ok(Err(problems)),
+    };
     // 6. The other files.
     set_stage("files");
     let wanted: Vec<(&str, FileMeta)> = changes
@@ -597,15 +319,19 @@ fn update(
         .filter(|(p, _)| !p.starts_with("log/"))
         .filter_map(|(p, m)| m.map(|m| (p.as_str(), m)))
         .collect();
-    problems.extend(store.files(&wanted));
+    let mut problems = store.files(&wanted);
     if !problems.is_empty() {
         return Ok(Err(problems));
     }
     // 7. Certifications, and a directory's extra files.
     set_stage("certifications");
-    problems.extend(check::certifications(&gen, &trust, revocations.as_ref()));
+    problems.extend(check::certifications(
+        &gen,
+        &signed.trust,
+        revocations.as_ref(),
+    ));
     if let Some(dir) = store.site().dir() {
-        problems.extend(extras(dir, &root, &mut listings));
+        problems.extend(extras(dir, &signed.root, &mut listings));
     }
     if !problems.is_empty() {
         return Ok(Err(problems));
@@ -613,8 +339,8 @@ fn update(
     // 8. Swap.
     set_stage("swap");
     let target = Target {
-        root: &root_bytes,
-        signature: &signature,
+        root: &signed.root_bytes,
+        signature: &signed.signature,
         changes: &changes.files,
         new_nodes: &changes.new_nodes,
         gone_nodes: &changes.gone_nodes,
@@ -624,6 +350,115 @@ fn update(
     gens.prepare(current, &target, store, &mut listings)?;
     gens.publish(current, &target, &mut listings)?;
     Ok(Ok(Status::Updated))
+}
+
+/// Steps 1 and 2: the root and its signature, the trust list, the signature verified.
+fn head(
+    opts: &Options,
+    mirror: Option<&Mirror>,
+    store: &Store<'_>,
+    report: &mut Report,
+) -> Result<Head, Problem> {
+    let root_bytes = store.small(ROOT_PATH, MAX_ROOT, "the largest manifest root")?;
+    let root = Root::decode(&root_bytes).map_err(|e| Problem::Manifest {
+        detail: format!("{ROOT_PATH}: damaged: {e}"),
+    })?;
+    report.manifest = Some(to_hex(&sha256(&root_bytes)));
+    let signature = match store.small(SIGNATURE_PATH, MAX_ROOT, "the largest manifest signature")
+    {
+        Ok(b) => b,
+        Err(Problem::Missing { .. }) => {
+            return Err(Problem::Signature {
+                detail: format!(
+                    "unsigned manifest: {} is missing (the registry signs it with `starmark manifest sign`)",
+                    store.site().locate(SIGNATURE_PATH)
+                ),
+            })
+        }
+        Err(p) => return Err(p),
+    };
+    if let Some(m) = mirror {
+        if m.current.bytes == root_bytes && m.signature.as_deref() == Some(&signature[..]) {
+            report.files = Generations::new(&opts.dir).file_count(Some(&m.current));
+            report.unchanged = report.files;
+            report.checkpoint.new = report.checkpoint.old;
+            report.trust_list.new = report.trust_list.old;
+            report.revocation_list.new = report.revocation_list.old;
+            return Ok(Head::UpToDate);
+        }
+    }
+    let trust_bytes = store.small(TRUST_LIST_PATH, MAX_TRUST_LIST, "the largest trust list")?;
+    let trust = TrustList::decode_verified(&trust_bytes, &opts.root_key).map_err(|e| {
+        Problem::TrustList {
+            detail: format!(
+                "{TRUST_LIST_PATH}: does not verify under the root key {}: {e}",
+                to_hex(&opts.root_key.to_bytes())
+            ),
+        }
+    })?;
+    report.trust_list.new = Some(trust.sequence);
+    store.put(&trust_bytes)?;
+    store.stats.files.fetch_add(1, Ordering::Relaxed);
+    if let Some(old) = mirror.and_then(|m| m.trust.as_ref()) {
+        if trust.sequence < old.sequence {
+            return Err(Problem::TrustList {
+                detail: format!(
+                    "{TRUST_LIST_PATH}: sequence {}, older than the mirror's {}: refused (a rollback)",
+                    trust.sequence, old.sequence
+                ),
+            });
+        }
+    }
+    let (_, key) =
+        verify_root(&root_bytes, &signature, &trust).map_err(|e| Problem::Signature {
+            detail: format!("{SIGNATURE_PATH}: {e}"),
+        })?;
+    report.signed_by = Some(key.key_id.to_string());
+    Ok(Head::New(Box::new(Signed {
+        root_bytes,
+        root,
+        signature,
+        trust,
+        trust_bytes,
+    })))
+}
+
+/// Steps 4 and 5: the log (its new files fetched first, all at once: on a first mirror, the
+/// whole log) and the revocation list.
+fn lists(
+    gen: &NewGeneration<'_>,
+    mirror: Option<&Mirror>,
+    trust: &TrustList,
+    report: &mut Report,
+) -> Result<Option<RevocationList>, Vec<Problem>> {
+    let log_files: Vec<(&str, FileMeta)> = gen
+        .changes
+        .iter()
+        .filter(|(p, _)| p.starts_with("log/"))
+        .filter_map(|(p, m)| m.map(|m| (p.as_str(), m)))
+        .collect();
+    let mut problems = gen.store.files(&log_files);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    match check::log(gen, trust, mirror.and_then(|m| m.checkpoint.as_ref())) {
+        Ok(c) => report.checkpoint.new = c.map(|c| c.size),
+        Err(p) => problems.extend(p),
+    }
+    let revocations =
+        match check::revocation_list(gen, trust, mirror.and_then(|m| m.revocation_sequence)) {
+            Ok(r) => r,
+            Err(p) => {
+                problems.push(p);
+                None
+            }
+        };
+    report.revocation_list.new = revocations.as_ref().map(|r| r.sequence);
+    if problems.is_empty() {
+        Ok(revocations)
+    } else {
+        Err(problems)
+    }
 }
 
 /// The difference between the mirror's tree and the site's.
