@@ -64,11 +64,21 @@ impl Source for Listings<'_> {
     type Error = anyhow::Error;
 
     fn get(&mut self, node: &Hash) -> Result<Vec<u8>> {
-        let path = node_path(node);
-        self.target
-            .read(&path, MAX_NODE_BYTES)?
-            .ok_or_else(|| anyhow::anyhow!("{path}: missing"))
+        read_listing(self.target, node)
     }
+
+    /// A whole level of the tree at once, in parallel (over HTTP, many requests in flight).
+    fn get_many(&mut self, nodes: &[Hash]) -> Vec<Result<Vec<u8>>> {
+        let target = self.target;
+        nodes.par_iter().map(|n| read_listing(target, n)).collect()
+    }
+}
+
+fn read_listing(target: &dyn Target, node: &Hash) -> Result<Vec<u8>> {
+    let path = node_path(node);
+    target
+        .read(&path, MAX_NODE_BYTES)?
+        .ok_or_else(|| anyhow::anyhow!("{path}: missing"))
 }
 
 /// The stable word of a manifest problem (its JSON tag).

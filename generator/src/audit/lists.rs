@@ -232,10 +232,16 @@ fn compare(
             "not_in_log",
             format!("{path}: {what} #{sequence} (SHA-256 {}) is in no entry of the log", to_hex(sha256)),
         ),
-        (Some((i, _, _)), Some((j, newest_seq, newest_hash))) if newest_hash != sha256 => (
+        (Some((i, _, _)), Some((j, newest_seq, _))) if *newest_seq > sequence => (
             "older_list",
             format!(
                 "{path}: older {what}: #{sequence} (log entry {i}) is served, but the log holds #{newest_seq} (log entry {j})"
+            ),
+        ),
+        (Some((i, _, _)), Some((j, _, newest_hash))) if newest_hash != sha256 => (
+            "not_newest",
+            format!(
+                "{path}: {what} #{sequence} of log entry {i} is served, but log entry {j} holds a later list of that sequence"
             ),
         ),
         (Some(_), Some(_)) => return,

@@ -128,9 +128,10 @@ fn write_config(
             if templates.is_dir() {
                 copy_dir(&templates, &reg.join("templates"))?;
             }
-            let mut config = given.config.clone();
-            config.label_font = config.label_font.as_ref().map(|f| given.path(f));
-            (config, dir.display().to_string())
+            if let Some(font) = &given.config.label_font {
+                link_font(&given.path(font), font, reg)?;
+            }
+            (given.config.clone(), dir.display().to_string())
         }
         None => (
             published_config(target, &reg.join("templates"))?,
@@ -227,6 +228,34 @@ fn copy_inputs(target: &dyn Target, paths: &[String], reg: &Path) -> Result<()> 
         }
         std::fs::write(to, bytes).with_context(|| format!("{}: cannot write", to.display()))
     })
+}
+
+/// Makes the registry's label font `font` (at `source`) reachable from the rebuild's registry
+/// by the same configured path, so that the configuration, and so the build, is the same: a
+/// symbolic link for a relative path inside the registry (an absolute path is used as it is).
+fn link_font(source: &Path, font: &Path, reg: &Path) -> Result<()> {
+    if font.is_absolute() {
+        return Ok(());
+    }
+    if !font
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)))
+    {
+        bail!(
+            "label_font {:?} leads outside the registry: the rebuild cannot place it",
+            font.display()
+        );
+    }
+    let source = source
+        .canonicalize()
+        .with_context(|| format!("{}: the registry's label font", source.display()))?;
+    let link = reg.join(font);
+    if let Some(parent) = link.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("{}: cannot create", parent.display()))?;
+    }
+    std::os::unix::fs::symlink(source, &link)
+        .with_context(|| format!("{}: cannot link the label font", link.display()))
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {

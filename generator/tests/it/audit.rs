@@ -816,3 +816,49 @@ fn a_site_served_over_http_is_audited_from_its_url() {
         "state file not updated"
     );
 }
+
+#[test]
+fn the_rebuild_uses_the_registrys_label_font() {
+    let d = Demo::new();
+    let system = [
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    ]
+    .into_iter()
+    .map(Path::new)
+    .find(|p| p.exists())
+    .expect("the label font (fonts-noto-cjk)");
+    std::fs::create_dir_all(d.reg.join("fonts")).unwrap();
+    std::os::unix::fs::symlink(system, d.reg.join("fonts/label.ttc")).unwrap();
+    let config = d.reg.join("starmark.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = text.replacen(
+        "\n[keys]",
+        "\nlabel_font = \"fonts/label.ttc\"\n\n[keys]",
+        1,
+    );
+    std::fs::write(&config, text).unwrap();
+    d.publish();
+    d.audit(&d.out, &["--rebuild"]).code(2).stderr_has(&[
+        "built with the label font fonts/label.ttc",
+        "pass --registry DIR",
+    ]);
+    // The registry given by a relative path: its font is found from there.
+    let v = run_in(
+        d.tmp.path(),
+        &[
+            "audit",
+            s(&d.out),
+            "--root",
+            &d.root,
+            "--rebuild",
+            "--registry",
+            "demo",
+            "--json",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(v["rebuild"]["differences"], 0);
+    assert_eq!(v["rebuild"]["config_from"], "demo");
+}
