@@ -167,14 +167,58 @@ pub struct Report {
     pub checkpoint: Option<log::Seen>,
 }
 
+/// Threads for the audit's parallel steps: most of their time is waiting for files (a cold
+/// page cache, a web server), so more than the cores; `RAYON_NUM_THREADS` sets it.
+fn threads() -> usize {
+    if let Some(n) = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return n;
+    }
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    (cores * 4).max(16)
+}
+
 /// Audits the site. Fails only on an input error (the target cannot be read at all); every
 /// problem of the site is a [`Finding`] in the report.
 pub fn audit(opts: Options<'_>) -> Result<Report> {
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(threads())
+        .build()
+    {
+        Ok(pool) => pool.install(|| run(opts)),
+        Err(_) => run(opts),
+    }
+}
+
+/// `STARMARK_TIMINGS`: prints how long each step took, on stderr.
+struct Phases {
+    start: Option<std::time::Instant>,
+}
+
+impl Phases {
+    fn new() -> Phases {
+        Phases {
+            start: std::env::var_os("STARMARK_TIMINGS").map(|_| std::time::Instant::now()),
+        }
+    }
+
+    fn done(&self, step: &str) {
+        if let Some(start) = self.start {
+            eprintln!("[{:8.3} s] {step}", start.elapsed().as_secs_f64());
+        }
+    }
+}
+
+fn run(opts: Options<'_>) -> Result<Report> {
+    let phases = Phases::new();
     let target = opts.target;
     let mut problems = Vec::new();
     let trust = lists::trust(target, &opts.root_key, &mut problems)?;
     let trust_list = trust.as_ref().map(|t| &t.list);
     let manifest = files::check(target, trust_list, bar(opts.progress), &mut problems)?;
+    phases.done("manifest and files");
     let revocation = match trust_list {
         Some(t) => lists::revocation(target, t, opts.at, &mut problems)?,
         None => None,
@@ -183,10 +227,12 @@ pub fn audit(opts: Options<'_>) -> Result<Report> {
         Some(t) => log::check(target, t, &mut problems)?,
         None => None,
     };
+    phases.done("lists and log");
     let (certifications, claims) = match trust_list {
         Some(t) => records::check(target, t, &manifest.paths, &mut problems)?,
         None => (records::Summary::default(), Vec::new()),
     };
+    phases.done("certifications");
     let completeness =
         completeness::check(&claims, log.as_ref(), revocation.as_ref(), &mut problems);
     let lists = lists::Summary::of(trust.as_ref(), revocation.as_ref(), opts.at);
@@ -202,6 +248,7 @@ pub fn audit(opts: Options<'_>) -> Result<Report> {
         &mut problems,
     );
     let witnesses = witness::count(target, log.as_ref(), &mut problems)?;
+    phases.done("completeness, state and witnesses");
     let rebuild = match opts.rebuild {
         Some(inputs) => Some(rebuild::check(
             target,
@@ -212,6 +259,9 @@ pub fn audit(opts: Options<'_>) -> Result<Report> {
         )?),
         None => None,
     };
+    if rebuild.is_some() {
+        phases.done("rebuild");
+    }
     let manifest_summary = manifest.summary;
     Ok(Report {
         target: target.describe(),
