@@ -862,3 +862,87 @@ fn the_rebuild_uses_the_registrys_label_font() {
     assert_eq!(v["rebuild"]["differences"], 0);
     assert_eq!(v["rebuild"]["config_from"], "demo");
 }
+
+/// A static server of `root` on 127.0.0.1 that answers `endless` with a body without end (a
+/// 1 GB response, and more) and `elsewhere` with a redirect to another host.
+fn faulty_origin(root: PathBuf, endless: &'static str, elsewhere: &'static str) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let root = root.clone();
+            std::thread::spawn(move || -> std::io::Result<()> {
+                let mut reader = BufReader::new(stream.try_clone()?);
+                let mut request = String::new();
+                reader.read_line(&mut request)?;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line)? == 0 || line == "\r\n" {
+                        break;
+                    }
+                }
+                let path = request
+                    .split(' ')
+                    .nth(1)
+                    .unwrap_or("/")
+                    .trim_start_matches('/');
+                if path == endless {
+                    stream.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")?;
+                    let chunk = vec![b'x'; 64 * 1024];
+                    loop {
+                        stream.write_all(&chunk)?;
+                    }
+                }
+                if path == elsewhere {
+                    return stream.write_all(
+                        b"HTTP/1.1 302 Found\r\nLocation: http://localhost:9/x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
+                }
+                match std::fs::read(root.join(path)) {
+                    Ok(body) => {
+                        let head = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            body.len()
+                        );
+                        stream.write_all(head.as_bytes())?;
+                        stream.write_all(&body)
+                    }
+                    Err(_) => stream.write_all(
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    ),
+                }
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}/")
+}
+
+#[test]
+fn an_endless_response_and_a_redirect_elsewhere_are_named() {
+    let d = Demo::new();
+    let url = faulty_origin(d.out.clone(), "labels/3.png", "about.html");
+    let out = d.run(&["audit", &url, "--root", &d.root, "--json"]);
+    names(
+        &out,
+        &[
+            ("manifest", "altered", "altered: labels/3.png: "),
+            ("manifest", "altered", "altered: about.html: "),
+        ],
+    );
+    let found = findings(&out);
+    let message = |p: &str| {
+        found
+            .iter()
+            .find(|(_, _, m)| m.starts_with(&format!("altered: {p}: ")))
+            .map(|f| f.2.clone())
+            .unwrap()
+    };
+    assert!(message("labels/3.png").contains("cut off"), "{found:#?}");
+    assert!(
+        message("about.html").contains("another origin"),
+        "{found:#?}"
+    );
+    assert_eq!(found.len(), 2, "{found:#?}");
+}
