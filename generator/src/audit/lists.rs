@@ -248,3 +248,34 @@ fn compare(
     };
     problems.push(Finding::at(Check::Lists, kind, path, message));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(sequence: u64, sha256: &Hash, entries: &[(u64, u64, Hash)]) -> Vec<&'static str> {
+        let mut problems = Vec::new();
+        compare(
+            "trust list",
+            TRUST_LIST_PATH,
+            sequence,
+            sha256,
+            entries,
+            &mut problems,
+        );
+        problems.iter().map(|p| p.kind).collect()
+    }
+
+    #[test]
+    fn the_served_list_must_be_the_newest_the_log_holds() {
+        let (a, b, c) = ([1; 32], [2; 32], [3; 32]);
+        let log = [(0, 1, a), (5, 2, b)];
+        assert!(kinds(2, &b, &log).is_empty());
+        assert_eq!(kinds(1, &a, &log), ["older_list"]);
+        assert_eq!(kinds(3, &c, &log), ["not_in_log"]);
+        assert_eq!(kinds(1, &a, &[]), ["not_in_log"]);
+        // Two lists of one sequence (a command run again after a crash): the later one counts.
+        assert_eq!(kinds(2, &b, &[(0, 2, b), (7, 2, c)]), ["not_newest"]);
+        assert!(kinds(2, &c, &[(0, 2, b), (7, 2, c)]).is_empty());
+    }
+}

@@ -620,9 +620,22 @@ fn a_witness_cosigns_the_registry_publishes_it_and_audit_counts_it() {
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str(&format!("\n[[witness]]\nvkey = \"{vkey}\"\n"));
     std::fs::write(&config, text).unwrap();
-    d.in_reg(&["witness", "add", s(&cosigned)])
+    // Only the cosignature line, as a C2SP witness answers.
+    let line = note.lines().last().unwrap();
+    std::fs::write(d.path("witness/lines.txt"), format!("{line}\n")).unwrap();
+    d.in_reg(&["witness", "add", s(&d.path("witness/lines.txt"))])
         .ok()
         .stdout_has(&["added the cosignature of witness.example.org/w1 to the checkpoint of size 32: 1 of 1 known witness cosigned it"]);
+    assert_eq!(
+        std::fs::read_to_string(d.reg.join("log/checkpoint")).unwrap(),
+        note
+    );
+    // The whole cosigned checkpoint again: the witness's line is replaced, not repeated.
+    d.in_reg(&["witness", "add", s(&cosigned)]).ok();
+    assert_eq!(
+        std::fs::read_to_string(d.reg.join("log/checkpoint")).unwrap(),
+        note
+    );
     // Go's sumdb/note still opens the checkpoint; the cosignature verifies from the C2SP text.
     let log_vkey = d.in_reg(&["log", "key"]).ok().stdout.trim().to_string();
     let go = go_cosignature(
