@@ -140,13 +140,9 @@ impl Generations {
         let state = self
             .read_state()
             .filter(|s| s.roots.contains(&old_key) && self.spare.is_dir());
-        // Where the spare may differ from the mirror's tree, and which of those paths that tree
-        // holds (with their content).
-        let (differ, old_files) = match state {
-            Some(s) => {
-                let old = old_files_at(current, &s.paths, target, listings)?;
-                (s.paths, old)
-            }
+        // Where the spare may differ from the mirror's tree.
+        let differ = match state {
+            Some(s) => s.paths,
             None => self.fresh_spare(current, listings)?,
         };
         let mut touched = differ;
@@ -162,7 +158,7 @@ impl Generations {
         let touched: Vec<&String> = touched.iter().collect();
         touched
             .par_iter()
-            .try_for_each(|p| self.place(p, current.is_some(), &old_files, target, store))?;
+            .try_for_each(|p| self.place(p, current.is_some(), target, store))?;
         let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
         for p in &touched {
             let mut d = Path::new(p.as_str()).parent();
@@ -204,7 +200,7 @@ impl Generations {
             root: Root::decode(target.root)
                 .with_context(|| format!("{}: damaged", self.dir.join(ROOT_PATH).display()))?,
         };
-        let (paths, _) = self.fresh_spare(Some(&now), listings)?;
+        let paths = self.fresh_spare(Some(&now), listings)?;
         let paths: Vec<&String> = paths.iter().collect();
         paths
             .par_iter()
@@ -222,11 +218,11 @@ impl Generations {
         &self,
         current: Option<&Current>,
         listings: &mut Listings<'_>,
-    ) -> Result<(BTreeSet<String>, BTreeMap<String, FileMeta>)> {
+    ) -> Result<BTreeSet<String>> {
         let _ = output::remove_if_there(&self.state);
         output::clear_dir(&self.spare)?;
         let Some(c) = current else {
-            return Ok((BTreeSet::new(), BTreeMap::new()));
+            return Ok(BTreeSet::new());
         };
         let all = manifest::files(&c.root, listings).map_err(|e| {
             anyhow::anyhow!("{}: the mirror's own manifest: {e}", self.dir.display())
@@ -234,10 +230,8 @@ impl Generations {
         let mut paths: BTreeSet<String> = all.nodes.iter().map(node_path).collect();
         paths.insert(ROOT_PATH.to_string());
         paths.insert(SIGNATURE_PATH.to_string());
-        let files: BTreeMap<String, FileMeta> =
-            all.files.into_iter().map(|f| (f.path, f.meta)).collect();
-        paths.extend(files.keys().cloned());
-        Ok((paths, files))
+        paths.extend(all.files.into_iter().map(|f| f.path));
+        Ok(paths)
     }
 
     /// Makes `rel` in the spare what the new generation has there.
@@ -245,7 +239,6 @@ impl Generations {
         &self,
         rel: &str,
         has_mirror: bool,
-        old_files: &BTreeMap<String, FileMeta>,
         target: &Target<'_>,
         store: &Store<'_>,
     ) -> Result<()> {
@@ -259,19 +252,22 @@ impl Generations {
             ensure_parent(&self.spare, rel)?;
             return crate::fsutil::write_atomic(&to, bytes);
         }
+        // The mirror holds exactly its tree: a path the update does not change is what the
+        // mirror has there.
+        let in_mirror = || Some(self.dir.join(rel)).filter(|p| has_mirror && p.is_file());
         let from: Option<PathBuf> = if let Some(h) = node_of_path(rel) {
             if target.new_nodes.contains(&h) {
                 Some(store.path_of(&h))
-            } else if has_mirror && !target.gone_nodes.contains(&h) {
-                Some(self.dir.join(rel)).filter(|p| p.is_file())
-            } else {
+            } else if target.gone_nodes.contains(&h) {
                 None
+            } else {
+                in_mirror()
             }
         } else {
             match target.changes.get(rel) {
                 Some(Some(meta)) => Some(store.path_of(&meta.sha256)),
                 Some(None) => None,
-                None => old_files.get(rel).map(|_| self.dir.join(rel)),
+                None => in_mirror(),
             }
         };
         match from {
@@ -279,34 +275,6 @@ impl Generations {
             None => remove(&to),
         }
     }
-}
-
-/// Which of `paths` (not changed by the update) the mirror's tree holds.
-fn old_files_at(
-    current: Option<&Current>,
-    paths: &BTreeSet<String>,
-    target: &Target<'_>,
-    listings: &mut Listings<'_>,
-) -> Result<BTreeMap<String, FileMeta>> {
-    let Some(c) = current else {
-        return Ok(BTreeMap::new());
-    };
-    let ask: Vec<&String> = paths
-        .iter()
-        .filter(|p| {
-            !target.changes.contains_key(*p)
-                && node_of_path(p).is_none()
-                && p.as_str() != ROOT_PATH
-                && p.as_str() != SIGNATURE_PATH
-        })
-        .collect();
-    let found = manifest::lookup_many(&c.root.tree, &ask, listings)
-        .map_err(|e| anyhow::anyhow!("the mirror's own manifest: {e}"))?;
-    Ok(ask
-        .into_iter()
-        .zip(found)
-        .filter_map(|(p, m)| m.map(|m| (p.clone(), m)))
-        .collect())
 }
 
 /// Makes the directories above `rel` in `root`, removing a file that stands where one must be.
