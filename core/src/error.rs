@@ -406,6 +406,14 @@ pub enum LogError {
     /// The log holds 2^64 − 1 entries: no more fit.
     #[error("the log is full (2^64 - 1 entries)")]
     Full,
+    /// A witness's cosignature line that is malformed or does not verify.
+    #[error("cosignature of witness {name:?}: {why}")]
+    Cosignature {
+        /// The witness name.
+        name: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
     /// A subtree that is not complete in the tree, so no tile holds its hash.
     #[error("subtree at level {level}, index {index} is not complete in a tree of size {size}")]
     NotStored {

@@ -58,6 +58,168 @@ pub enum Command {
     /// certifications: one result per listing, with its reason, in a CSV, JSON or XLSX report.
     #[command(after_help = LISTINGS_HELP)]
     CheckListings(CheckListingsArgs),
+    /// Audit a published site (a directory or an http(s) URL): every file against the signed
+    /// manifest, every claim and record, the lists, the transparency log, completeness both ways;
+    /// optionally its rebuild, and cosign its checkpoint as a witness.
+    #[command(after_help = AUDIT_HELP)]
+    Audit(AuditArgs),
+    /// Publish witnesses' cosignatures of the log checkpoint (the registry side of `audit
+    /// --cosign`).
+    #[command(subcommand, after_help = WITNESS_HELP)]
+    Witness(WitnessCommand),
+    /// Copy a published site into DIR, or bring DIR up to date, verifying everything: the signed
+    /// manifest, the trust and revocation lists, the log, every claim and every file.
+    #[command(after_help = MIRROR_HELP)]
+    Mirror(MirrorArgs),
+}
+
+const AUDIT_HELP: &str = "\
+Exit codes:
+  0  everything held
+  1  a problem was found; each is named (manifest, certifications, lists, log, state,
+     completeness, witnesses, rebuild)
+  2  usage or input error (no root key, unreadable target, state or key file)
+
+With --state FILE the checkpoint, trust list and revocation list sequences seen are kept there,
+and the next audit checks that the log only grew (a consistency proof) and that no list went
+back; the file is written only when everything held. With --cosign KEY (needs --state) a
+successful audit also cosigns the checkpoint as a witness (C2SP tlog-cosignature) into
+--cosignature FILE, for the registry's `starmark witness add`.";
+
+const WITNESS_HELP: &str = "\
+A witness runs `starmark audit SITE --root HEX --state FILE --cosign KEY`, which writes the
+checkpoint with its cosignature; the registry lists the witness in starmark.toml
+  [[witness]]
+  vkey = \"<the verifier key audit printed>\"
+and runs `starmark witness add FILE`, then `starmark build`: log/checkpoint carries the
+cosignature and api/v1/witnesses.json (shown on the verify page) counts it.";
+
+/// `starmark audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The site: a directory (a build's output or a mirror) or an http:// or https:// URL.
+    pub target: String,
+    /// The registry's pinned root public key (64 hex digits). Default: the root key of
+    /// --registry, or of the registry TARGET is the output of (TARGET/../starmark.toml).
+    #[arg(long, value_name = "HEX")]
+    pub root: Option<String>,
+    /// A registry directory: its root key (without --root) and, with --rebuild, its
+    /// configuration, templates and label font.
+    #[arg(long, short = 'r', value_name = "DIR")]
+    pub registry: Option<PathBuf>,
+    /// The auditor's state: the checkpoint and list sequences seen last time (made when
+    /// missing, updated only when everything held).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Rebuild the site from its published signed inputs and compare it file by file.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Judge freshness at this time: YYYY-MM-DD (00:00 UTC) or Unix seconds. Default: now.
+    #[arg(long, value_name = "DATE")]
+    pub at: Option<String>,
+    /// After a successful audit, cosign the checkpoint with this witness secret key (made by
+    /// `starmark keygen`).
+    #[arg(long, value_name = "KEYFILE", requires = "state")]
+    pub cosign: Option<PathBuf>,
+    /// The witness's name in its cosignatures (a key name, e.g. witness.example.org/w1).
+    /// Default: witness-<key id>.
+    #[arg(long, value_name = "NAME", requires = "cosign")]
+    pub witness_name: Option<String>,
+    /// Where --cosign writes the cosigned checkpoint.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "checkpoint.cosigned",
+        requires = "cosign"
+    )]
+    pub cosignature: PathBuf,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `starmark witness ...`.
+#[derive(Debug, Subcommand)]
+pub enum WitnessCommand {
+    /// Add the cosignatures in FILE (a cosigned checkpoint, or only cosignature lines) of
+    /// witnesses listed in [[witness]] to the registry's log checkpoint.
+    Add(WitnessAddArgs),
+}
+
+/// `starmark witness add`.
+#[derive(Debug, Args)]
+pub struct WitnessAddArgs {
+    /// The file the witness sent.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub registry: RegistryArg,
+}
+
+const MIRROR_HELP: &str = "\
+Only what changed is fetched: the manifest's listings that differ, then the files whose size or
+SHA-256 differs. The new generation is made beside DIR (.DIR.spare, hard links to the unchanged
+files) and exchanged with DIR in one step; until then DIR is not touched, so a refused or
+interrupted update leaves it exactly as it was, and the next run resumes with what was already
+fetched and verified (.DIR.partial). DIR is the site itself: serve it as it is, from any host and
+path. Timeouts: STARMARK_HTTP_TIMEOUT=SECONDS (connect and each read; default 15 and 30).
+
+Exit codes:
+  0  DIR is a verified copy of the site (updated, or already up to date)
+  1  the update was refused (each problem is named); DIR is as it was
+  2  usage or local error (bad root key, DIR not a mirror, unreadable or unwritable files)";
+
+/// `starmark mirror`.
+#[derive(Debug, Args)]
+pub struct MirrorArgs {
+    /// The published site: an https:// or http:// URL of its root, or a local directory.
+    pub source: String,
+    /// The mirror directory (made if missing; an earlier mirror is brought up to date).
+    pub dir: PathBuf,
+    /// The registry's pinned root public key (64 hex digits).
+    #[arg(long, value_name = "HEX")]
+    pub root: String,
+    /// Print one JSON object (the report) on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+const LOG_HELP: &str = "\
+The log (REGISTRY/log/) holds every signed claim, revocation list and trust list, in the order
+they were signed; `init` makes it, `sign`, `revoke` and `trust` append to it, `build` publishes
+it under log/ of the site. A registry made before the log gets one in four steps:
+  starmark keygen keys/log
+  starmark trust add keys/log.pub --purpose log --name \"Registry log\"
+  (set log_secret = \"keys/log.key\" under [keys] in starmark.toml)
+  starmark log backfill
+
+Exit codes of `log verify`: 0 the log is whole, 1 a file does not match (each named), 2 usage or
+input error (no log, unreadable or refused checkpoint or trust list).";
+
+/// `starmark log ...`.
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Make the log of a registry made before the log existed: every signed claim in serial
+    /// order, then the current trust list and revocation list. Refused if there is a log.
+    Backfill(LogArgs),
+    /// Recompute the log from its entry bundles; check every tile and the signed checkpoint.
+    #[command(visible_alias = "check")]
+    Verify(LogArgs),
+    /// Print the verifier key (`name+id+key`, as Go's note.NewVerifier reads it) of every log
+    /// key of the trust list that is not compromised, one per line.
+    Key(LogArgs),
+}
+
+/// Arguments of the `log` commands.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    #[command(flatten)]
+    pub registry: RegistryArg,
 }
 
 const LISTINGS_HELP: &str = "\
@@ -138,39 +300,6 @@ pub struct ManifestVerifyArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
-}
-
-const LOG_HELP: &str = "\
-The log (REGISTRY/log/) holds every signed claim, revocation list and trust list, in the order
-they were signed; `init` makes it, `sign`, `revoke` and `trust` append to it, `build` publishes
-it under log/ of the site. A registry made before the log gets one in four steps:
-  starmark keygen keys/log
-  starmark trust add keys/log.pub --purpose log --name \"Registry log\"
-  (set log_secret = \"keys/log.key\" under [keys] in starmark.toml)
-  starmark log backfill
-
-Exit codes of `log verify`: 0 the log is whole, 1 a file does not match (each named), 2 usage or
-input error (no log, unreadable or refused checkpoint or trust list).";
-
-/// `starmark log ...`.
-#[derive(Debug, Subcommand)]
-pub enum LogCommand {
-    /// Make the log of a registry made before the log existed: every signed claim in serial
-    /// order, then the current trust list and revocation list. Refused if there is a log.
-    Backfill(LogArgs),
-    /// Recompute the log from its entry bundles; check every tile and the signed checkpoint.
-    #[command(visible_alias = "check")]
-    Verify(LogArgs),
-    /// Print the verifier key (`name+id+key`, as Go's note.NewVerifier reads it) of every log
-    /// key of the trust list that is not compromised, one per line.
-    Key(LogArgs),
-}
-
-/// Arguments of the `log` commands.
-#[derive(Debug, Args)]
-pub struct LogArgs {
-    #[command(flatten)]
-    pub registry: RegistryArg,
 }
 
 /// `starmark build`.

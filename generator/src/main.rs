@@ -1,5 +1,6 @@
 //! `starmark`: the command line of the starmark label registry.
 
+mod audit;
 mod cli;
 mod cmd;
 mod fsutil;
@@ -10,12 +11,15 @@ mod listings;
 mod lock;
 mod log;
 mod manifest;
+mod mirror;
 mod names;
 mod qrcode_image;
 mod registry;
 mod signed;
 mod site;
+mod source;
 mod time;
+mod witness;
 
 use std::process::ExitCode;
 

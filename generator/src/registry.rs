@@ -10,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use starmark_core::error::ListError;
+use starmark_core::log::WitnessKey;
 use starmark_core::record::Record;
 use starmark_core::{PublicKey, RevocationList, SecretKey, TrustList};
 
@@ -56,6 +57,19 @@ pub struct Config {
     /// The product catalogue.
     #[serde(rename = "category")]
     pub categories: Vec<Category>,
+    /// The witnesses whose cosignatures of the log checkpoint the registry publishes and counts
+    /// (`[[witness]]`, each with its verifier key).
+    #[serde(default, rename = "witness", skip_serializing_if = "Vec::is_empty")]
+    pub witnesses: Vec<Witness>,
+}
+
+/// A known witness (`[[witness]]` in starmark.toml).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Witness {
+    /// Its verifier key, `name+keyid+base64(0x04 ‖ Ed25519 key)` (C2SP tlog-cosignature), as
+    /// `starmark audit --cosign` prints it.
+    pub vkey: String,
 }
 
 fn default_languages() -> Vec<String> {
@@ -140,6 +154,20 @@ impl Registry {
                 .with_context(|| format!("{}: category #{}", path.display(), i + 1))?;
             if seen.insert(c.code.clone(), i).is_some() {
                 bail!("{}: category {:?} is defined twice", path.display(), c.code);
+            }
+        }
+        let mut witnesses = BTreeMap::new();
+        for (i, w) in config.witnesses.iter().enumerate() {
+            let key = WitnessKey::from_vkey(&w.vkey).with_context(|| {
+                format!("{}: [[witness]] #{}: field vkey", path.display(), i + 1)
+            })?;
+            if witnesses.insert(key.name().to_string(), i).is_some() {
+                bail!(
+                    "{}: [[witness]] #{}: witness {:?} is listed twice",
+                    path.display(),
+                    i + 1,
+                    key.name()
+                );
             }
         }
         if !(config.base_url.starts_with("https://") || config.base_url.starts_with("http://")) {
@@ -276,6 +304,18 @@ impl Registry {
             Path::to_path_buf,
         );
         keyfile::read_secret(&path)
+    }
+
+    /// The known witnesses' keys (`[[witness]]`), checked when the registry was opened.
+    pub fn witness_keys(&self) -> Result<Vec<WitnessKey>> {
+        self.config
+            .witnesses
+            .iter()
+            .map(|w| {
+                WitnessKey::from_vkey(&w.vkey)
+                    .with_context(|| format!("[[witness]] vkey {:?}", w.vkey))
+            })
+            .collect()
     }
 
     /// The catalogue entry for a code.

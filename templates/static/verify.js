@@ -19,6 +19,9 @@ const t = (key, vars = {}) =>
 
 const siteRoot = new URL(data.siteRoot, location.href);
 const LISTS = { trust: 'api/v1/trust-list.bin', revocation: 'api/v1/revocation-list.bin' };
+// Which known witnesses cosigned the registry's log checkpoint, as the build verified it (cached
+// by the service worker like the lists).
+const WITNESSES = 'api/v1/witnesses.json';
 const STORE = `starmark-verify:${siteRoot.pathname}`;
 
 // ---- Loading the verifier and the lists --------------------------------------------------------
@@ -37,6 +40,32 @@ async function fetchBytes(path) {
   } catch {
     return null;
   }
+}
+
+/** `api/v1/witnesses.json`, or null when it cannot be had (no log, offline and not cached). */
+async function fetchWitnesses() {
+  const bytes = await fetchBytes(WITNESSES);
+  if (!bytes) return null;
+  try {
+    const w = JSON.parse(new TextDecoder().decode(bytes));
+    return Number.isInteger(w.known) && Number.isInteger(w.cosigned) && Array.isArray(w.witnesses) ? w : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Shows how many of the registry's known witnesses cosigned its log checkpoint. */
+function showWitnesses(w) {
+  const node = $('witnesses');
+  node.hidden = !w || w.known === 0;
+  if (node.hidden) return;
+  node.dataset.cosigned = String(w.cosigned);
+  node.dataset.known = String(w.known);
+  const names = w.witnesses.filter((x) => x.cosigned).map((x) => x.name).join(', ');
+  node.textContent =
+    w.cosigned > 0
+      ? t('verify_witnesses', { size: w.size, count: w.cosigned, known: w.known, names })
+      : t('verify_witnesses_none', { size: w.size, known: w.known });
 }
 
 function readLocal() {
@@ -248,13 +277,15 @@ const fragmentNow = () => {
 };
 
 const ready = (async () => {
-  const [mod, trust, revocation, db, cached] = await Promise.all([
+  const [mod, trust, revocation, db, cached, witnesses] = await Promise.all([
     loadModule(data.glue, data.wasm, data.wasmSri),
     fetchBytes(LISTS.trust),
     fetchBytes(LISTS.revocation),
     readDb(),
     readCachedRevocationLists(),
+    fetchWitnesses(),
   ]);
+  showWitnesses(witnesses);
   const stores = [
     { from: 'local', kept: readLocal() },
     { from: 'db', kept: db },

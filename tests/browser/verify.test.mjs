@@ -569,6 +569,36 @@ test('the camera button: a label in front of the camera is verified', async () =
   }
 });
 
+test('the log witnesses: the page says how many known witnesses cosigned the checkpoint', async () => {
+  const l = firstWith('valid');
+  const built = JSON.parse(readFileSync(join(env.site, 'api/v1/witnesses.json'), 'utf8'));
+  assert.equal(built.known, 0, 'the demo lists no witness');
+  const ctx = await context();
+  try {
+    const first = await verifyIn(ctx, l.digits);
+    assert.equal(await first.page.locator('#witnesses').isHidden(), true, 'no known witness: nothing shown');
+    const cosigned = {
+      ...built,
+      known: 2,
+      cosigned: 1,
+      witnesses: [
+        { name: 'witness.example.org/w1', vkey: 'w1', cosigned: true, timestamp: 1796083200, date: '2026-12-01' },
+        { name: 'audit.example.net', vkey: 'w2', cosigned: false },
+      ],
+    };
+    server.override('api/v1/witnesses.json', Buffer.from(JSON.stringify(cosigned)));
+    const { page } = await verifyIn(ctx, l.digits, 'en/verify/');
+    const node = page.locator('#witnesses');
+    await node.waitFor({ state: 'visible' });
+    assert.equal(await node.getAttribute('data-cosigned'), '1');
+    assert.equal(await node.getAttribute('data-known'), '2');
+    assert.match(await node.innerText(), /cosigned by 1 of its 2 independent witnesses: witness\.example\.org\/w1\./);
+  } finally {
+    server.override('api/v1/witnesses.json', null);
+    await ctx.close();
+  }
+});
+
 test('the digits never leave the page: no request carries them', () => {
   assert.ok(server.log.length > 50, 'the tests made requests');
   const codes = [...all.map((l) => l.digits)];

@@ -8,6 +8,7 @@
 //!   [`TileHashes`], the hashes of a tree read from its tiles.
 //! - [`edge`]: appending ([`Appender`]): the files an append writes, from the right edge only.
 //! - [`checkpoint`]: the C2SP tlog-checkpoint body; [`note`]: C2SP signed-note with Ed25519.
+//! - [`cosignature`]: witnesses' C2SP tlog-cosignatures (`cosignature/v1`) of a checkpoint.
 //! - [`verify`]: a checkpoint under the trust list's log keys; a whole log recomputed.
 //!
 //! Everything is pure: the files of a log are read through [`LogFiles`], which the caller
@@ -26,6 +27,7 @@
 //! vectors of `core/tests/vectors/log*.json`.
 
 pub mod checkpoint;
+pub mod cosignature;
 pub mod edge;
 pub mod entry;
 pub mod merkle;
@@ -38,6 +40,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 pub use checkpoint::Checkpoint;
+pub use cosignature::WitnessKey;
 pub use edge::{Appender, TreeEdge, Update};
 pub use entry::Entry;
 pub use merkle::{

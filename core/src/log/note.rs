@@ -110,32 +110,46 @@ impl NoteKey {
     /// the key's, a type other than Ed25519 and a public key that is not acceptable (weak or
     /// non-canonical). Never panics.
     pub fn from_vkey(vkey: &str) -> Result<NoteKey, LogError> {
-        let bad = |why| LogError::BadVerifierKey { why };
-        let mut parts = vkey.splitn(3, '+');
-        let (Some(name), Some(id_hex), Some(key64)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(bad("not name+id+key"));
-        };
-        let id = crate::wire::from_hex::<4>(id_hex)
-            .filter(|_| id_hex.bytes().all(|b| !b.is_ascii_uppercase()))
-            .ok_or(bad("the key id is not 8 lower-case hex digits"))?;
-        let raw = B64
-            .decode(key64)
-            .map_err(|_| bad("the key is not base64"))?;
-        let (&alg, key) = raw.split_first().ok_or(bad("the key is empty"))?;
-        if alg != ED25519 {
-            return Err(bad("the key type is not Ed25519 (0x01)"));
-        }
-        let key: [u8; 32] = key
-            .try_into()
-            .map_err(|_| bad("an Ed25519 key is 32 bytes"))?;
-        let key = PublicKey::from_bytes(&key).map_err(|_| bad("the Ed25519 key is refused"))?;
+        let (name, id, key) = parse_vkey(vkey, ED25519, "the key type is not Ed25519 (0x01)")?;
         let note_key = NoteKey::new(name, key)?;
         if note_key.id != id {
-            return Err(bad("the key id is not the key's"));
+            return Err(LogError::BadVerifierKey {
+                why: "the key id is not the key's",
+            });
         }
         Ok(note_key)
     }
+}
+
+/// Splits a verifier key string `name+hex8+base64(type ‖ key)` of signature type `alg` with a
+/// 32-byte Ed25519 key: (name, key id as written, key). The caller checks that the id is the
+/// key's (each type derives it its own way). `wrong_type` is the error for another type byte.
+pub(crate) fn parse_vkey<'a>(
+    vkey: &'a str,
+    alg: u8,
+    wrong_type: &'static str,
+) -> Result<(&'a str, [u8; 4], PublicKey), LogError> {
+    let bad = |why| LogError::BadVerifierKey { why };
+    let mut parts = vkey.splitn(3, '+');
+    let (Some(name), Some(id_hex), Some(key64)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad("not name+id+key"));
+    };
+    let id = crate::wire::from_hex::<4>(id_hex)
+        .filter(|_| id_hex.bytes().all(|b| !b.is_ascii_uppercase()))
+        .ok_or(bad("the key id is not 8 lower-case hex digits"))?;
+    let raw = B64
+        .decode(key64)
+        .map_err(|_| bad("the key is not base64"))?;
+    let (&found, key) = raw.split_first().ok_or(bad("the key is empty"))?;
+    if found != alg {
+        return Err(bad(wrong_type));
+    }
+    let key: [u8; 32] = key
+        .try_into()
+        .map_err(|_| bad("an Ed25519 key is 32 bytes"))?;
+    let key = PublicKey::from_bytes(&key).map_err(|_| bad("the Ed25519 key is refused"))?;
+    check_key_name(name)?;
+    Ok((name, id, key))
 }
 
 /// One signature line of a note.

@@ -1,5 +1,6 @@
 //! Golden format vectors: `tests/vectors/*.json` (claims, lists, digits, pasted targets, display
-//! text, codes), the log's in the submodule `log` and the manifest's in the submodule `manifest`.
+//! text, codes); the log's in the submodule `log`, the manifest's (`manifest.json`,
+//! `manifest_refused.json`) in the submodule `manifest`.
 //!
 //! Each file holds cases of inputs and expected outputs (hex, digits, URL). The test recomputes
 //! every output from the inputs and compares it byte for byte, and checks that the outputs decode

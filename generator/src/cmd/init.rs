@@ -139,6 +139,7 @@ pub fn create(args: &InitArgs) -> Result<(SecretKey, SecretKey, Config)> {
         max_record_bytes: crate::registry::DEFAULT_MAX_RECORD_BYTES,
         label_font: None,
         categories: catalogue.category,
+        witnesses: Vec::new(),
     };
     let text = toml::to_string_pretty(&config).context("cannot write the configuration")?;
     fsutil::write_atomic(&dir.join(CONFIG_FILE), text.as_bytes())?;

@@ -1,5 +1,6 @@
 //! One module per command.
 
+mod audit;
 mod build;
 mod check_listings;
 mod demo;
@@ -7,12 +8,14 @@ mod init;
 mod keygen;
 mod log;
 mod manifest;
+mod mirror;
 mod qr;
 mod revoke;
 mod serve;
 mod sign;
 mod trust;
 mod verify;
+mod witness;
 
 use anyhow::Result;
 
@@ -34,5 +37,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Log(c) => log::run(c),
         Command::Manifest(c) => manifest::run(c),
         Command::CheckListings(a) => check_listings::run(&a),
+        Command::Audit(a) => audit::run(&a),
+        Command::Witness(c) => witness::run(c),
+        Command::Mirror(a) => mirror::run(&a),
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use starmark_core::{to_hex, Day, RevocationList, TrustList};
 
 use super::load::{Full, Status, VerifiedCert};
@@ -479,4 +479,41 @@ mod tests {
         }
         assert!(serials.windows(2).all(|w| w[0] < w[1]), "in serial order");
     }
+}
+
+/// Where the build publishes what a rebuild of the site needs besides its signed inputs.
+pub const BUILD_PATH: &str = "api/v1/build.json";
+
+/// `api/v1/build.json`: the starmark version that built the site, the SHA-256 of its templates
+/// (starmark's own with the registry's overrides: see `templates_digest`), and the registry's
+/// configuration without `[keys]` (which names files of the registry, not of the site). With
+/// the published records, lists and log, `audit --rebuild` builds the same site from it.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuildInfo {
+    /// `CARGO_PKG_VERSION` of the starmark that built the site.
+    pub starmark: String,
+    /// Hex SHA-256 of the templates, strings and static files.
+    pub templates_sha256: String,
+    /// `starmark.toml` as JSON, without `keys`.
+    pub config: serde_json::Value,
+}
+
+/// The bytes of `api/v1/build.json`.
+pub fn build_info(
+    config: &crate::registry::Config,
+    templates: &[u8; 32],
+) -> anyhow::Result<Vec<u8>> {
+    let mut config = serde_json::to_value(config)?;
+    if let Some(map) = config.as_object_mut() {
+        map.remove("keys");
+    }
+    let info = BuildInfo {
+        starmark: env!("CARGO_PKG_VERSION").to_string(),
+        templates_sha256: to_hex(templates),
+        config,
+    };
+    let mut bytes = serde_json::to_vec_pretty(&info)?;
+    bytes.push(b'\n');
+    Ok(bytes)
 }

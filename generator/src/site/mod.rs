@@ -12,7 +12,7 @@ mod load;
 mod log;
 mod manifest;
 mod markdown;
-mod output;
+pub mod output;
 mod theme;
 mod verifier;
 mod views;
@@ -60,6 +60,15 @@ pub struct BuildOptions {
     /// Sign the manifest with the registry's issuer key (and keep the signature in
     /// `REGISTRY/manifest.sig`).
     pub sign_manifest: bool,
+}
+
+pub use api::{BuildInfo, BUILD_PATH};
+pub use manifest::SIGNATURE_FILE as MANIFEST_SIGNATURE_FILE;
+
+/// The SHA-256 that `api/v1/build.json` gives for the templates: of starmark's own, with the
+/// registry's overrides in `templates` (which need not exist).
+pub fn templates_digest(templates: &Path) -> Result<[u8; 32]> {
+    Ok(Theme::load(templates)?.digest)
 }
 
 /// What a build did.
@@ -167,6 +176,8 @@ struct Site<'a> {
     base: Vec<tera::Context>,
     /// The registry's transparency log, verified; `None` when it has none.
     log: Option<&'a crate::log::Published>,
+    /// The bytes of `api/v1/build.json`.
+    build_info: Vec<u8>,
 }
 
 /// The registry's name in a language: the English name, when there is one, for every language
@@ -284,12 +295,15 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
     let font_path = reg.config.label_font.as_ref().map(|p| reg.path(p));
     let font = LabelFont::load(font_path.as_deref())?;
     phase("lists, theme and font");
-    let config_toml = toml::to_string(&reg.config).context("configuration")?;
+    // The configuration as published in api/v1/build.json: everything but [keys], whose file
+    // paths change no output (the root key itself is part of the pages' keys), so that a rebuild
+    // from the published configuration gives the same bytes.
+    let build_info = api::build_info(&reg.config, &theme.digest)?;
     let as_of_day = Day::from_unix(lists.as_of).to_string();
     let global = key_of(&[
         &output::STATE_VERSION.to_le_bytes(),
         &theme.digest,
-        config_toml.as_bytes(),
+        &build_info,
         as_of_day.as_bytes(),
     ]);
     let loaded = load::load(&reg, lists, !opts.full)?;
@@ -306,6 +320,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
             .collect(),
         base: Site::base_contexts(&reg, &theme),
         log: published_log.as_ref(),
+        build_info,
     };
     let jobs = plan(&site, &font, &global)?;
     phase("planned");
@@ -953,6 +968,12 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &Key) -> Result<Vec
             Ok(vec![v])
         }),
     ));
+    jobs.push(Job::named(
+        api::BUILD_PATH,
+        key_of(&[global, b"build"]),
+        vec![api::BUILD_PATH.into()],
+        Box::new(move || Ok(vec![site.build_info.clone()])),
+    ));
     let codes: Vec<String> = site
         .reg
         .config
@@ -1050,6 +1071,7 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &Key) -> Result<Vec
     ));
     if let Some(published) = site.log {
         jobs.extend(log::jobs(published));
+        jobs.push(log::witnesses_job(published, &site.reg.witness_keys()?)?);
     }
     let assets: Vec<&theme::Asset> = site.theme.assets.values().collect();
     jobs.push(Job::named(

@@ -222,11 +222,15 @@ pub(super) fn jobs<'a>(site: &'a Site<'a>, global: &Key) -> Result<Vec<Job<'a>>>
     let manifest_base = file(site, "static/manifest.webmanifest")?;
     let asset_key: Vec<&str> = assets.all().iter().map(|a| a.path.as_str()).collect();
     let asset_key = asset_key.join("\n");
+    // With a log, the build publishes the witnesses' count, which the page shows and the worker
+    // precaches.
+    let witnesses = site.log.is_some();
     let page_key = key_of(&[
         global,
         b"verify page",
         root_key.as_bytes(),
         asset_key.as_bytes(),
+        &[u8::from(witnesses)],
     ]);
 
     let pages: Vec<String> = LANGS
@@ -244,6 +248,9 @@ pub(super) fn jobs<'a>(site: &'a Site<'a>, global: &Key) -> Result<Vec<Job<'a>>>
     }
     precache.extend(assets.precached().iter().map(|a| a.path.clone()));
     precache.extend(LISTS.iter().map(|s| s.to_string()));
+    if witnesses {
+        precache.push(crate::witness::WITNESSES_PATH.to_string());
+    }
     // The worker changes, and so reinstalls and precaches again, whenever the page or its
     // assets may have: its version is the page's key.
     let sw = service_worker(&sw_body, &starmark_core::to_hex(&page_key), &precache)?;

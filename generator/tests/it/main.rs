@@ -3,11 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod audit;
 mod bad_records;
 mod common;
 mod listings;
 mod log;
 mod manifest;
+mod mirror;
 mod names;
 mod publish;
 mod qr;

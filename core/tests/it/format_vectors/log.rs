@@ -536,3 +536,74 @@ fn the_go_documentation_example_is_a_vector() {
          \u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// log_cosignature.json
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+struct CosignatureCase {
+    description: String,
+    inputs: CosignatureInputs,
+    #[serde(default)]
+    outputs: CosignatureOutputs,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+struct CosignatureInputs {
+    /// The seed of the witness key.
+    witness_seed_hex: String,
+    /// The witness name (its key name).
+    witness_name: String,
+    /// When it cosigns (Unix seconds).
+    timestamp: u64,
+    /// The signed checkpoint it cosigns (text, blank line, the log's signature lines).
+    checkpoint: String,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone, Default)]
+struct CosignatureOutputs {
+    public_key_hex: String,
+    /// SHA-256(name ‖ 0x0A ‖ 0x04 ‖ public key), first 4 bytes.
+    key_id_hex: String,
+    /// `name+hex(key id)+base64(0x04 ‖ public key)`.
+    vkey: String,
+    /// What the witness signs: `cosignature/v1\ntime <timestamp>\n` then the checkpoint text.
+    message: String,
+    /// The signature line.
+    line: String,
+    /// The checkpoint with the line added.
+    cosigned: String,
+}
+
+fn cosignature_case(case: &CosignatureCase) -> CosignatureCase {
+    use starmark_core::log::cosignature::{self, WitnessKey};
+    let i = &case.inputs;
+    let key = secret(&i.witness_seed_hex);
+    let mut note = Note::parse(&i.checkpoint).unwrap();
+    let line = cosignature::cosign(&note.text, i.timestamp, &i.witness_name, &key).unwrap();
+    cosignature::add_line(&mut note, line.clone());
+    let cosigned = note.to_text();
+    let witness = WitnessKey::new(&i.witness_name, key.public_key()).unwrap();
+    assert_eq!(
+        witness.verify(&Note::parse(&cosigned).unwrap()),
+        Ok(Some(i.timestamp))
+    );
+    assert_eq!(WitnessKey::from_vkey(&witness.to_vkey()).unwrap(), witness);
+    CosignatureCase {
+        description: case.description.clone(),
+        inputs: i.clone(),
+        outputs: CosignatureOutputs {
+            public_key_hex: hex::encode(key.public_key().to_bytes()),
+            key_id_hex: hex::encode(witness.id()),
+            vkey: witness.to_vkey(),
+            message: cosignature::message(&note.text, i.timestamp),
+            line: line.to_line(),
+            cosigned,
+        },
+    }
+}
+
+#[test]
+fn log_cosignature_vectors() {
+    check("log_cosignature.json", cosignature_case);
+}

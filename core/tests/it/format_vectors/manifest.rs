@@ -1,4 +1,4 @@
-//! `tests/vectors/manifest.json` and `manifest_refused.json` (docs/FORMAT.md section 9).
+//! `tests/vectors/manifest.json` and `manifest_refused.json` (docs/FORMAT.md section 11).
 
 use serde::{Deserialize, Serialize};
 use starmark_core::manifest::{
