@@ -95,9 +95,12 @@ fn print(r: &Report) {
         (Some(a), None) => format!("{a} (mirror)"),
         (None, None) => "none".to_string(),
     };
+    let log = match (r.checkpoint.old, r.checkpoint.new) {
+        (None, None) => "no log".to_string(),
+        _ => format!("log of {} entries", change(&r.checkpoint)),
+    };
     println!(
-        "  log: {} entries; trust list sequence {}; revocation list sequence {}; {:.2} s",
-        change(&r.checkpoint),
+        "  {log}; trust list sequence {}; revocation list sequence {}; {:.2} s",
         change(&r.trust_list),
         change(&r.revocation_list),
         r.seconds
