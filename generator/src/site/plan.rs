@@ -151,7 +151,7 @@ fn certificate_page<'a>(
                 })?;
             files.push(full.bytes.clone());
             files.push(format!("{digits}\n").into_bytes());
-            files.push(api::cert_json(c, full, &digits)?);
+            files.push(api::cert_json(c, full, category, &digits)?);
             Ok(files)
         }),
     }
@@ -296,6 +296,7 @@ fn home_page<'a>(site: &'a Site<'a>, keys: &Keys) -> Job<'a> {
                 ctx.insert("categories", &site.category_views(lang, &per_category));
                 ctx.insert("statuses", &views::status_names());
                 ctx.insert("search_strings", &search_strings(site.strings(lang)));
+                ctx.insert("search_placeholder", &search_placeholder(site, lang));
             })
         }),
     )
@@ -310,12 +311,36 @@ fn search_strings(t: &BTreeMap<String, String>) -> String {
         .collect();
     serde_json::json!({
         "loading": get("search_loading"),
+        "result": get("search_result"),
         "results": get("search_results"),
         "more": get("search_more"),
         "none": get("search_none"),
         "status": status,
     })
     .to_string()
+}
+
+/// The search field's placeholder in a language: the theme's `search_placeholder` with
+/// `{category}`, `{model}` and `{number}` filled in from the first certification, so that every
+/// example finds something; empty when the registry has no certification.
+fn search_placeholder(site: &Site<'_>, lang: &str) -> String {
+    let Some(first) = site.loaded.certs.values().next() else {
+        return String::new();
+    };
+    let r = &first.summary;
+    let category = site
+        .categories
+        .get(r.category.as_str())
+        .map_or(r.category.clone(), |c| {
+            category_name(c, lang).to_lowercase()
+        });
+    site.strings(lang)
+        .get("search_placeholder")
+        .map(String::as_str)
+        .unwrap_or_default()
+        .replace("{category}", &category)
+        .replace("{model}", &r.model)
+        .replace("{number}", &number(r.serial))
 }
 
 /// `about.html` in every language.
@@ -364,18 +389,17 @@ fn revoked_page<'a>(site: &'a Site<'a>, keys: &Keys) -> Job<'a> {
 /// `api/v1/index.json`: every certification, one row each.
 fn api_index<'a>(site: &'a Site<'a>, keys: &Keys) -> Job<'a> {
     let loaded = site.loaded;
-    let registry_name = site.reg.config.name.as_str();
+    let config = &site.reg.config;
+    let head = api::IndexHead {
+        registry: &config.name,
+        registry_en: config.name_en.as_deref(),
+        categories: &config.categories,
+    };
     Job::named(
         "api/v1/index.json",
         keys.all,
         vec!["api/v1/index.json".into()],
-        Box::new(move || {
-            Ok(vec![api::index_json(
-                &loaded.certs,
-                loaded.as_of,
-                registry_name,
-            )?])
-        }),
+        Box::new(move || Ok(vec![api::index_json(&loaded.certs, loaded.as_of, &head)?])),
     )
 }
 
@@ -475,7 +499,7 @@ fn search_index<'a>(site: &'a Site<'a>, keys: &Keys) -> Vec<Job<'a>> {
             Ok(vec![api::search_meta(
                 loaded.certs.len(),
                 &shard_names,
-                &codes,
+                &site.reg.config.categories,
             )?])
         }),
     ));
