@@ -143,6 +143,8 @@ for (const [lang, path] of [['zh', ''], ['en', 'en/']]) {
       assert.deepEqual(sorted(found.map((r) => r.serial)), expected(query), `${lang}: ${query}`);
     }
     assert.deepEqual((await search(page, '00000001')).map((r) => r.number), ['00000001']);
+    const one = await page.textContent('#search-status');
+    assert.equal(one, lang === 'en' ? '1 result' : '1 条结果', 'one result, in the singular');
     assert.deepEqual(errors, []);
     await page.close();
   });
