@@ -437,9 +437,13 @@ pub struct RegistryArg {
 pub struct InitArgs {
     /// Directory of the new registry (created if missing; must not hold a starmark.toml).
     pub dir: PathBuf,
-    /// Name of the registry.
+    /// Name of the registry (shown on the Chinese pages, and on the English ones without
+    /// --name-en).
     #[arg(long, default_value = "IoT Cybersecurity Label Registry")]
     pub name: String,
+    /// English name of the registry, shown on the English pages (`name_en` in starmark.toml).
+    #[arg(long, value_name = "NAME")]
+    pub name_en: Option<String>,
     /// Public base URL where the registry will be served; labels point to <URL>/verify/.
     #[arg(long, value_name = "URL", default_value = "https://label.example.cn")]
     pub base_url: String,

@@ -175,6 +175,10 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     let init = InitArgs {
         dir: args.out.clone(),
         name: format!("合成演示登记簿（{} 张证书）", args.synthetic),
+        name_en: Some(format!(
+            "Synthetic demo registry ({} certifications)",
+            args.synthetic
+        )),
         base_url: "https://label.example.cn".into(),
         issuer_name: "Demo issuer (synthetic)".into(),
         issuer_valid_from: Some("2026-01-01".into()),

@@ -75,6 +75,13 @@ pub fn create(args: &InitArgs) -> Result<(SecretKey, SecretKey, Config)> {
             args.base_url
         );
     }
+    if let Some(name) = &args.name_en {
+        if name.trim().is_empty() {
+            bail!("--name-en: the English name is empty");
+        }
+        starmark_core::text::check_display_text("name_en", name)
+            .map_err(|e| anyhow::anyhow!("--name-en: {:?} {}", name, e.problem))?;
+    }
     std::fs::create_dir_all(dir.join("keys"))
         .with_context(|| format!("{}: cannot create", dir.display()))?;
     std::fs::create_dir_all(dir.join(RECORDS_DIR))
@@ -131,7 +138,7 @@ pub fn create(args: &InitArgs) -> Result<(SecretKey, SecretKey, Config)> {
     let catalogue: Catalogue = toml::from_str(CATALOGUE).context("built-in catalogue")?;
     let config = Config {
         name: args.name.clone(),
-        name_en: None,
+        name_en: args.name_en.clone(),
         base_url: args.base_url.trim_end_matches('/').to_string(),
         languages: vec!["zh".into(), "en".into()],
         keys,

@@ -8,6 +8,7 @@ use starmark_core::{to_hex, Day, RevocationList, TrustList};
 
 use super::load::{Full, Status, VerifiedCert};
 use super::views::{number, Row};
+use crate::registry::Category;
 
 /// Certifications per search shard.
 pub const SHARD_SIZE: usize = 5000;
@@ -27,6 +28,9 @@ struct CertJson<'a> {
     product: &'a str,
     model: &'a str,
     category: &'a str,
+    /// The category's names (`category` is its code).
+    category_zh: &'a str,
+    category_en: &'a str,
     firmware: &'a [String],
     tier: u8,
     issued: Day,
@@ -47,8 +51,13 @@ struct CertJson<'a> {
     label_png_path: String,
 }
 
-/// The JSON of one certification.
-pub fn cert_json(c: &VerifiedCert, full: &Full, digits: &str) -> serde_json::Result<Vec<u8>> {
+/// The JSON of one certification, in its catalogue `category`.
+pub fn cert_json(
+    c: &VerifiedCert,
+    full: &Full,
+    category: &Category,
+    digits: &str,
+) -> serde_json::Result<Vec<u8>> {
     let r = &full.record;
     let claim = c.signed.claim();
     let j = CertJson {
@@ -62,6 +71,8 @@ pub fn cert_json(c: &VerifiedCert, full: &Full, digits: &str) -> serde_json::Res
         product: &r.product,
         model: &r.model,
         category: &r.category,
+        category_zh: &category.zh,
+        category_en: &category.en,
         firmware: &r.firmware,
         tier: r.tier.stars(),
         issued: r.issued,
@@ -90,21 +101,34 @@ fn pretty<T: Serialize>(v: &T) -> serde_json::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// What `api/v1/index.json` says of the registry besides its certifications.
+pub struct IndexHead<'a> {
+    /// The registry's name (Chinese).
+    pub registry: &'a str,
+    /// Its English name, when it has one.
+    pub registry_en: Option<&'a str>,
+    /// The catalogue, for the names of the rows' category codes.
+    pub categories: &'a [Category],
+}
+
 /// `api/v1/index.json`: every certification, one compact row each, in serial order.
 pub fn index_json(
     certs: &BTreeMap<u64, VerifiedCert>,
     as_of: u64,
-    registry: &str,
+    head: &IndexHead<'_>,
 ) -> serde_json::Result<Vec<u8>> {
-    index_in_slices(certs, as_of, registry, INDEX_SLICE)
+    index_in_slices(certs, as_of, head, INDEX_SLICE)
 }
 
 /// The layout of `api/v1/index.json`.
 #[derive(Serialize)]
 struct Index<'a> {
     registry: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    registry_en: Option<&'a str>,
     as_of: Day,
     count: usize,
+    categories: &'a [Category],
     certificates: Vec<Row<'a>>,
 }
 
@@ -112,15 +136,17 @@ struct Index<'a> {
 fn index_in_slices(
     certs: &BTreeMap<u64, VerifiedCert>,
     as_of: u64,
-    registry: &str,
+    head: &IndexHead<'_>,
     slice: usize,
 ) -> serde_json::Result<Vec<u8>> {
     // The object with an empty list, then the rows serialised in parallel in slices and
     // spliced in: the bytes of serialising it all at once (a test checks it).
     let head = serde_json::to_vec(&Index {
-        registry,
+        registry: head.registry,
+        registry_en: head.registry_en,
         as_of: Day::from_unix(as_of),
         count: certs.len(),
+        categories: head.categories,
         certificates: Vec::new(),
     })?;
     let Some(open) = head.strip_suffix(b"[]}") else {
@@ -213,7 +239,8 @@ pub fn revocation_json(r: &RevocationList) -> serde_json::Result<Vec<u8>> {
 
 /// One shard of the search index: self-contained columnar rows
 /// `[serial, number, maker index, model, product, tier, category index, status index, valid_until]`
-/// with the shard's own table of manufacturer names.
+/// with the shard's own table of manufacturer names (`makers`) and, at the same index, their
+/// English names (`makers_en`, empty where none; the first a record of the shard gives).
 pub fn search_shard(certs: &[&VerifiedCert], categories: &[String]) -> serde_json::Result<Vec<u8>> {
     let mut makers: Vec<&str> = certs
         .iter()
@@ -221,6 +248,16 @@ pub fn search_shard(certs: &[&VerifiedCert], categories: &[String]) -> serde_jso
         .collect();
     makers.sort_unstable();
     makers.dedup();
+    let mut english: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    for c in certs {
+        if let Some(en) = c.summary.manufacturer_en.as_deref() {
+            english.entry(c.summary.manufacturer.as_str()).or_insert(en);
+        }
+    }
+    let makers_en: Vec<&str> = makers
+        .iter()
+        .map(|m| english.get(m).copied().unwrap_or(""))
+        .collect();
     let maker_ix = |m: &str| makers.binary_search(&m).unwrap_or(0);
     let cat_ix = |c: &str| categories.iter().position(|x| x == c).unwrap_or(0);
     let status_ix = |s: Status| Status::ALL.iter().position(|x| *x == s).unwrap_or(0);
@@ -241,22 +278,30 @@ pub fn search_shard(certs: &[&VerifiedCert], categories: &[String]) -> serde_jso
             ])
         })
         .collect();
-    let mut bytes = serde_json::to_vec(&serde_json::json!({ "makers": makers, "rows": rows }))?;
+    let mut bytes = serde_json::to_vec(
+        &serde_json::json!({ "makers": makers, "makers_en": makers_en, "rows": rows }),
+    )?;
     bytes.push(b'\n');
     Ok(bytes)
 }
 
-/// `search/meta.json`: the shard files and the code tables the rows refer to.
+/// `search/meta.json`: the shard files and the code tables the rows refer to: the category
+/// codes, with their Chinese and English names at the same index, and the statuses.
 pub fn search_meta(
     count: usize,
     shards: &[String],
-    categories: &[String],
+    categories: &[Category],
 ) -> serde_json::Result<Vec<u8>> {
     let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.name()).collect();
+    let codes: Vec<&str> = categories.iter().map(|c| c.code.as_str()).collect();
+    let zh: Vec<&str> = categories.iter().map(|c| c.zh.as_str()).collect();
+    let en: Vec<&str> = categories.iter().map(|c| c.en.as_str()).collect();
     let mut meta = serde_json::to_vec(&serde_json::json!({
         "count": count,
         "shards": shards,
-        "categories": categories,
+        "categories": codes,
+        "categories_zh": zh,
+        "categories_en": en,
         "statuses": statuses,
     }))?;
     meta.push(b'\n');
@@ -422,14 +467,21 @@ mod tests {
         let loaded = super::super::load::load(&reg, lists, false).unwrap();
         let at_once = serde_json::to_vec(&Index {
             registry: "Demo",
+            registry_en: Some("Demo (en)"),
             as_of: Day::from_unix(loaded.as_of),
             count: loaded.certs.len(),
+            categories: &reg.config.categories,
             certificates: loaded.certs.values().map(Row::of).collect(),
         })
         .unwrap();
         assert!(loaded.certs.len() > 7);
+        let head = IndexHead {
+            registry: "Demo",
+            registry_en: Some("Demo (en)"),
+            categories: &reg.config.categories,
+        };
         for slice in [1, 2, 3, 7, 1000] {
-            let sliced = index_in_slices(&loaded.certs, loaded.as_of, "Demo", slice).unwrap();
+            let sliced = index_in_slices(&loaded.certs, loaded.as_of, &head, slice).unwrap();
             assert_eq!(
                 sliced.strip_suffix(b"\n").unwrap(),
                 &at_once[..],

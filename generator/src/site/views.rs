@@ -32,6 +32,9 @@ pub struct Row<'a> {
     pub serial: u64,
     pub number: String,
     pub manufacturer: &'a str,
+    /// The manufacturer's English name, when the record has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manufacturer_en: Option<&'a str>,
     /// The manufacturer's unified social credit code, when the record has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub manufacturer_uscc: Option<&'a str>,
@@ -53,6 +56,7 @@ impl<'a> Row<'a> {
             serial: r.serial,
             number: number(r.serial),
             manufacturer: &r.manufacturer,
+            manufacturer_en: r.manufacturer_en.as_deref(),
             manufacturer_uscc: r.manufacturer_uscc.as_deref(),
             maker_slug: maker_slug(&r.manufacturer),
             model: &r.model,
@@ -78,7 +82,6 @@ pub struct EvidenceView<'a> {
 pub struct CertView<'a> {
     #[serde(flatten)]
     pub row: Row<'a>,
-    pub manufacturer_en: Option<&'a str>,
     pub local_agent: Option<&'a str>,
     pub local_agent_uscc: Option<&'a str>,
     pub category_name: &'a str,
@@ -111,7 +114,6 @@ impl<'a> CertView<'a> {
         let claim = c.signed.claim();
         CertView {
             row: Row::of(c),
-            manufacturer_en: r.manufacturer_en.as_deref(),
             local_agent: r.local_agent.as_deref(),
             local_agent_uscc: r.local_agent_uscc.as_deref(),
             category_name: category_name(category, lang),

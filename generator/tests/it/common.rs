@@ -130,6 +130,11 @@ pub struct Reg {
 impl Reg {
     /// A fresh registry.
     pub fn new() -> Reg {
+        Reg::with_init_args(&[])
+    }
+
+    /// A fresh registry made with these further arguments of `init`.
+    pub fn with_init_args(extra: &[&str]) -> Reg {
         let tmp = tempfile::tempdir().expect("temp dir");
         let dir = tmp.path().join("reg");
         let reg = Reg {
@@ -137,8 +142,9 @@ impl Reg {
             tmp,
             log: RefCell::new(Vec::new()),
         };
-        reg.run_in_tmp(&["init", s(&reg.dir), "--issuer-valid-from", "2026-01-01"])
-            .ok();
+        let mut args = vec!["init", s(&reg.dir), "--issuer-valid-from", "2026-01-01"];
+        args.extend_from_slice(extra);
+        reg.run_in_tmp(&args).ok();
         reg
     }
 

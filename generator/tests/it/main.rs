@@ -6,6 +6,7 @@
 mod audit;
 mod bad_records;
 mod common;
+mod english;
 mod listings;
 mod log;
 mod manifest;

@@ -1,0 +1,627 @@
+//! The plan of a build: every output of the site as a [`Job`] with its content key. One function
+//! per kind of page or file, named for it (`certificate_page`, `label`, `maker_pages`,
+//! `category_pages`, `home_page`, `about_page`, `revoked_page`, `api_index`, `search_index`,
+//! `feed`, `sitemap`, ...); the verify and listings pages plan their own jobs in their modules.
+//! [`plan`] calls them in the order the outputs are listed.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use anyhow::Result;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use starmark_core::Day;
+
+use super::load::{Status, VerifiedCert};
+use super::output::JobId;
+use super::theme::{self, LANGS};
+use super::views::{self, category_name, maker_slug, number, CertView, Row};
+use super::{
+    api, key_of, lang_path, listings, log, markdown, verifier, Job, Key, Site, LABEL_DPI, LATEST,
+};
+use crate::label::{self, LabelFont, LabelInput};
+use crate::registry::Category;
+
+/// The content keys the jobs are made with.
+struct Keys {
+    /// The build's theme and configuration key.
+    global: Key,
+    /// Per certification: its pages' key and its label's key.
+    certs: HashMap<u64, (Key, Key)>,
+    /// The key of every certification together.
+    all: Key,
+}
+
+impl Keys {
+    fn of(site: &Site<'_>, font: &LabelFont, global: &Key) -> Keys {
+        let base_url = site.reg.config.base_url.as_str();
+        let font_id = font.id();
+        let certs: HashMap<u64, (Key, Key)> = site
+            .loaded
+            .certs
+            .par_iter()
+            .map(|(s, c)| (*s, (cert_key(global, c), label_key(&font_id, base_url, c))))
+            .collect();
+        let mut keys = Keys {
+            global: *global,
+            certs,
+            all: Key::default(),
+        };
+        keys.all = keys.members(site.loaded.certs.keys().copied());
+        keys
+    }
+
+    /// The key of a page that lists `serials`: changes when any of their pages' keys does.
+    fn members(&self, serials: impl Iterator<Item = u64>) -> Key {
+        let mut h = Sha256::new();
+        h.update(self.global);
+        for s in serials {
+            h.update(s.to_le_bytes());
+            if let Some((k, _)) = self.certs.get(&s) {
+                h.update(k);
+            }
+        }
+        let mut key = [0u8; 16];
+        key.copy_from_slice(&h.finalize()[..16]);
+        key
+    }
+}
+
+/// Plans every output of the site.
+pub(super) fn plan<'a>(
+    site: &'a Site<'a>,
+    font: &'a LabelFont,
+    global: &Key,
+) -> Result<Vec<Job<'a>>> {
+    let loaded = site.loaded;
+    let keys = Keys::of(site, font, global);
+    let mut jobs: Vec<Job<'a>> = Vec::with_capacity(2 * loaded.certs.len() + 64);
+    for (serial, c) in &loaded.certs {
+        let Some(category) = site.categories.get(c.summary.category.as_str()).copied() else {
+            continue;
+        };
+        let (page_key, label_key) = keys.certs.get(serial).copied().unwrap_or_default();
+        jobs.push(certificate_page(site, c, category, page_key));
+        jobs.push(label(site, font, c, label_key));
+    }
+    let (by_maker, by_category) = grouped(&loaded.certs);
+    jobs.extend(maker_pages(site, &keys, by_maker));
+    jobs.extend(category_pages(site, &keys, by_category));
+    jobs.push(home_page(site, &keys));
+    jobs.extend(verifier::jobs(site, global)?);
+    jobs.extend(listings::jobs(site, global)?);
+    jobs.push(about_page(site, &keys));
+    jobs.push(revoked_page(site, &keys));
+    jobs.push(api_index(site, &keys));
+    jobs.push(api_lists(site));
+    jobs.push(api_claims(site, &keys));
+    jobs.push(api_categories(site, &keys));
+    jobs.push(api_build(site, &keys));
+    jobs.extend(search_index(site, &keys));
+    jobs.push(feed(site, &keys));
+    let sitemap = sitemap(site, &keys, &jobs);
+    jobs.push(sitemap);
+    if let Some(published) = site.log {
+        jobs.extend(log::jobs(published));
+        jobs.push(log::witnesses_job(published, &site.reg.witness_keys()?)?);
+    }
+    jobs.push(assets(site));
+    Ok(jobs)
+}
+
+/// Certifications by manufacturer and by category, in serial order, in one pass.
+type Groups<'a> = HashMap<&'a str, Vec<&'a VerifiedCert>>;
+
+fn grouped(certs: &BTreeMap<u64, VerifiedCert>) -> (Groups<'_>, Groups<'_>) {
+    let mut by_maker: Groups<'_> = HashMap::new();
+    let mut by_category: Groups<'_> = HashMap::new();
+    for c in certs.values() {
+        by_maker
+            .entry(c.summary.manufacturer.as_str())
+            .or_default()
+            .push(c);
+        by_category
+            .entry(c.summary.category.as_str())
+            .or_default()
+            .push(c);
+    }
+    (by_maker, by_category)
+}
+
+/// `cert/<serial>.html` in every language, `records/<serial>.md` and `.sig`, and
+/// `api/v1/certificates/<serial>.json`.
+fn certificate_page<'a>(
+    site: &'a Site<'a>,
+    c: &'a VerifiedCert,
+    category: &'a Category,
+    key: Key,
+) -> Job<'a> {
+    let serial = c.summary.serial;
+    Job {
+        id: JobId::Cert(serial),
+        key,
+        paths: Vec::new(),
+        group: "",
+        run: Box::new(move || {
+            let full = c.full()?;
+            let body = markdown::render(&full.record.body);
+            let digits = c.digits();
+            let mut files =
+                site.page("cert.html", &format!("cert/{serial}.html"), &|lang, ctx| {
+                    ctx.insert("c", &CertView::of(c, full, category, lang, &body, &digits));
+                })?;
+            files.push(full.bytes.clone());
+            files.push(format!("{digits}\n").into_bytes());
+            files.push(api::cert_json(c, full, category, &digits)?);
+            Ok(files)
+        }),
+    }
+}
+
+/// `labels/<serial>.svg` and `.png`.
+fn label<'a>(site: &'a Site<'a>, font: &'a LabelFont, c: &'a VerifiedCert, key: Key) -> Job<'a> {
+    let base_url = site.reg.config.base_url.as_str();
+    Job {
+        id: JobId::Label(c.summary.serial),
+        key,
+        paths: Vec::new(),
+        group: c.summary.manufacturer.as_str(),
+        run: Box::new(move || {
+            let r = &c.summary;
+            let number = number(r.serial);
+            let url = starmark_core::qr::verify_url(base_url, c.signed.as_bytes());
+            let input = LabelInput {
+                manufacturer: &r.manufacturer,
+                manufacturer_en: r.manufacturer_en.as_deref(),
+                model: &r.model,
+                tier: r.tier,
+                certificate_number: &number,
+                valid_from: r.valid_from,
+                valid_until: r.valid_until,
+                verify_url: &url,
+            };
+            let (svg, png) = label::render(&input, font, LABEL_DPI)?;
+            Ok(vec![svg.into_bytes(), png])
+        }),
+    }
+}
+
+/// `maker/<slug>.html` in every language, one per manufacturer, in name order.
+fn maker_pages<'a>(site: &'a Site<'a>, keys: &Keys, by_maker: Groups<'a>) -> Vec<Job<'a>> {
+    let mut makers: Vec<(&str, Vec<&VerifiedCert>)> = by_maker.into_iter().collect();
+    makers.sort_unstable_by_key(|(name, _)| *name);
+    makers
+        .into_iter()
+        .map(|(name, certs)| {
+            let slug = maker_slug(name);
+            let key = keys.members(certs.iter().map(|c| c.summary.serial));
+            let rel = format!("maker/{slug}.html");
+            Job::named(
+                &format!("maker/{slug}"),
+                key,
+                both(&rel),
+                Box::new(move || {
+                    let rows: Vec<Row<'_>> = certs.iter().map(|c| Row::of(c)).collect();
+                    let name_en = certs
+                        .iter()
+                        .find_map(|c| c.summary.manufacturer_en.as_deref());
+                    let revoked = certs.iter().filter(|c| c.status == Status::Revoked).count();
+                    // Every code the records give (one, unless the maker's records disagree).
+                    let uscc: BTreeSet<&str> = certs
+                        .iter()
+                        .filter_map(|c| c.summary.manufacturer_uscc.as_deref())
+                        .collect();
+                    site.page("maker.html", &rel, &|_, ctx| {
+                        ctx.insert(
+                            "maker",
+                            &serde_json::json!({ "name": name, "name_en": name_en, "uscc": uscc, "revoked": revoked }),
+                        );
+                        ctx.insert("certs", &rows);
+                    })
+                }),
+            )
+        })
+        .collect()
+}
+
+/// `category/<code>.html` in every language, one per catalogue entry, in catalogue order.
+fn category_pages<'a>(
+    site: &'a Site<'a>,
+    keys: &Keys,
+    mut by_category: Groups<'a>,
+) -> Vec<Job<'a>> {
+    site.reg
+        .config
+        .categories
+        .iter()
+        .map(|cat| {
+            let members = by_category.remove(cat.code.as_str()).unwrap_or_default();
+            let key = keys.members(members.iter().map(|c| c.summary.serial));
+            let rel = format!("category/{}.html", cat.code);
+            Job::named(
+                &format!("category/{}", cat.code),
+                key,
+                both(&rel),
+                Box::new(move || {
+                    let rows: Vec<Row<'_>> = members.iter().map(|c| Row::of(c)).collect();
+                    site.page("category.html", &rel, &|lang, ctx| {
+                        ctx.insert(
+                            "category",
+                            &serde_json::json!({ "code": cat.code, "name": category_name(cat, lang) }),
+                        );
+                        ctx.insert("certs", &rows);
+                    })
+                }),
+            )
+        })
+        .collect()
+}
+
+/// `index.html` in every language: the counts, the search form, the categories and the latest
+/// certifications.
+fn home_page<'a>(site: &'a Site<'a>, keys: &Keys) -> Job<'a> {
+    let loaded = site.loaded;
+    Job::named(
+        "home",
+        keys.all,
+        both("index.html"),
+        Box::new(move || {
+            let newest_first = |a: &&VerifiedCert, b: &&VerifiedCert| {
+                b.summary
+                    .issued
+                    .cmp(&a.summary.issued)
+                    .then(b.summary.serial.cmp(&a.summary.serial))
+            };
+            let mut latest: Vec<&VerifiedCert> = loaded.certs.values().collect();
+            if latest.len() > LATEST {
+                latest.select_nth_unstable_by(LATEST - 1, newest_first);
+                latest.truncate(LATEST);
+            }
+            latest.sort_by(newest_first);
+            let latest: Vec<Row<'_>> = latest.into_iter().map(Row::of).collect();
+            let (mut valid, mut revoked) = (0usize, 0usize);
+            let mut per_category: HashMap<&str, usize> = HashMap::new();
+            for c in loaded.certs.values() {
+                valid += usize::from(c.status == Status::Valid);
+                revoked += usize::from(c.status == Status::Revoked);
+                *per_category.entry(c.summary.category.as_str()).or_default() += 1;
+            }
+            site.page("index.html", "index.html", &|lang, ctx| {
+                ctx.insert("total", &loaded.certs.len());
+                ctx.insert(
+                    "counts",
+                    &serde_json::json!({ "valid": valid, "revoked": revoked }),
+                );
+                ctx.insert("as_of", &Day::from_unix(loaded.as_of).to_string());
+                ctx.insert("latest", &latest);
+                ctx.insert("categories", &site.category_views(lang, &per_category));
+                ctx.insert("statuses", &views::status_names());
+                ctx.insert("search_strings", &search_strings(site.strings(lang)));
+                ctx.insert("search_placeholder", &search_placeholder(site, lang));
+            })
+        }),
+    )
+}
+
+/// The strings the search script needs, as a JSON attribute value.
+fn search_strings(t: &BTreeMap<String, String>) -> String {
+    let get = |k: &str| t.get(k).cloned().unwrap_or_default();
+    let status: BTreeMap<&str, String> = Status::ALL
+        .iter()
+        .map(|s| (s.name(), get(&format!("status_{}", s.name()))))
+        .collect();
+    serde_json::json!({
+        "loading": get("search_loading"),
+        "result": get("search_result"),
+        "results": get("search_results"),
+        "more": get("search_more"),
+        "none": get("search_none"),
+        "status": status,
+    })
+    .to_string()
+}
+
+/// The search field's placeholder in a language: the theme's `search_placeholder` with
+/// `{category}`, `{model}` and `{number}` filled in from the first certification, so that every
+/// example finds something; empty when the registry has no certification.
+fn search_placeholder(site: &Site<'_>, lang: &str) -> String {
+    let Some(first) = site.loaded.certs.values().next() else {
+        return String::new();
+    };
+    let r = &first.summary;
+    let category = site
+        .categories
+        .get(r.category.as_str())
+        .map_or(r.category.clone(), |c| {
+            category_name(c, lang).to_lowercase()
+        });
+    site.strings(lang)
+        .get("search_placeholder")
+        .map(String::as_str)
+        .unwrap_or_default()
+        .replace("{category}", &category)
+        .replace("{model}", &r.model)
+        .replace("{number}", &number(r.serial))
+}
+
+/// `about.html` in every language.
+fn about_page<'a>(site: &'a Site<'a>, keys: &Keys) -> Job<'a> {
+    Job::named(
+        "about.html",
+        key_of(&[&keys.global, b"about.html"]),
+        both("about.html"),
+        Box::new(move || site.page("about.html", "about.html", &|_, _| {})),
+    )
+}
+
+/// `revoked.html` in every language: the public blacklist, newest revocation first.
+fn revoked_page<'a>(site: &'a Site<'a>, keys: &Keys) -> Job<'a> {
+    let loaded = site.loaded;
+    Job::named(
+        "revoked",
+        key_of(&[&keys.all, &loaded.revocation_bytes]),
+        both("revoked.html"),
+        Box::new(move || {
+            let mut entries = loaded.revocations.entries.clone();
+            entries.sort_by(|a, b| b.date.cmp(&a.date).then(a.serial.cmp(&b.serial)));
+            let rows: Vec<serde_json::Value> = entries
+                .iter()
+                .map(|r| {
+                    let cert = loaded.certs.get(&r.serial).map(Row::of);
+                    serde_json::json!({ "serial": r.serial, "date": r.date, "reason": r.reason.name(), "cert": cert })
+                })
+                .collect();
+            let list = &loaded.revocations;
+            site.page("revoked.html", "revoked.html", &|_, ctx| {
+                ctx.insert("revoked", &rows);
+                ctx.insert(
+                    "revocation",
+                    &serde_json::json!({
+                        "sequence": list.sequence,
+                        "issued_at": Day::from_unix(list.issued_at),
+                        "next_update": Day::from_unix(list.next_update),
+                    }),
+                );
+            })
+        }),
+    )
+}
+
+/// `api/v1/index.json`: every certification, one row each.
+fn api_index<'a>(site: &'a Site<'a>, keys: &Keys) -> Job<'a> {
+    let loaded = site.loaded;
+    let config = &site.reg.config;
+    let head = api::IndexHead {
+        registry: &config.name,
+        registry_en: config.name_en.as_deref(),
+        categories: &config.categories,
+    };
+    Job::named(
+        "api/v1/index.json",
+        keys.all,
+        vec!["api/v1/index.json".into()],
+        Box::new(move || Ok(vec![api::index_json(&loaded.certs, loaded.as_of, &head)?])),
+    )
+}
+
+/// `api/v1/trust-list.*` and `api/v1/revocation-list.*`, binary and JSON.
+fn api_lists<'a>(site: &'a Site<'a>) -> Job<'a> {
+    let loaded = site.loaded;
+    Job::named(
+        "api/v1/lists",
+        key_of(&[&loaded.trust_bytes, &loaded.revocation_bytes]),
+        vec![
+            "api/v1/trust-list.bin".into(),
+            "api/v1/trust-list.json".into(),
+            "api/v1/revocation-list.bin".into(),
+            "api/v1/revocation-list.json".into(),
+        ],
+        Box::new(move || {
+            Ok(vec![
+                loaded.trust_bytes.clone(),
+                api::trust_json(&loaded.trust)?,
+                loaded.revocation_bytes.clone(),
+                api::revocation_json(&loaded.revocations)?,
+            ])
+        }),
+    )
+}
+
+/// `api/v1/claims.bin`: every signed claim, for the listings check.
+fn api_claims<'a>(site: &'a Site<'a>, keys: &Keys) -> Job<'a> {
+    let loaded = site.loaded;
+    Job::named(
+        "api/v1/claims.bin",
+        key_of(&[&keys.all, b"claims bundle"]),
+        vec!["api/v1/claims.bin".into()],
+        Box::new(move || Ok(vec![api::claims_bundle(&loaded.certs)?])),
+    )
+}
+
+/// `api/v1/categories.json`: the catalogue.
+fn api_categories<'a>(site: &'a Site<'a>, keys: &Keys) -> Job<'a> {
+    Job::named(
+        "api/v1/categories.json",
+        key_of(&[&keys.global, b"categories"]),
+        vec!["api/v1/categories.json".into()],
+        Box::new(move || {
+            let mut v = serde_json::to_vec_pretty(&site.reg.config.categories)?;
+            v.push(b'\n');
+            Ok(vec![v])
+        }),
+    )
+}
+
+/// `api/v1/build.json`: what a rebuild of the site needs besides its signed inputs.
+fn api_build<'a>(site: &'a Site<'a>, keys: &Keys) -> Job<'a> {
+    Job::named(
+        api::BUILD_PATH,
+        key_of(&[&keys.global, b"build"]),
+        vec![api::BUILD_PATH.into()],
+        Box::new(move || Ok(vec![site.build_info.clone()])),
+    )
+}
+
+/// `search/shard-NNN.json`, one per [`api::SHARD_SIZE`] certifications, and `search/meta.json`.
+fn search_index<'a>(site: &'a Site<'a>, keys: &Keys) -> Vec<Job<'a>> {
+    let loaded = site.loaded;
+    let codes: Vec<String> = site
+        .reg
+        .config
+        .categories
+        .iter()
+        .map(|c| c.code.clone())
+        .collect();
+    let all_certs: Vec<&VerifiedCert> = loaded.certs.values().collect();
+    let mut jobs = Vec::new();
+    let mut shard_names = Vec::new();
+    for (i, chunk) in all_certs.chunks(api::SHARD_SIZE).enumerate() {
+        let name = format!("shard-{i:03}.json");
+        let codes = codes.clone();
+        let chunk: Vec<&VerifiedCert> = chunk.to_vec();
+        jobs.push(Job::named(
+            &format!("search/{name}"),
+            keys.members(chunk.iter().map(|c| c.summary.serial)),
+            vec![format!("search/{name}")],
+            Box::new(move || Ok(vec![api::search_shard(&chunk, &codes)?])),
+        ));
+        shard_names.push(name);
+    }
+    let meta_key = key_of(&[
+        &keys.global,
+        shard_names.join(",").as_bytes(),
+        &loaded.certs.len().to_le_bytes(),
+    ]);
+    jobs.push(Job::named(
+        "search/meta.json",
+        meta_key,
+        vec!["search/meta.json".into()],
+        Box::new(move || {
+            Ok(vec![api::search_meta(
+                loaded.certs.len(),
+                &shard_names,
+                &site.reg.config.categories,
+            )?])
+        }),
+    ));
+    jobs
+}
+
+/// `feed.xml`: the newest certifications and revocations.
+fn feed<'a>(site: &'a Site<'a>, keys: &Keys) -> Job<'a> {
+    let loaded = site.loaded;
+    let base_url = site.reg.config.base_url.as_str();
+    let registry_name = site.reg.config.name.as_str();
+    Job::named(
+        "feed.xml",
+        key_of(&[&keys.all, &loaded.revocation_bytes]),
+        vec!["feed.xml".into()],
+        Box::new(move || {
+            Ok(vec![api::feed(
+                &loaded.certs,
+                &loaded.revocations,
+                base_url,
+                registry_name,
+            )])
+        }),
+    )
+}
+
+/// `sitemap.xml` (and its parts at scale): every page of `jobs`, certification pages by serial
+/// first, then the named pages in plan order.
+fn sitemap<'a>(site: &'a Site<'a>, keys: &Keys, jobs: &[Job<'a>]) -> Job<'a> {
+    let base_url = site.reg.config.base_url.as_str();
+    let named_pages: Vec<String> = jobs
+        .iter()
+        .filter(|j| matches!(j.id, JobId::Named(_)))
+        .flat_map(|j| j.paths.iter())
+        .filter(|p| p.ends_with(".html"))
+        .cloned()
+        .collect();
+    let cert_serials: Vec<u64> = jobs
+        .iter()
+        .filter_map(|j| match j.id {
+            JobId::Cert(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let mut h = Sha256::new();
+    h.update(keys.global);
+    for s in &cert_serials {
+        h.update(s.to_le_bytes());
+    }
+    for p in &named_pages {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    let mut sitemap_key = [0u8; 16];
+    sitemap_key.copy_from_slice(&h.finalize()[..16]);
+    let page_count = cert_serials.len() * LANGS.len() + named_pages.len();
+    Job::named(
+        "sitemap",
+        sitemap_key,
+        api::sitemap_names(page_count),
+        Box::new(move || {
+            let mut pages: Vec<String> = Vec::with_capacity(page_count);
+            for s in &cert_serials {
+                pages.extend(
+                    LANGS
+                        .iter()
+                        .map(|l| lang_path(l, &format!("cert/{s}.html"))),
+                );
+            }
+            pages.extend(named_pages.iter().cloned());
+            Ok(api::sitemaps(&pages, base_url))
+        }),
+    )
+}
+
+/// The theme's static files (stylesheet, search script, icons), named by their content.
+fn assets<'a>(site: &'a Site<'a>) -> Job<'a> {
+    let assets: Vec<&theme::Asset> = site.theme.assets.values().collect();
+    Job::named(
+        "assets",
+        key_of(&[&site.theme.digest]),
+        assets.iter().map(|a| a.path.clone()).collect(),
+        Box::new(move || Ok(assets.iter().map(|a| a.bytes.clone()).collect())),
+    )
+}
+
+/// A page's paths in every language.
+fn both(rel: &str) -> Vec<String> {
+    LANGS.iter().map(|l| lang_path(l, rel)).collect()
+}
+
+/// The key of a certification's pages, record files and JSON.
+fn cert_key(global: &Key, c: &VerifiedCert) -> Key {
+    let (rev_date, rev_reason) = c
+        .revocation
+        .map_or((u16::MAX, ""), |r| (r.date.0, r.reason.name()));
+    key_of(&[
+        global,
+        &c.signed.claim().record_sha256,
+        c.signed.as_bytes(),
+        c.status.name().as_bytes(),
+        &rev_date.to_le_bytes(),
+        rev_reason.as_bytes(),
+        &c.superseded_by.unwrap_or(u64::MAX).to_le_bytes(),
+    ])
+}
+
+/// The key of a certification's label: what it prints, the font and the base URL (not the
+/// theme: labels survive theme changes).
+fn label_key(font_id: &str, base_url: &str, c: &VerifiedCert) -> Key {
+    let r = &c.summary;
+    key_of(&[
+        b"label",
+        label::VERSION.as_bytes(),
+        font_id.as_bytes(),
+        base_url.as_bytes(),
+        r.manufacturer.as_bytes(),
+        r.manufacturer_en.as_deref().unwrap_or("").as_bytes(),
+        r.model.as_bytes(),
+        &[r.tier],
+        &r.valid_from.0.to_le_bytes(),
+        &r.valid_until.0.to_le_bytes(),
+        c.signed.as_bytes(),
+    ])
+}
