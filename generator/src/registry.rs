@@ -51,7 +51,7 @@ pub struct Config {
     #[serde(default = "default_max_record_bytes")]
     pub max_record_bytes: u64,
     /// A font file for label text (TTF/OTF/TTC with CJK glyphs), relative to the registry.
-    /// Default: the system's Noto Sans CJK (Debian package fonts-noto-cjk).
+    /// Default: the font built into starmark (Noto Sans CJK SC, GB 2312 subset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_font: Option<PathBuf>,
     /// The product catalogue.

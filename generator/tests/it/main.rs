@@ -6,6 +6,7 @@
 mod audit;
 mod bad_records;
 mod common;
+mod labels;
 mod listings;
 mod log;
 mod manifest;
