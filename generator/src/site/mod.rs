@@ -707,11 +707,14 @@ fn cert_key(global: &Key, c: &VerifiedCert) -> Key {
     ])
 }
 
-fn label_key(font_id: &str, base_url: &str, c: &VerifiedCert) -> Key {
+fn label_key(font_id: &str, base_url: &str, size: label::LabelSize, c: &VerifiedCert) -> Key {
     let r = &c.summary;
     key_of(&[
         b"label",
         label::VERSION.as_bytes(),
+        &size.width_mm.to_le_bytes(),
+        &size.height_mm.to_le_bytes(),
+        &[u8::from(c.revocation.is_some())],
         font_id.as_bytes(),
         base_url.as_bytes(),
         r.manufacturer.as_bytes(),
@@ -733,7 +736,10 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &Key) -> Result<Vec
     let keys: std::collections::HashMap<u64, (Key, Key)> = loaded
         .certs
         .par_iter()
-        .map(|(s, c)| (*s, (cert_key(global, c), label_key(&font_id, base_url, c))))
+        .map(|(s, c)| {
+            let label = label_key(&font_id, base_url, site.reg.config.label, c);
+            (*s, (cert_key(global, c), label))
+        })
         .collect();
     let members_key = |serials: &mut dyn Iterator<Item = u64>| {
         let mut h = Sha256::new();
@@ -793,6 +799,8 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &Key) -> Result<Vec
                     valid_from: r.valid_from,
                     valid_until: r.valid_until,
                     verify_url: &url,
+                    void: c.revocation.is_some(),
+                    size: site.reg.config.label,
                 };
                 let (svg, png) = label::render(&input, font, LABEL_DPI)?;
                 Ok(vec![svg.into_bytes(), png])

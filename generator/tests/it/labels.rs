@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::common::{s, RecordText, Reg};
+use crate::common::{run_in, s, RecordText, Reg};
 use crate::site::demo_copy;
 
 /// The demo builds with its labels while the process opens no font file at all: strace logs
@@ -116,4 +116,167 @@ fn label_font_in_starmark_toml_is_used() {
         reg.run(&["build", "--quiet", "--out", s(&out)]).ok();
         assert!(out.join("labels/1.svg").exists());
     }
+}
+
+/// The PNG of an SVG label rendered at 600 dpi, shifted right and down by `shift` pixels of
+/// that resolution, then downsampled to 300 dpi (a printer's resolution at the label's real
+/// size) by averaging: what a printed label looks like to a scanner.
+fn printed_at_300_dpi(svg: &str, shift: f32, path: &Path) {
+    let tree = resvg::usvg::Tree::from_str(svg, &resvg::usvg::Options::default()).unwrap();
+    let scale = 600.0 / 96.0;
+    let (w, h) = (
+        (tree.size().width() * scale).ceil() as u32 + 4,
+        (tree.size().height() * scale).ceil() as u32 + 4,
+    );
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(w, h).unwrap();
+    pixmap.fill(resvg::tiny_skia::Color::WHITE);
+    let ts = resvg::tiny_skia::Transform::from_translate(shift, shift).pre_scale(scale, scale);
+    resvg::render(&tree, ts, &mut pixmap.as_mut());
+    // Each 300-dpi pixel the mean of the 2 x 2 pixels it covers (red channel: the label is
+    // grey).
+    let fine = pixmap.data();
+    let small = image::GrayImage::from_fn(w / 2, h / 2, |x, y| {
+        let at = |dx: u32, dy: u32| u32::from(fine[(((2 * y + dy) * w + 2 * x + dx) * 4) as usize]);
+        image::Luma([((at(0, 0) + at(1, 0) + at(0, 1) + at(1, 1) + 2) / 4) as u8])
+    });
+    small.save(path).unwrap();
+}
+
+/// Every label of the demo registry, at the default (minimum) size, printed at 300 dpi in
+/// register with the pixel grid and half a pixel off it, is read by zbarimg to its verify URL.
+#[test]
+fn zbarimg_reads_every_demo_label_printed_at_300_dpi() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = demo_copy(tmp.path());
+    let out = tmp.path().join("public");
+    run_in(tmp.path(), &["build", "--quiet", "--out", s(&out), s(&reg)]).ok();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(out.join("labels")).unwrap() {
+        let svg_path = entry.unwrap().path();
+        if svg_path.extension().is_none_or(|x| x != "svg") {
+            continue;
+        }
+        let serial = svg_path.file_stem().unwrap().to_str().unwrap().to_string();
+        let svg = std::fs::read_to_string(&svg_path).unwrap();
+        assert!(
+            svg.contains("width=\"22.6mm\""),
+            "{serial}: the default width"
+        );
+        let cert: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join(format!("api/v1/certificates/{serial}.json")))
+                .unwrap(),
+        )
+        .unwrap();
+        let url = format!(
+            "https://label.example.cn/{}",
+            cert["verify_path"].as_str().unwrap()
+        );
+        for shift in [0.0, 1.0] {
+            let png = tmp.path().join(format!("{serial}-{shift}.png"));
+            printed_at_300_dpi(&svg, shift, &png);
+            let z = Command::new("zbarimg")
+                .args(["-q", "--raw"])
+                .arg(&png)
+                .output()
+                .expect("zbarimg (Debian zbar-tools) is required; .ci/run installs it");
+            assert!(
+                z.status.success(),
+                "label {serial} shifted {shift}: zbarimg read nothing"
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&z.stdout).trim(),
+                url,
+                "label {serial}"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 30, "{checked} labels");
+}
+
+/// `[label]` in starmark.toml sets the size of every label; a size under the minimum, or an
+/// unknown key, is refused naming the file, the key and the minimum.
+#[test]
+fn label_size_in_starmark_toml() {
+    let reg = Reg::new();
+    reg.signed("0001.md", &RecordText::new(1).text());
+    let config = reg.path("starmark.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let with = |label: &str| format!("{text}\n[label]\n{label}\n");
+    let out = reg.tmp().join("public");
+    std::fs::write(&config, with("width_mm = 30\nheight_mm = 60")).unwrap();
+    reg.run(&["build", "--quiet", "--out", s(&out)]).ok();
+    let svg = std::fs::read_to_string(out.join("labels/1.svg")).unwrap();
+    assert!(
+        svg.contains("width=\"30mm\" height=\"60mm\""),
+        "{}",
+        &svg[..200]
+    );
+    let build: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("api/v1/build.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        build["config"]["label"]["width_mm"], 30.0,
+        "published with the configuration"
+    );
+    for (label, needle) in [
+        (
+            "width_mm = 18",
+            "starmark.toml: [label] width_mm = 18: a label must be at least 22.6 mm wide to hold a \
+             version-10 QR code with 0.33 mm modules",
+        ),
+        (
+            "height_mm = 30",
+            "[label] height_mm = 30: a label must be at least 42.9 mm tall",
+        ),
+        ("widht_mm = 30", "widht_mm"),
+    ] {
+        std::fs::write(&config, with(label)).unwrap();
+        reg.run(&["build", "--quiet", "--out", s(&out)])
+            .code(2)
+            .stderr_has(&[needle]);
+    }
+}
+
+/// A revoked certification's page offers no label to print, and says why; its label file, still
+/// published, reads VOID.
+#[test]
+fn a_revoked_certification_offers_no_label() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = demo_copy(tmp.path());
+    let out = tmp.path().join("public");
+    run_in(tmp.path(), &["build", "--quiet", "--out", s(&out), s(&reg)]).ok();
+    let revoked: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("api/v1/revocation-list.json")).unwrap(),
+    )
+    .unwrap();
+    let serial = revoked.to_string();
+    let serial = serial
+        .split("\"serial\":")
+        .nth(1)
+        .unwrap()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .to_string();
+    for (page, void) in [
+        (format!("cert/{serial}.html"), "不再提供打印"),
+        (format!("en/cert/{serial}.html"), "not offered for printing"),
+    ] {
+        let html = std::fs::read_to_string(out.join(&page)).unwrap();
+        assert!(html.contains(void), "{page}");
+        assert!(
+            !html.contains(&format!("labels/{serial}.svg")),
+            "{page} links the label"
+        );
+        assert!(
+            !html.contains(&format!("labels/{serial}.png")),
+            "{page} links the label"
+        );
+    }
+    let svg = std::fs::read_to_string(out.join(format!("labels/{serial}.svg"))).unwrap();
+    assert!(svg.contains("<title>作废 VOID (revoked): "));
+    // A valid certification's page still offers its label.
+    let html = std::fs::read_to_string(out.join("cert/1.html")).unwrap();
+    assert!(html.contains("labels/1.svg") && html.contains("labels/1.png"));
 }
