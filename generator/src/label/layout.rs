@@ -28,6 +28,7 @@ pub const MIN_X_HEIGHT: f64 = 0.9;
 pub const MIN_MODULE: f64 = 0.33;
 /// The QR version the default size is made for: a typical record (a Chinese manufacturer name)
 /// gives a version-10 code (docs/FORMAT.md).
+#[cfg(test)]
 pub const DESIGN_VERSION: u32 = 10;
 /// Gap between the QR area and the bottom of the label, mm: clear of the rounded corners.
 const QR_BOTTOM: f64 = 0.8;

@@ -81,8 +81,10 @@ thread_local! {
 /// (usvg sizes are 96 per inch) after the root's viewBox transform (read from usvg itself). The
 /// groups in between have no transform of their own.
 pub fn base_transform(label: &Label, dpi: f32) -> Option<Transform> {
+    /// A label size (the bits of width and height) and its root transform.
+    type Root = ((u64, u64), Option<Transform>);
     /// The root transforms seen so far, by label size (a build has one or a few sizes).
-    static ROOTS: Mutex<Vec<((u64, u64), Option<Transform>)>> = Mutex::new(Vec::new());
+    static ROOTS: Mutex<Vec<Root>> = Mutex::new(Vec::new());
     let size = (label.width.to_bits(), label.height.to_bits());
     let cached = {
         let roots = ROOTS.lock().unwrap_or_else(PoisonError::into_inner);
