@@ -295,6 +295,12 @@ fn break_class(chars: &[char], i: usize) -> Option<u8> {
 /// character. Glyph index ranges, without spaces at their ends; no text is lost.
 fn wrap(s: &Shaped, max: i64) -> Vec<(usize, usize)> {
     let n = s.chars.len();
+    // prefix[i]: the advance of the first i glyphs.
+    let mut prefix = Vec::with_capacity(n + 1);
+    prefix.push(0i64);
+    for g in &s.glyphs {
+        prefix.push(prefix[prefix.len() - 1] + i64::from(g.advance));
+    }
     let mut lines = Vec::new();
     let mut start = trim(&s.chars, 0, n).0;
     while start < n {
@@ -302,7 +308,7 @@ fn wrap(s: &Shaped, max: i64) -> Vec<(usize, usize)> {
         let mut end = None;
         for j in start + 1..=n {
             let (a, b) = trim(&s.chars, start, j);
-            if b > a && advance_units(&s.glyphs[a..b], 0) > max {
+            if b > a && prefix[b] - prefix[a] > max {
                 break;
             }
             if j == n {
