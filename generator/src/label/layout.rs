@@ -48,6 +48,8 @@ const STAR_ROW: f64 = 3.0;
 const STAR_R: f64 = 1.05;
 /// Gap between the manufacturer and the rows below it, mm.
 const GAP: f64 = 0.45;
+/// Gap between the manufacturer's name and its English name, mm.
+const EN_GAP: f64 = 0.2;
 
 /// The smallest em (font size) of any line for `font`, mm: the em at which its x-height is
 /// [`MIN_X_HEIGHT`], rounded up to a micrometre. 1.658 mm (4.7 pt) for the built-in font.
@@ -469,9 +471,8 @@ pub fn layout(input: &LabelInput<'_>, font: &LabelFont) -> Result<Label> {
     let e = min_em(font);
     let size = input.size;
     // Wider than configured only for a QR code larger than the size was made for.
-    let width = size
-        .width_mm
-        .max(f64::from(side * module_px + 2 * border_px()) * px());
+    let qr_width = f64::from(side * module_px + 2 * border_px()) * px();
+    let width = size.width_mm.max((qr_width * 10.0 - 1e-9).ceil() / 10.0);
     let text_w = width - 2.0 * MARGIN;
     let mut pen = Pen::new(font);
     let upem = pen.upem;
@@ -566,7 +567,7 @@ pub fn layout(input: &LabelInput<'_>, font: &LabelFont) -> Result<Label> {
         rows.push(Row { caption, value });
     }
     let body_h = maker.height()
-        + maker_en.as_ref().map_or(0.0, Fitted::height)
+        + maker_en.as_ref().map_or(0.0, |f| EN_GAP + f.height())
         + GAP
         + rows.iter().map(|r| r.value.height()).sum::<f64>();
 
@@ -580,7 +581,7 @@ pub fn layout(input: &LabelInput<'_>, font: &LabelFont) -> Result<Label> {
     let mut y = top + (avail - body_h) / 2.0;
     y = pen.lines(&maker, width / 2.0, y, Align::Center, Ink::Black);
     if let Some(en) = &maker_en {
-        y = pen.lines(en, width / 2.0, y, Align::Center, Ink::Black);
+        y = pen.lines(en, width / 2.0, y + EN_GAP, Align::Center, Ink::Black);
     }
     y += GAP;
     for row in rows {

@@ -65,7 +65,7 @@ impl LabelSize {
     /// The default height: the smallest that holds, at [`LabelSize::MIN_WIDTH`] and with the
     /// built-in font, a manufacturer name and an English name on two lines each, a model on one
     /// line, and the QR code (a test checks it against the layout).
-    pub const DEFAULT_HEIGHT: f64 = 48.9;
+    pub const DEFAULT_HEIGHT: f64 = 49.1;
     /// The lowest label: the heading, the stars, one line for each of the manufacturer, model,
     /// validity (two lines) and number, and the QR code (a test checks it against the layout).
     pub const MIN_HEIGHT: f64 = 42.9;

@@ -102,9 +102,9 @@ fn svg_is_outlines_only_and_parses() {
     assert!(!svg.contains("font"));
     assert!(!svg.contains("href"));
     assert!(svg.starts_with(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"22.6mm\" height=\"48.9mm\""
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"22.6mm\" height=\"49.1mm\""
     ));
-    assert!(svg.contains("viewBox=\"0 0 22.6 48.9\""));
+    assert!(svg.contains("viewBox=\"0 0 22.6 49.1\""));
     let tree = resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).unwrap();
     // 22.6 mm at 96 px per inch.
     assert!((tree.size().width() - 22.6 / 25.4 * 96.0).abs() < 0.01);
@@ -240,8 +240,8 @@ fn png_decodes_to_the_verify_url() {
     let url = url();
     let png = png_of(&input(&url), 300.0);
     let img = image::load_from_memory(&png).unwrap();
-    // 22.6 x 48.9 mm at 300 dpi.
-    assert_eq!((img.width(), img.height()), (267, 578));
+    // 22.6 x 49.1 mm at 300 dpi.
+    assert_eq!((img.width(), img.height()), (267, 580));
     assert_eq!(
         crate::qrcode_image::decode_image(&img.to_luma8()).unwrap(),
         url
@@ -963,7 +963,7 @@ fn label_size_is_configurable_and_checked() {
     for (w, h, needle) in [
         (
             20.0,
-            48.9,
+            49.1,
             "[label] width_mm = 20: a label must be at least 22.6 mm wide",
         ),
         (
@@ -971,8 +971,8 @@ fn label_size_is_configurable_and_checked() {
             30.0,
             "[label] height_mm = 30: a label must be at least 42.9 mm tall",
         ),
-        (f64::NAN, 48.9, "[label] width_mm = NaN"),
-        (500.0, 48.9, "[label] width_mm = 500: at most 300 mm"),
+        (f64::NAN, 49.1, "[label] width_mm = NaN"),
+        (500.0, 49.1, "[label] width_mm = 500: at most 300 mm"),
     ] {
         let e = LabelSize {
             width_mm: w,
@@ -983,4 +983,22 @@ fn label_size_is_configurable_and_checked() {
         .to_string();
         assert!(e.contains(needle), "{e}");
     }
+}
+
+/// A QR code above version 10 keeps its 0.339 mm modules: that label grows wider (to a whole
+/// 0.1 mm), and still decodes.
+#[test]
+fn a_larger_code_widens_its_label() {
+    let url = format!("{}{}", url(), "1234567890".repeat(12));
+    let inp = input(&url);
+    let label = layout::layout(&inp, font()).unwrap();
+    assert!(label.qr.width > 17 + 4 * layout::DESIGN_VERSION);
+    assert!(label.width > LabelSize::MIN_WIDTH);
+    assert!((label.width * 10.0 - (label.width * 10.0).round()).abs() < 1e-9);
+    assert!((label.qr.module - 4.0 * 25.4 / 300.0).abs() < 1e-9);
+    assert_fits(&label);
+    let (svg, png) = render(&inp, font(), 300.0).unwrap();
+    assert!(png == one_pass(&svg, 300.0));
+    let img = image::load_from_memory(&png).unwrap().to_luma8();
+    assert_eq!(crate::qrcode_image::decode_image(&img).unwrap(), url);
 }
