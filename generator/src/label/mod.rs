@@ -60,7 +60,7 @@ impl Default for LabelSize {
 
 impl LabelSize {
     /// The narrowest label: a version-10 QR code with 0.33 mm modules (4 pixels at 300 dpi,
-    /// 0.339 mm) and its quiet zone, inside the border ([`layout::min_width`]).
+    /// 0.339 mm) and its quiet zone, inside the border (a test checks it against the layout).
     pub const MIN_WIDTH: f64 = 22.6;
     /// The default height: the smallest that holds, at [`LabelSize::MIN_WIDTH`] and with the
     /// built-in font, a manufacturer name and an English name on two lines each, a model on one
