@@ -51,9 +51,12 @@ pub struct Config {
     #[serde(default = "default_max_record_bytes")]
     pub max_record_bytes: u64,
     /// A font file for label text (TTF/OTF/TTC with CJK glyphs), relative to the registry.
-    /// Default: the system's Noto Sans CJK (Debian package fonts-noto-cjk).
+    /// Default: the font built into starmark (Noto Sans CJK SC, GB 2312 subset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_font: Option<PathBuf>,
+    /// The label size (`[label]`: `width_mm`, `height_mm`); default the smallest legible one.
+    #[serde(default, skip_serializing_if = "crate::label::LabelSize::is_default")]
+    pub label: crate::label::LabelSize,
     /// The product catalogue.
     #[serde(rename = "category")]
     pub categories: Vec<Category>,
@@ -148,6 +151,10 @@ impl Registry {
                 None => anyhow::anyhow!("{}: {}", path.display(), e.message()),
             }
         })?;
+        config
+            .label
+            .check()
+            .with_context(|| path.display().to_string())?;
         let mut seen = BTreeMap::new();
         for (i, c) in config.categories.iter().enumerate() {
             starmark_core::claim::check_category(&c.code)

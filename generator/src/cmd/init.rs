@@ -145,6 +145,7 @@ pub fn create(args: &InitArgs) -> Result<(SecretKey, SecretKey, Config)> {
         revocation: settings,
         max_record_bytes: crate::registry::DEFAULT_MAX_RECORD_BYTES,
         label_font: None,
+        label: Default::default(),
         categories: catalogue.category,
         witnesses: Vec::new(),
     };

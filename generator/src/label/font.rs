@@ -9,37 +9,26 @@ use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 use ttf_parser::{Face, OutlineBuilder};
 
-/// Where [`LabelFont::load`] looks when no font is configured, in order. The first is Debian's
-/// `fonts-noto-cjk`, the font the golden files are made with.
-pub const SYSTEM_FONTS: &[&str] = &[
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/google-noto-sans-cjk-fonts/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf",
-    "/usr/share/fonts/OTF/NotoSansCJKsc-Regular.otf",
-    "/usr/local/share/fonts/NotoSansCJK-Regular.ttc",
-    "/usr/local/share/fonts/NotoSansCJKsc-Regular.otf",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/wenquanyi/wqy-microhei/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/System/Library/Fonts/PingFang.ttc",
-    "/System/Library/Fonts/STHeiti Light.ttc",
-    "/Library/Fonts/Arial Unicode.ttf",
-    "C:\\Windows\\Fonts\\msyh.ttc",
-    "C:\\Windows\\Fonts\\simhei.ttf",
-];
+/// The label font built into starmark: a subset of Noto Sans CJK SC Regular (SIL Open Font
+/// License 1.1, `generator/assets/fonts/OFL.txt`) with every character of GB 2312 (the 6,763
+/// hanzi and the full-width forms), Latin-1 and Latin Extended-A, general and CJK punctuation,
+/// made by `scripts/subset-font`.
+pub static EMBEDDED: &[u8] = include_bytes!("../../assets/fonts/StarmarkLabelSansSC.otf");
+
+/// How [`LabelFont`] names the embedded font in messages.
+pub const EMBEDDED_NAME: &str = "the built-in label font (Noto Sans CJK SC, GB 2312 subset)";
 
 /// The font every text of a label is outlined with.
 ///
 /// Guarantees: `Send + Sync`; the font file is read once and kept in memory; a glyph is outlined
 /// at most a few times per build (once per thread that first meets it) and then shared.
 pub struct LabelFont {
-    data: Vec<u8>,
+    data: std::borrow::Cow<'static, [u8]>,
     index: u32,
     source: PathBuf,
     units_per_em: u16,
     ascender: i16,
+    x_height: i16,
     cache: RwLock<HashMap<char, Option<Arc<Glyph>>>>,
     id: OnceLock<String>,
 }
@@ -95,34 +84,35 @@ static NEXT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::ne
 
 impl LabelFont {
     /// Loads the font from `path` (TTF/OTF/TTC; for a collection, the Simplified Chinese face),
-    /// or when `None` from the first of [`SYSTEM_FONTS`] that exists. The error names every path
-    /// tried and says how to get a font.
+    /// or when `None` the font built into starmark ([`EMBEDDED`]): no system font is ever looked
+    /// for, so a build gives the same bytes on every machine. Errors name the path.
     pub fn load(path: Option<&Path>) -> Result<LabelFont> {
-        if let Some(path) = path {
-            let data = std::fs::read(path)
-                .with_context(|| format!("label font {}: cannot read the file", path.display()))?;
-            return LabelFont::from_data(data, path)
-                .with_context(|| format!("label font {}", path.display()));
-        }
-        let mut tried = Vec::new();
-        for candidate in SYSTEM_FONTS {
-            let p = Path::new(candidate);
-            match std::fs::read(p) {
-                Ok(data) => match LabelFont::from_data(data, p) {
-                    Ok(font) => return Ok(font),
-                    Err(e) => tried.push(format!("{candidate} ({e:#})")),
-                },
-                Err(_) => tried.push(format!("{candidate} (not found)")),
-            }
-        }
-        bail!(
-            "no CJK font found for labels; tried:\n  {}\ninstall fonts-noto-cjk (Debian/Ubuntu: \
-             apt install fonts-noto-cjk) or set label_font in starmark.toml to a TTF/OTF/TTC file",
-            tried.join("\n  ")
-        )
+        let Some(path) = path else {
+            return LabelFont::embedded();
+        };
+        let data = std::fs::read(path)
+            .with_context(|| format!("label font {}: cannot read the file", path.display()))?;
+        LabelFont::from_data(data.into(), path)
+            .with_context(|| format!("label font {}", path.display()))
     }
 
-    fn from_data(data: Vec<u8>, source: &Path) -> Result<LabelFont> {
+    /// The font built into starmark ([`EMBEDDED`]).
+    pub fn embedded() -> Result<LabelFont> {
+        LabelFont::from_data(EMBEDDED.into(), Path::new(EMBEDDED_NAME))
+            .context("the built-in label font")
+    }
+
+    /// Whether this is the font built into starmark.
+    pub fn is_embedded(&self) -> bool {
+        matches!(self.data, std::borrow::Cow::Borrowed(_))
+    }
+
+    /// Where the font came from, for messages: its path, or a name for the built-in font.
+    pub fn source(&self) -> &Path {
+        &self.source
+    }
+
+    fn from_data(data: std::borrow::Cow<'static, [u8]>, source: &Path) -> Result<LabelFont> {
         let index = pick_face(&data)?;
         let face = Face::parse(&data, index).context("not a usable TTF/OTF/TTC font")?;
         let units_per_em = face.units_per_em();
@@ -131,12 +121,15 @@ impl LabelFont {
         if !has_cjk {
             bail!("the font has no Chinese glyphs (no glyph for '网')");
         }
+        let x_height = x_height(&face)
+            .context("the font has no x-height (no OS/2 sxHeight and no glyph for 'x')")?;
         Ok(LabelFont {
             data,
             index,
             source: source.to_path_buf(),
             units_per_em,
             ascender,
+            x_height,
             cache: RwLock::new(HashMap::new()),
             id: OnceLock::new(),
         })
@@ -176,6 +169,12 @@ impl LabelFont {
         self.ascender
     }
 
+    /// The height of a lower-case `x`, font units: the OS/2 table's sxHeight, or else the ink
+    /// height of the glyph for 'x'. Always positive.
+    pub fn x_height(&self) -> i16 {
+        self.x_height
+    }
+
     /// The outline of `c`, or `None` when the font has no glyph for it.
     pub fn glyph(&self, c: char) -> Option<Arc<Glyph>> {
         {
@@ -210,6 +209,16 @@ impl LabelFont {
             contours: b.contours,
         })
     }
+}
+
+/// The x-height of a face: OS/2 sxHeight when set, else the top of the glyph for 'x'.
+fn x_height(face: &Face<'_>) -> Option<i16> {
+    face.x_height().filter(|h| *h > 0).or_else(|| {
+        let id = face.glyph_index('x')?;
+        face.glyph_bounding_box(id)
+            .map(|b| b.y_max)
+            .filter(|h| *h > 0)
+    })
 }
 
 /// The face of a collection to use: the Simplified Chinese one (family name with `SC`, `GB`,

@@ -1,5 +1,11 @@
 //! Where everything on a label goes, in millimetres (y down): text runs, stars, the QR code.
-//! Text is fitted to the width (shrunk, then wrapped to two lines), never overflowing.
+//!
+//! Legibility first: every line of text is set at an em of at least [`min_em`] (a Latin x-height
+//! of 0.9 mm, the EU minimum for small packages, Regulation 1169/2011; a hanzi at that em is
+//! about 1.45 mm tall), and the QR module is whole pixels at 300 dpi and at least
+//! [`MIN_MODULE`]. Text that does not fit the width wraps (CJK anywhere, Latin at spaces, then
+//! after hyphens, then anywhere); the label grows taller for it, and wider for a QR code larger
+//! than version 10. Nothing is shrunk below the minimum or dropped.
 
 use std::sync::Arc;
 
@@ -8,27 +14,69 @@ use anyhow::{bail, Result};
 use super::font::{Contour, Glyph, LabelFont};
 use super::LabelInput;
 
-/// Label width, mm.
-pub const WIDTH: f64 = 20.0;
-/// Label height, mm.
-pub const HEIGHT: f64 = 32.0;
 /// Border stroke width, mm (drawn fully inside the label).
 pub const BORDER: f64 = 0.2;
 /// Outer corner radius, mm.
 pub const RADIUS: f64 = 1.0;
 /// Left and right margin of text, mm.
 pub const MARGIN: f64 = 0.9;
-/// Bottom of the black heading band, mm.
-pub const BAND: f64 = 3.9;
 /// Resolution the QR code is snapped for: its modules and position are whole pixels at this dpi.
 pub const DESIGN_DPI: f64 = 300.0;
-/// The side of the square reserved for the QR code with its quiet zone, in pixels at
-/// [`DESIGN_DPI`]: 195 px = 16.51 mm, 3 px per module for a version-10 code.
-const QR_AREA_PX: u32 = 195;
-/// Gap between the QR area and the bottom of the label, mm.
-const QR_BOTTOM: f64 = 0.3;
+/// The smallest x-height of any text line, mm.
+pub const MIN_X_HEIGHT: f64 = 0.9;
+/// The smallest QR module, mm.
+pub const MIN_MODULE: f64 = 0.33;
+/// The QR version the default size is made for: a typical record (a Chinese manufacturer name)
+/// gives a version-10 code (docs/FORMAT.md).
+#[cfg(test)]
+pub const DESIGN_VERSION: u32 = 10;
+/// Gap between the QR area and the bottom of the label, mm: clear of the rounded corners.
+const QR_BOTTOM: f64 = 0.8;
 /// Modules of quiet zone on each side of the QR code.
 pub const QUIET: u32 = crate::qrcode_image::QUIET_ZONE;
+/// Line height of every text line, in ems.
+const LINE: f64 = 1.25;
+/// Preferred size of the heading (网络安全标识), mm.
+const HEADING: f64 = 2.1;
+/// Preferred size of the manufacturer's name, mm.
+const MAKER: f64 = 1.9;
+/// Space above and below the heading band's text, mm.
+const BAND_PAD: f64 = 0.3;
+/// Height of the row of stars, mm.
+const STAR_ROW: f64 = 3.0;
+/// Outer radius of a star, mm.
+const STAR_R: f64 = 1.05;
+/// Gap between the manufacturer and the rows below it, mm.
+const GAP: f64 = 0.45;
+/// Gap between the manufacturer's name and its English name, mm.
+const EN_GAP: f64 = 0.2;
+
+/// The smallest em (font size) of any line for `font`, mm: the em at which its x-height is
+/// [`MIN_X_HEIGHT`], rounded up to a micrometre. 1.658 mm (4.7 pt) for the built-in font.
+pub fn min_em(font: &LabelFont) -> f64 {
+    let ratio = f64::from(font.x_height()) / f64::from(font.units_per_em());
+    (MIN_X_HEIGHT / ratio * 1000.0).ceil() / 1000.0
+}
+
+/// Pixels per QR module at [`DESIGN_DPI`]: the fewest whole pixels of at least [`MIN_MODULE`]
+/// (4 px = 0.339 mm).
+pub fn module_px() -> u32 {
+    (MIN_MODULE / px()).ceil() as u32
+}
+
+/// Pixels the border takes on each side at [`DESIGN_DPI`], rounded up.
+fn border_px() -> u32 {
+    (BORDER / px()).ceil() as u32
+}
+
+/// The narrowest label, mm (rounded up to 0.1 mm), that holds a QR code of `version` with
+/// [`MIN_MODULE`] modules and its quiet zone inside the border: 22.6 mm for version 10.
+#[cfg(test)]
+pub fn min_width(version: u32) -> f64 {
+    let side = 17 + 4 * version + 2 * QUIET;
+    let px_total = side * module_px() + 2 * border_px();
+    (f64::from(px_total) * px() * 10.0 - 1e-9).ceil() / 10.0
+}
 
 /// Colour of a text run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,6 +183,12 @@ pub struct Qr {
 
 /// A laid-out label.
 pub struct Label {
+    /// Width, mm.
+    pub width: f64,
+    /// Height, mm.
+    pub height: f64,
+    /// Bottom of the black heading band, mm.
+    pub band: f64,
     /// The text runs that depend on the tier only: heading and tier name.
     pub card: Vec<Run>,
     /// The text runs of this certification.
@@ -221,92 +275,110 @@ fn trim(chars: &[char], mut a: usize, mut b: usize) -> (usize, usize) {
     (a, b)
 }
 
-/// The best place to cut text into two lines: the break that makes the longer line shortest,
-/// preferring break opportunities (spaces, CJK, after a hyphen) over cuts inside a word.
-/// Glyph index ranges `(start, end)` of the two lines.
-type TwoLines = ((usize, usize), (usize, usize));
-
-fn split_two(s: &Shaped, tracking: i32) -> Option<TwoLines> {
-    let n = s.chars.len();
-    let allowed = |i: usize| {
-        let (p, c) = (s.chars[i - 1], s.chars[i]);
-        (p.is_whitespace()
-            || c.is_whitespace()
-            || is_cjk(p)
-            || is_cjk(c)
-            || matches!(p, '-' | '/' | ',' | '，' | '、'))
-            && !no_break_before(c)
-            && !no_break_after(p)
-    };
-    let mut best: Option<(i64, TwoLines)> = None;
-    for strict in [true, false] {
-        for i in 1..n {
-            if strict && !allowed(i) {
-                continue;
-            }
-            let l1 = trim(&s.chars, 0, i);
-            let l2 = trim(&s.chars, i, n);
-            if l1.0 == l1.1 || l2.0 == l2.1 {
-                continue;
-            }
-            let w = advance_units(&s.glyphs[l1.0..l1.1], tracking)
-                .max(advance_units(&s.glyphs[l2.0..l2.1], tracking));
-            if best.is_none_or(|(bw, _)| w < bw) {
-                best = Some((w, (l1, l2)));
-            }
-        }
-        if best.is_some() {
-            break;
-        }
+/// How good a place between `chars[i - 1]` and `chars[i]` is to break a line: 2 at a space or
+/// next to a CJK character, 1 after a hyphen, slash or comma, 0 inside a word (a last resort);
+/// `None` where a break is never allowed (before closing or after opening punctuation).
+fn break_class(chars: &[char], i: usize) -> Option<u8> {
+    let (p, c) = (chars[i - 1], chars[i]);
+    if no_break_before(c) || no_break_after(p) {
+        return None;
     }
-    best.map(|(_, lines)| lines)
+    if p.is_whitespace() || c.is_whitespace() || is_cjk(p) || is_cjk(c) {
+        Some(2)
+    } else if matches!(p, '-' | '/' | ',' | '，' | '、') {
+        Some(1)
+    } else {
+        Some(0)
+    }
 }
 
-/// Text fitted into a width: one line at `size` when it fits, one line shrunk down to `min`, or
-/// else two balanced lines at most `two_line` tall, shrunk to the width.
+/// Cuts text into lines no wider than `max` font units: each line as long as fits, ending at
+/// the best kind of break that fits ([`break_class`]); a line always takes at least one
+/// character. Glyph index ranges, without spaces at their ends; no text is lost.
+fn wrap(s: &Shaped, max: i64) -> Vec<(usize, usize)> {
+    let n = s.chars.len();
+    // prefix[i]: the advance of the first i glyphs.
+    let mut prefix = Vec::with_capacity(n + 1);
+    prefix.push(0i64);
+    for g in &s.glyphs {
+        prefix.push(prefix[prefix.len() - 1] + i64::from(g.advance));
+    }
+    let mut lines = Vec::new();
+    let mut start = trim(&s.chars, 0, n).0;
+    while start < n {
+        let mut best: [Option<usize>; 3] = [None; 3];
+        let mut end = None;
+        for j in start + 1..=n {
+            let (a, b) = trim(&s.chars, start, j);
+            if b > a && prefix[b] - prefix[a] > max {
+                break;
+            }
+            if j == n {
+                end = Some(n);
+                break;
+            }
+            if let Some(class) = break_class(&s.chars, j) {
+                best[usize::from(class)] = Some(j);
+            }
+        }
+        let cut = end
+            .or(best[2])
+            .or(best[1])
+            .or(best[0])
+            .unwrap_or((start + 1).min(n));
+        let (a, b) = trim(&s.chars, start, cut);
+        if b > a {
+            lines.push((a, b));
+        }
+        start = trim(&s.chars, cut, n).0.max(cut);
+    }
+    lines
+}
+
+/// Text fitted into a width: one line as large as fits between `min` and `preferred`, or else
+/// wrapped at `min`.
 struct Fitted {
     size: f64,
     lines: Vec<Vec<Arc<Glyph>>>,
 }
 
-fn fit(
-    font: &LabelFont,
-    s: &Shaped,
-    max_width: f64,
-    size: f64,
-    min: f64,
-    two_line: Option<f64>,
-) -> Fitted {
-    let upem = f64::from(font.units_per_em());
-    let one = advance_units(&s.glyphs, 0) as f64 / upem;
-    let fits_at = |em_width: f64, preferred: f64| {
-        if em_width <= 0.0 {
-            preferred
-        } else {
-            preferred.min(max_width / em_width)
-        }
+impl Fitted {
+    fn height(&self) -> f64 {
+        self.size * LINE * self.lines.len() as f64
+    }
+}
+
+fn fit(upem: f64, s: &Shaped, max_width: f64, preferred: f64, min: f64) -> Fitted {
+    let em_width = advance_units(&s.glyphs, 0) as f64 / upem;
+    let single = if em_width > 0.0 {
+        preferred.min(max_width / em_width)
+    } else {
+        preferred
     };
-    let single = fits_at(one, size);
-    if single >= min || two_line.is_none() || s.chars.len() < 2 {
+    if single >= min {
         return Fitted {
             size: single,
             lines: vec![s.glyphs.clone()],
         };
     }
-    match (split_two(s, 0), two_line) {
-        (Some((a, b)), Some(two)) => {
-            let w = advance_units(&s.glyphs[a.0..a.1], 0).max(advance_units(&s.glyphs[b.0..b.1], 0))
-                as f64
-                / upem;
-            Fitted {
-                size: fits_at(w, two),
-                lines: vec![s.glyphs[a.0..a.1].to_vec(), s.glyphs[b.0..b.1].to_vec()],
-            }
+    // Balanced: the narrowest width that needs no more lines than the full width does.
+    let max = (max_width / min * upem).floor() as i64;
+    let count = wrap(s, max).len();
+    let (mut lo, mut hi) = (0i64, max);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if wrap(s, mid).len() <= count {
+            hi = mid;
+        } else {
+            lo = mid + 1;
         }
-        _ => Fitted {
-            size: single,
-            lines: vec![s.glyphs.clone()],
-        },
+    }
+    Fitted {
+        size: min,
+        lines: wrap(s, hi)
+            .into_iter()
+            .map(|(a, b)| s.glyphs[a..b].to_vec())
+            .collect(),
     }
 }
 
@@ -359,101 +431,33 @@ impl<'f> Pen<'f> {
         w
     }
 
-    fn text(&self, field: &str, text: &str, size: f64, tracking_em: f64, ink: Ink) -> Result<Run> {
+    fn text(&self, field: &str, text: &str, size: f64, ink: Ink) -> Result<Run> {
         let s = shape(self.font, field, text)?;
-        Ok(self.run(s.glyphs, size, tracking_em, ink))
+        Ok(self.run(s.glyphs, size, 0.0, ink))
     }
-}
 
-/// The texts of the middle of the label, fitted at a scale; heights in mm.
-struct Body {
-    maker: Fitted,
-    maker_en: Option<Run>,
-    captions: [Run; 3],
-    value_x: f64,
-    model: Fitted,
-    validity: Run,
-    number: Run,
-}
-
-const MAKER_LINE: f64 = 1.18;
-const ROW_LINE: f64 = 1.3;
-const EN_LINE: f64 = 1.35;
-const GAP: f64 = 0.45;
-
-impl Body {
-    fn height(&self) -> f64 {
-        let maker = self.maker.size * MAKER_LINE * self.maker.lines.len() as f64;
-        let en = self.maker_en.as_ref().map_or(0.0, |r| r.size * EN_LINE);
-        let model = self.model.size * ROW_LINE * self.model.lines.len() as f64;
-        let rows = (self.validity.size + self.number.size) * ROW_LINE;
-        maker + en + GAP + model + rows
+    /// Baseline of a line of `size` in a line box starting at `y`.
+    fn baseline(&self, y: f64, size: f64) -> f64 {
+        y + size * ((LINE - 1.0) / 2.0 + self.asc)
     }
-}
 
-struct BodyText<'a> {
-    maker: Shaped,
-    maker_en: Option<Shaped>,
-    model: Shaped,
-    validity: String,
-    number: &'a str,
-}
-
-fn body(pen: &Pen<'_>, t: &BodyText<'_>, scale: f64, with_en: bool) -> Result<Body> {
-    let width = WIDTH - 2.0 * MARGIN;
-    let upem = pen.upem;
-    let maker = fit(
-        pen.font,
-        &t.maker,
-        width,
-        1.45 * scale,
-        1.1 * scale,
-        Some(1.2 * scale),
-    );
-    let maker_en = match (&t.maker_en, with_en) {
-        (Some(en), true) => {
-            let f = fit(pen.font, en, width, 0.66 * scale, 0.66 * scale, None);
-            (f.size >= 0.5 * scale).then(|| pen.run(en.glyphs.clone(), f.size, 0.0, Ink::Black))
+    /// Places fitted lines from `y` down, each centred on `cx` or starting at `x`; returns the
+    /// `y` below them.
+    fn lines(&mut self, f: &Fitted, x: f64, mut y: f64, align: Align, ink: Ink) -> f64 {
+        for glyphs in &f.lines {
+            let run = self.run(glyphs.clone(), f.size, 0.0, ink);
+            let b = self.baseline(y, f.size);
+            self.place(run, x, b, align);
+            y += f.size * LINE;
         }
-        _ => None,
-    };
-    let caption_size = 0.6 * scale;
-    let captions = [
-        pen.text("caption", "型号 Model", caption_size, 0.0, Ink::Black)?,
-        pen.text("caption", "有效期 Valid", caption_size, 0.0, Ink::Black)?,
-        pen.text("caption", "证书编号 No.", caption_size, 0.0, Ink::Black)?,
-    ];
-    let caption_w = captions.iter().map(Run::width).fold(0.0, f64::max);
-    let value_x = MARGIN + caption_w + 0.45 * scale;
-    let value_w = WIDTH - MARGIN - value_x;
-    let value_size = 0.9 * scale;
-    let model = fit(
-        pen.font,
-        &t.model,
-        value_w,
-        value_size,
-        0.7 * scale,
-        Some(0.8 * scale),
-    );
-    let fitted_run = |field: &str, text: &str| -> Result<Run> {
-        let s = shape(pen.font, field, text)?;
-        let em = advance_units(&s.glyphs, 0) as f64 / upem;
-        let size = if em > 0.0 {
-            value_size.min(value_w / em)
-        } else {
-            value_size
-        };
-        Ok(pen.run(s.glyphs, size, 0.0, Ink::Black))
-    };
-    Ok(Body {
-        maker,
-        maker_en,
-        captions,
-        value_x,
-        model,
-        validity: fitted_run("valid_from/valid_until", &t.validity)?,
-        number: fitted_run("certificate_number", t.number)?,
-    })
+        y
+    }
+}
+
+/// One caption-and-value row: the caption in the left column, the value wrapped in the right.
+struct Row {
+    caption: Run,
+    value: Fitted,
 }
 
 /// Lays out a label. Errors name the field whose character the font lacks, or a bad tier or URL.
@@ -461,139 +465,148 @@ pub fn layout(input: &LabelInput<'_>, font: &LabelFont) -> Result<Label> {
     if !(1..=3).contains(&input.tier) {
         bail!("field tier: {} is not a tier (1, 2 or 3 stars)", input.tier);
     }
-    let qr = qr(input.verify_url)?;
+    let code = super::qr::encode(input.verify_url)?;
+    let side = code.width + 2 * QUIET;
+    let module_px = module_px();
+    let e = min_em(font);
+    let size = input.size;
+    // Wider than configured only for a QR code larger than the size was made for.
+    let qr_width = f64::from(side * module_px + 2 * border_px()) * px();
+    let width = size.width_mm.max((qr_width * 10.0 - 1e-9).ceil() / 10.0);
+    let text_w = width - 2.0 * MARGIN;
     let mut pen = Pen::new(font);
+    let upem = pen.upem;
 
-    // Heading band.
-    let heading = pen.text("heading", "网络安全标识", 1.9, 0.12, Ink::White)?;
-    pen.place(heading, WIDTH / 2.0, 2.16, Align::Center);
-    let sub = pen.text("heading", "CYBERSECURITY LABEL", 0.62, 0.16, Ink::White)?;
-    pen.place(sub, WIDTH / 2.0, 3.22, Align::Center);
+    // Heading band: white on black; a revoked certification's label says VOID instead.
+    let (head, sub) = if input.void {
+        ("作废 VOID", "REVOKED 已撤销")
+    } else {
+        ("网络安全标识", "CYBERSECURITY LABEL")
+    };
+    let head = fit(upem, &shape(font, "heading", head)?, text_w, HEADING, e);
+    let sub = fit(upem, &shape(font, "heading", sub)?, text_w, e, e);
+    let mut y = pen.lines(
+        &head,
+        width / 2.0,
+        BORDER + BAND_PAD,
+        Align::Center,
+        Ink::White,
+    );
+    y = pen.lines(&sub, width / 2.0, y, Align::Center, Ink::White);
+    let band = y + BAND_PAD;
 
     // Stars and tier.
-    let star_r = 1.02;
-    let star_step = 2.24;
-    let star_cy = BAND + 1.55;
+    let star_step = 2.0 * STAR_R + 0.2;
+    let star_cy = band + STAR_ROW / 2.0;
     let tier_cn = ["一星级", "二星级", "三星级"][usize::from(input.tier - 1)];
-    let tier_run = pen.text("tier", tier_cn, 1.3, 0.0, Ink::Black)?;
-    let tier_en = pen.text(
-        "tier",
-        &format!("Tier {}", input.tier),
-        0.75,
-        0.0,
-        Ink::Black,
-    )?;
-    let stars_w = 2.0 * star_r + 2.0 * star_step;
-    let gap = 0.75;
-    let group = stars_w + gap + tier_run.width() + 0.35 + tier_en.width();
-    let x0 = (WIDTH - group) / 2.0;
+    let tier_run = pen.text("tier", tier_cn, e.max(1.75), Ink::Black)?;
+    let tier_en = pen.text("tier", &format!("Tier {}", input.tier), e, Ink::Black)?;
+    let stars_w = 2.0 * STAR_R + 2.0 * star_step;
+    let (gap, gap_en) = (0.6, 0.35);
+    let group = stars_w + gap + tier_run.width() + gap_en + tier_en.width();
+    let x0 = (width - group) / 2.0;
     let stars = (0..3u8)
         .map(|i| Star {
-            cx: x0 + star_r + f64::from(i) * star_step,
+            cx: x0 + STAR_R + f64::from(i) * star_step,
             cy: star_cy + 0.06,
-            r: star_r,
+            r: STAR_R,
             filled: i < input.tier,
         })
         .collect();
     // Ideographs sit about 0.38 em above the baseline at their centre.
-    let baseline = star_cy + 0.38 * 1.3;
+    let baseline = star_cy + 0.38 * tier_run.size;
     let w = pen.place(tier_run, x0 + stars_w + gap, baseline, Align::Left);
     pen.place(
         tier_en,
-        x0 + stars_w + gap + w + 0.35,
+        x0 + stars_w + gap + w + gap_en,
         baseline,
         Align::Left,
     );
     let card = std::mem::take(&mut pen.runs);
+    let top = band + STAR_ROW;
 
-    // Body: manufacturer, model, validity, certificate number, fitted between the stars and the
-    // QR code: the English name goes first, then everything shrinks.
-    let top = BAND + 3.35;
-    let bottom = qr.y;
-    let avail = bottom - top;
+    // Body: manufacturer (both names), then model, validity and number in captioned rows.
+    let maker = fit(
+        upem,
+        &shape(font, "manufacturer", input.manufacturer)?,
+        text_w,
+        MAKER,
+        e,
+    );
+    let maker_en = input
+        .manufacturer_en
+        .map(|en| {
+            Ok::<_, anyhow::Error>(fit(
+                upem,
+                &shape(font, "manufacturer_en", en)?,
+                text_w,
+                e,
+                e,
+            ))
+        })
+        .transpose()?;
+    let captions = [
+        pen.text("caption", "型号 Model", e, Ink::Black)?,
+        pen.text("caption", "有效期 Valid", e, Ink::Black)?,
+        pen.text("caption", "证书编号 No.", e, Ink::Black)?,
+    ];
+    let caption_w = captions.iter().map(Run::width).fold(0.0, f64::max);
+    let value_x = MARGIN + caption_w + 0.5;
+    let value_w = width - MARGIN - value_x;
     let (y0, m0, d0) = input.valid_from.ymd();
     let (y1, m1, d1) = input.valid_until.ymd();
-    let text = BodyText {
-        maker: shape(font, "manufacturer", input.manufacturer)?,
-        maker_en: input
-            .manufacturer_en
-            .map(|en| shape(font, "manufacturer_en", en))
-            .transpose()?,
-        model: shape(font, "model", input.model)?,
-        validity: format!("{y0:04}-{m0:02}-{d0:02} – {y1:04}-{m1:02}-{d1:02}"),
-        number: input.certificate_number,
-    };
-    let mut chosen = None;
-    'search: for step in 0..30u8 {
-        let scale = 1.0 - 0.025 * f64::from(step);
-        for with_en in [true, false] {
-            let b = body(&pen, &text, scale, with_en)?;
-            if b.height() <= avail {
-                chosen = Some(b);
-                break 'search;
-            }
-        }
+    let validity = format!("{y0:04}-{m0:02}-{d0:02} – {y1:04}-{m1:02}-{d1:02}");
+    let values = [
+        ("model", input.model),
+        ("valid_from/valid_until", validity.as_str()),
+        ("certificate_number", input.certificate_number),
+    ];
+    let mut rows = Vec::new();
+    for (caption, (field, text)) in captions.into_iter().zip(values) {
+        let value = fit(upem, &shape(font, field, text)?, value_w, e, e);
+        rows.push(Row { caption, value });
     }
-    let Some(b) = chosen else {
-        bail!("the label text does not fit the label");
-    };
-    let mut y = top + (avail - b.height()) / 2.0;
-    let asc = pen.asc;
-    // Baseline of a line of `size` in a line box of `line` ems starting at `y`.
-    let base = |y: f64, size: f64, line: f64| y + size * ((line - 1.0) / 2.0 + asc);
-    for glyphs in &b.maker.lines {
-        let run = pen.run(glyphs.clone(), b.maker.size, 0.0, Ink::Black);
-        pen.place(
-            run,
-            WIDTH / 2.0,
-            base(y, b.maker.size, MAKER_LINE),
-            Align::Center,
-        );
-        y += b.maker.size * MAKER_LINE;
-    }
-    if let Some(en) = b.maker_en {
-        let size = en.size;
-        pen.place(en, WIDTH / 2.0, base(y, size, EN_LINE), Align::Center);
-        y += size * EN_LINE;
+    let body_h = maker.height()
+        + maker_en.as_ref().map_or(0.0, |f| EN_GAP + f.height())
+        + GAP
+        + rows.iter().map(|r| r.value.height()).sum::<f64>();
+
+    // The QR code at the bottom; the label grows taller when the body needs it.
+    let side_mm = f64::from(side * module_px) * px();
+    let height = size
+        .height_mm
+        .max(((top + body_h + 0.3 + side_mm + QR_BOTTOM + 2.0 * px()) * 10.0).ceil() / 10.0);
+    let qr = qr(code, width, height, module_px);
+    let avail = qr.y - top;
+    let mut y = top + (avail - body_h) / 2.0;
+    y = pen.lines(&maker, width / 2.0, y, Align::Center, Ink::Black);
+    if let Some(en) = &maker_en {
+        y = pen.lines(en, width / 2.0, y + EN_GAP, Align::Center, Ink::Black);
     }
     y += GAP;
-    let [c_model, c_valid, c_number] = b.captions;
-    let row = |pen: &mut Pen<'_>, caption: Run, lines: Vec<Run>, y: &mut f64| {
-        let mut caption = Some(caption);
-        for run in lines {
-            let size = run.size;
-            let baseline = base(*y, size, ROW_LINE);
-            if let Some(c) = caption.take() {
-                pen.place(c, MARGIN, baseline, Align::Left);
-            }
-            pen.place(run, b.value_x, baseline, Align::Left);
-            *y += size * ROW_LINE;
-        }
-    };
-    let model_runs = b
-        .model
-        .lines
-        .iter()
-        .map(|g| pen.run(g.clone(), b.model.size, 0.0, Ink::Black))
-        .collect();
-    row(&mut pen, c_model, model_runs, &mut y);
-    row(&mut pen, c_valid, vec![b.validity], &mut y);
-    row(&mut pen, c_number, vec![b.number], &mut y);
+    for row in rows {
+        let b = pen.baseline(y, row.caption.size);
+        pen.place(row.caption, MARGIN, b, Align::Left);
+        y = pen.lines(&row.value, value_x, y, Align::Left, Ink::Black);
+    }
 
     // The guarantee, whatever the font's metrics: all ink on the card, clear of the border, the
     // heading band's edge and the QR code's quiet zone.
     for run in card.iter().chain(&pen.runs) {
         if let Some((x0, y0, x1, y1)) = run.ink_box() {
             let (top, bottom) = match run.ink {
-                Ink::White => (BORDER, BAND),
-                Ink::Black => (BAND, qr.y),
+                Ink::White => (BORDER, band),
+                Ink::Black => (band, qr.y),
             };
-            if x0 < BORDER || x1 > WIDTH - BORDER || y0 < top || y1 > bottom {
+            if x0 < BORDER || x1 > width - BORDER || y0 < top || y1 > bottom {
                 bail!("the label font's glyphs do not fit the label layout");
             }
         }
     }
     Ok(Label {
+        width,
+        height,
+        band,
         card,
         runs: pen.runs,
         stars,
@@ -606,32 +619,22 @@ pub fn px() -> f64 {
     25.4 / DESIGN_DPI
 }
 
-/// The QR code placed in its area at the bottom of the label: whole pixels per module at
-/// [`DESIGN_DPI`] and a whole-pixel position, centred.
-fn qr(url: &str) -> Result<Qr> {
-    let super::qr::Code { width, dark } = super::qr::encode(url)?;
-    let side = width + 2 * QUIET;
-    let per_module = QR_AREA_PX / side;
-    let (module_px, side_px) = if per_module >= 2 {
-        (f64::from(per_module), f64::from(per_module * side))
-    } else {
-        // Too dense for whole pixels (never for a real claim): fill the area.
-        (
-            f64::from(QR_AREA_PX) / f64::from(side),
-            f64::from(QR_AREA_PX),
-        )
-    };
+/// The QR code centred at the bottom of a `width` x `height` label: `module_px` pixels per
+/// module at [`DESIGN_DPI`] and a whole-pixel position.
+fn qr(code: super::qr::Code, width: f64, height: f64, module_px: u32) -> Qr {
+    let super::qr::Code {
+        width: modules,
+        dark,
+    } = code;
+    let side_px = f64::from((modules + 2 * QUIET) * module_px);
     let px = px();
-    let area = f64::from(QR_AREA_PX);
-    let area_left = ((WIDTH / px - area) / 2.0).round();
-    let area_top = ((HEIGHT - QR_BOTTOM) / px - area).floor();
-    let x = area_left + ((area - side_px) / 2.0).floor();
-    let y = area_top + ((area - side_px) / 2.0).floor();
-    Ok(Qr {
+    let x = ((width / px - side_px) / 2.0).floor();
+    let y = ((height - QR_BOTTOM) / px - side_px).floor();
+    Qr {
         x: x * px,
         y: y * px,
-        module: module_px * px,
-        width,
+        module: f64::from(module_px) * px,
+        width: modules,
         dark,
-    })
+    }
 }

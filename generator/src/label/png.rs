@@ -1,7 +1,7 @@
 //! Rasterising a label into an 8-bit greyscale PNG that records its resolution: with resvg's
 //! renderer (tiny-skia), pixel for pixel what resvg gives for the label's SVG.
 
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{bail, Context, Result};
 use resvg::tiny_skia::Transform;
@@ -26,7 +26,7 @@ pub fn render(label: &Label, svg: &str, dpi: f32) -> Result<Vec<u8>> {
     if !(dpi.is_finite() && (1.0..=2400.0).contains(&dpi)) {
         bail!("label PNG: {dpi} dpi is not a resolution between 1 and 2400");
     }
-    let (Some(card), Some(base)) = (card_of(svg), base_transform(dpi)) else {
+    let (Some(card), Some(base)) = (card_of(svg), base_transform(label, dpi)) else {
         return encode(&full(svg, dpi)?, dpi);
     };
     let card = cached_card(&card, dpi)?;
@@ -80,15 +80,37 @@ thread_local! {
 /// What resvg applies to the paths of the label body at `dpi`: the scale from CSS pixels
 /// (usvg sizes are 96 per inch) after the root's viewBox transform (read from usvg itself). The
 /// groups in between have no transform of their own.
-pub fn base_transform(dpi: f32) -> Option<Transform> {
-    static ROOT: OnceLock<Option<Transform>> = OnceLock::new();
-    let root = (*ROOT.get_or_init(|| {
-        let tree = parse(&format!("{}<path d=\"M0 0h1v1z\"/></svg>", root())).ok()?;
-        match tree.root().children() {
-            [usvg::Node::Group(g)] => Some(g.transform()),
-            _ => None,
+pub fn base_transform(label: &Label, dpi: f32) -> Option<Transform> {
+    /// A label size (the bits of width and height) and its root transform.
+    type Root = ((u64, u64), Option<Transform>);
+    /// The root transforms seen so far, by label size (a build has one or a few sizes).
+    static ROOTS: Mutex<Vec<Root>> = Mutex::new(Vec::new());
+    let size = (label.width.to_bits(), label.height.to_bits());
+    let cached = {
+        let roots = ROOTS.lock().unwrap_or_else(PoisonError::into_inner);
+        roots.iter().find(|(k, _)| *k == size).map(|(_, t)| *t)
+    };
+    let root = match cached {
+        Some(t) => t,
+        None => {
+            let svg = format!(
+                "{}<path d=\"M0 0h1v1z\"/></svg>",
+                root(label.width, label.height)
+            );
+            let t = parse(&svg)
+                .ok()
+                .and_then(|tree| match tree.root().children() {
+                    [usvg::Node::Group(g)] => Some(g.transform()),
+                    _ => None,
+                });
+            let mut roots = ROOTS.lock().unwrap_or_else(PoisonError::into_inner);
+            if roots.len() >= 64 {
+                roots.remove(0);
+            }
+            roots.push((size, t));
+            t
         }
-    }))?;
+    }?;
     let scale = dpi / 96.0;
     Some(Transform::from_scale(scale, scale).pre_concat(root))
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::font::{push_int, OUTLINE_UNIT};
-use super::layout::{Ink, Label, Run, Star, BAND, BORDER, HEIGHT, QUIET, RADIUS, WIDTH};
+use super::layout::{Ink, Label, Run, Star, BORDER, QUIET, RADIUS};
 
 /// Opens the group of everything on a label that depends on the tier only.
 pub const CARD_OPEN: &str = "<g id=\"card\">";
@@ -76,9 +76,9 @@ fn escape(out: &mut String, text: &str) {
     }
 }
 
-/// The root element of every label SVG: millimetres as user units.
-pub fn root() -> String {
-    let (w, h) = (n(WIDTH), n(HEIGHT));
+/// The root element of a `width` x `height` mm label SVG: millimetres as user units.
+pub fn root(width: f64, height: f64) -> String {
+    let (w, h) = (n(width), n(height));
     format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}mm\" height=\"{h}mm\" \
          viewBox=\"0 0 {w} {h}\">"
@@ -94,8 +94,8 @@ const QR_OPEN: &str = "<path shape-rendering=\"crispEdges\" fill=\"#000\" transf
 /// Writes the SVG of a label; `title` becomes its `<title>` (for screen readers).
 pub fn write(label: &Label, title: &str) -> String {
     let mut out = String::with_capacity(40 * 1024);
-    let (w, h) = (n(WIDTH), n(HEIGHT));
-    out.push_str(&root());
+    let (w, h) = (n(label.width), n(label.height));
+    out.push_str(&root(label.width, label.height));
     out.push_str("\n<title>");
     escape(&mut out, title);
     out.push_str("</title>\n");
@@ -116,17 +116,17 @@ pub fn write(label: &Label, title: &str) -> String {
         i = n(i),
         r = n(r),
         r1 = n(RADIUS),
-        r2 = n(WIDTH - RADIUS),
-        wi = n(WIDTH - i),
-        band = n(BAND),
+        r2 = n(label.width - RADIUS),
+        wi = n(label.width - i),
+        band = n(label.band),
     );
     let _ = writeln!(
         out,
         "<rect x=\"{i}\" y=\"{i}\" width=\"{bw}\" height=\"{bh}\" rx=\"{r}\" fill=\"none\" \
          stroke=\"#000\" stroke-width=\"{s}\"/>",
         i = n(i),
-        bw = n(WIDTH - BORDER),
-        bh = n(HEIGHT - BORDER),
+        bw = n(label.width - BORDER),
+        bh = n(label.height - BORDER),
         r = n(r),
         s = n(BORDER),
     );

@@ -4,17 +4,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use super::layout::{self, Label, BORDER, HEIGHT, MARGIN, QUIET, WIDTH};
+use super::layout::{self, Label, BORDER, MARGIN, QUIET};
 use super::*;
 
-/// The system font; a missing font fails the tests (CI installs fonts-noto-cjk).
+/// The font built into starmark, the default.
 fn font() -> &'static LabelFont {
     static FONT: OnceLock<LabelFont> = OnceLock::new();
-    FONT.get_or_init(|| {
-        LabelFont::load(None)
-            .expect("label tests need the system CJK font: apt install fonts-noto-cjk")
-    })
+    FONT.get_or_init(|| LabelFont::load(None).unwrap())
 }
+
+/// Debian's Noto Sans CJK collection (fonts-noto-cjk), which the built-in font is a subset of.
+const SYSTEM_TTC: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
 
 /// 396 digits that decode to 163 bytes (23 groups of 17 digits and a 2-byte tail of 5).
 fn digits() -> String {
@@ -39,6 +39,8 @@ fn input<'a>(url: &'a str) -> LabelInput<'a> {
         valid_from: Day::parse("2026-07-03").unwrap(),
         valid_until: Day::parse("2029-07-02").unwrap(),
         verify_url: url,
+        void: false,
+        size: LabelSize::default(),
     }
 }
 
@@ -99,11 +101,13 @@ fn svg_is_outlines_only_and_parses() {
     assert!(!svg.contains("<text"));
     assert!(!svg.contains("font"));
     assert!(!svg.contains("href"));
-    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"20mm\""));
-    assert!(svg.contains("viewBox=\"0 0 20 32\""));
+    assert!(svg.starts_with(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"22.6mm\" height=\"49.1mm\""
+    ));
+    assert!(svg.contains("viewBox=\"0 0 22.6 49.1\""));
     let tree = resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).unwrap();
-    // 20 mm at 96 px per inch.
-    assert!((tree.size().width() - 20.0 / 25.4 * 96.0).abs() < 0.01);
+    // 22.6 mm at 96 px per inch.
+    assert!((tree.size().width() - 22.6 / 25.4 * 96.0).abs() < 0.01);
     // Exactly one QR path, black, crisp.
     assert_eq!(svg.matches("crispEdges").count(), 1);
 }
@@ -176,9 +180,14 @@ fn qr_keeps_its_quiet_zone_inside_the_label() {
     // The modules span exactly the code; the quiet zone is the 4 modules around them.
     assert_eq!(bbox, (q, q, q + n, q + n));
     let side = f64::from((n + 2 * q) as u32) * module;
-    assert!(x >= BORDER && y >= 3.9 && x + side <= WIDTH - BORDER && y + side <= HEIGHT - BORDER);
     // Nothing else is drawn on the quiet zone.
     let label = layout::layout(&inp, font()).unwrap();
+    assert!(
+        x >= BORDER
+            && y >= label.band
+            && x + side <= label.width - BORDER
+            && y + side <= label.height - BORDER
+    );
     for run in &label.runs {
         let (_, _, _, y1) = run.ink_box().unwrap();
         assert!(y1 < y, "text reaches into the quiet zone");
@@ -192,7 +201,7 @@ fn qr_keeps_its_quiet_zone_inside_the_label() {
     let px = |mm: f64| (mm * 300.0 / 25.4).round() as u32;
     let (x0, y0, s) = (px(x), px(y), px(side));
     let m = px(module);
-    assert_eq!(m, 3, "a version-10 code has 3 px modules at 300 dpi");
+    assert_eq!(m, 4, "a version-10 code has 4 px modules at 300 dpi");
     for yy in y0..y0 + s {
         for xx in x0..x0 + s {
             let v = img.get_pixel(xx, yy).0[0];
@@ -219,12 +228,9 @@ fn qr_keeps_its_quiet_zone_inside_the_label() {
             );
         }
     }
-    // The white frame around the quiet zone too: a pixel outside it on each side is white.
-    for (xx, yy) in [
-        (x0 - 1, y0 + s / 2),
-        (x0 + s, y0 + s / 2),
-        (x0 + s / 2, y0 - 1),
-    ] {
+    // Above and right of the quiet zone, white too (at the minimum width the quiet zone's left
+    // edge meets the border's antialiased inner edge, a pixel further left).
+    for (xx, yy) in [(x0 + s, y0 + s / 2), (x0 + s / 2, y0 - 1)] {
         assert_eq!(img.get_pixel(xx, yy).0[0], 255);
     }
 }
@@ -234,7 +240,8 @@ fn png_decodes_to_the_verify_url() {
     let url = url();
     let png = png_of(&input(&url), 300.0);
     let img = image::load_from_memory(&png).unwrap();
-    assert_eq!((img.width(), img.height()), (236, 378));
+    // 22.6 x 49.1 mm at 300 dpi.
+    assert_eq!((img.width(), img.height()), (267, 580));
     assert_eq!(
         crate::qrcode_image::decode_image(&img.to_luma8()).unwrap(),
         url
@@ -270,7 +277,8 @@ fn cached_card_gives_the_pixels_of_a_single_pass() {
         assert_eq!(svg.matches(super::svg::CARD_OPEN).count(), 1);
         // The fast path is taken: a card to cache and the transform resvg applies to the body.
         assert!(super::png::card_of(&svg).is_some());
-        assert!(super::png::base_transform(300.0).is_some());
+        let label = layout::layout(&inp, font()).unwrap();
+        assert!(super::png::base_transform(&label, 300.0).is_some());
         // 300 dpi paints the QR code on whole pixels; 150 and 333 dpi fill its path.
         for dpi in [300.0, 150.0, 600.0, 333.0] {
             let single = one_pass(&svg, dpi);
@@ -467,10 +475,10 @@ fn assert_fits(label: &Label) {
         };
         let tol = 0.05;
         assert!(
-            x0 >= MARGIN - tol && x1 <= WIDTH - MARGIN + tol,
+            x0 >= MARGIN - tol && x1 <= label.width - MARGIN + tol,
             "run overflows: {x0}..{x1}"
         );
-        assert!(run.x >= MARGIN - 1e-9 && run.x + run.width() <= WIDTH - MARGIN + 1e-9);
+        assert!(run.x >= MARGIN - 1e-9 && run.x + run.width() <= label.width - MARGIN + 1e-9);
         assert!(
             y0 >= BORDER && y1 < label.qr.y,
             "run outside the body: {y0}..{y1}"
@@ -484,7 +492,7 @@ fn assert_fits(label: &Label) {
         }
     }
     for s in &label.stars {
-        assert!(s.cx - s.r >= MARGIN && s.cx + s.r <= WIDTH - MARGIN);
+        assert!(s.cx - s.r >= MARGIN && s.cx + s.r <= label.width - MARGIN);
     }
 }
 
@@ -499,9 +507,11 @@ fn long_texts_shrink_or_wrap_inside_the_label() {
     inp.manufacturer = &maker;
     let label = layout::layout(&inp, font()).unwrap();
     assert_fits(&label);
-    // The 40 characters went to two lines of 20.
-    let long_lines = label.runs.iter().filter(|r| r.glyphs.len() == 20).count();
-    assert_eq!(long_lines, 2);
+    // The 40 characters went to four balanced lines of 10 (the fifth line of 10 glyphs is the
+    // validity's second line).
+    let long_lines = label.runs.iter().filter(|r| r.glyphs.len() == 10).count();
+    assert_eq!(long_lines, 5);
+    assert!(label.height > LabelSize::DEFAULT_HEIGHT, "the label grew");
 
     let model = "AX3000-PRO-MAX-ULTRA-2026-EDITION-WIFI7-MESH-ROUTER-KIT-XL99";
     assert_eq!(model.len(), 60);
@@ -714,10 +724,10 @@ fn font_errors_name_the_path() {
 
 #[test]
 fn picks_the_simplified_chinese_face() {
-    let f = font();
-    let source = format!("{f:?}");
-    if source.contains("NotoSansCJK-Regular.ttc") {
-        let data = std::fs::read(super::font::SYSTEM_FONTS[0]).unwrap();
+    // Only where fonts-noto-cjk is installed: the tests need no system font.
+    if let Ok(data) = std::fs::read(SYSTEM_TTC) {
+        let f = LabelFont::load(Some(Path::new(SYSTEM_TTC))).unwrap();
+        assert!(!f.is_embedded());
         let index = (0..ttf_parser::fonts_in_collection(&data).unwrap())
             .find(|&i| {
                 ttf_parser::Face::parse(&data, i)
@@ -733,6 +743,8 @@ fn picks_the_simplified_chinese_face() {
         let face = ttf_parser::Face::parse(&data, index).unwrap();
         // The SC face's glyph for 骨 differs from the JP face's; compare the advance and outline.
         let g = f.glyph('骨').unwrap();
+        // The built-in subset was made from that face: the same outline.
+        assert_eq!(font().glyph('骨').unwrap().bbox, g.bbox);
         let id = face.glyph_index('骨').unwrap();
         let bbox = face.glyph_bounding_box(id).unwrap();
         assert_eq!(
@@ -777,4 +789,216 @@ fn label_pixels_are_opaque_grey() {
             .iter()
             .all(|p| p.alpha() == 255 && p.red() == p.green() && p.green() == p.blue()));
     }
+}
+
+/// The x-height of a run, mm.
+fn x_height_mm(run: &super::layout::Run) -> f64 {
+    f64::from(font().x_height()) * run.scale()
+}
+
+/// Every line of every label has an x-height of at least 0.9 mm and the QR module is at least
+/// 0.33 mm: short and long names, both languages, all tiers, void or not.
+#[test]
+fn every_line_has_a_legible_x_height_and_the_qr_module_is_large_enough() {
+    let url = url();
+    let long_en = "Guangdong Dongguan Songshan Lake Institute of Intelligent IoT Devices Co., Ltd.";
+    let long_cn = "广东省东莞市松山湖高新技术产业开发区智能物联网设备研究院有限责任公司";
+    for (maker, en, model) in [
+        ("星联", None, "X"),
+        (
+            "深圳市星联科技有限公司",
+            Some("Shenzhen Xinglian Technology Co., Ltd."),
+            "XL-AX3000",
+        ),
+        (
+            long_cn,
+            Some(long_en),
+            "AX3000-PRO-MAX-ULTRA-2026-EDITION-WIFI7-MESH-ROUTER-KIT-XL99",
+        ),
+    ] {
+        for tier in 1..=3u8 {
+            for void in [false, true] {
+                let mut inp = input(&url);
+                (inp.manufacturer, inp.manufacturer_en, inp.model) = (maker, en, model);
+                inp.tier = tier;
+                inp.void = void;
+                let label = layout::layout(&inp, font()).unwrap();
+                assert_fits(&label);
+                for run in label.card.iter().chain(&label.runs) {
+                    let xh = x_height_mm(run);
+                    assert!(xh >= 0.9 - 1e-9, "{maker}: a line with x-height {xh} mm");
+                }
+                assert!(label.qr.module >= 0.33, "module {}", label.qr.module);
+                assert!(label.width >= LabelSize::MIN_WIDTH);
+                assert!(label.height >= LabelSize::DEFAULT_HEIGHT);
+            }
+        }
+    }
+    // The rule in numbers: the built-in font's x-height is 0.543 em, so no em below 1.658 mm;
+    // 4 pixels per module at 300 dpi.
+    assert_eq!(font().x_height(), 543);
+    assert!((layout::min_em(font()) - 1.658).abs() < 1e-9);
+    assert_eq!(layout::module_px(), 4);
+}
+
+/// The default size is the smallest that holds its design content, and the minimums are what
+/// the layout needs: a version-10 code for the width, the shortest texts for the height.
+#[test]
+fn default_and_minimum_sizes_are_the_smallest_that_hold_the_content() {
+    let url = url();
+    assert_eq!(
+        super::qr::encode(&url).unwrap().width,
+        17 + 4 * layout::DESIGN_VERSION
+    );
+    assert!((layout::min_width(layout::DESIGN_VERSION) - LabelSize::MIN_WIDTH).abs() < 1e-9);
+    let needed = |inp: &LabelInput<'_>| {
+        let mut inp = LabelInput { ..*inp };
+        inp.size = LabelSize {
+            width_mm: LabelSize::MIN_WIDTH,
+            height_mm: 0.0,
+        };
+        let label = layout::layout(&inp, font()).unwrap();
+        assert!((label.width - LabelSize::MIN_WIDTH).abs() < 1e-9);
+        label.height
+    };
+    // One line of Chinese name (at its preferred size), two of English.
+    let demo = needed(&input(&url));
+    // The design content: two lines of Chinese name, two of English name.
+    let mut inp = input(&url);
+    inp.manufacturer = "北京华控智联自动化技术有限公司";
+    inp.manufacturer_en = Some("Beijing Huakong Automation Co., Ltd.");
+    let label = layout::layout(&inp, font()).unwrap();
+    let maker_lines = label.runs.iter().filter(|r| r.glyphs.len() == 8).count();
+    assert!(maker_lines >= 2, "two lines of the Chinese name");
+    assert_eq!(needed(&inp), LabelSize::DEFAULT_HEIGHT);
+    assert!(demo <= LabelSize::DEFAULT_HEIGHT);
+    // The shortest texts.
+    let mut inp = input(&url);
+    inp.manufacturer = "星联";
+    inp.manufacturer_en = None;
+    inp.model = "X";
+    assert_eq!(needed(&inp), LabelSize::MIN_HEIGHT);
+}
+
+/// A long Latin manufacturer wraps at the minimum size or above, and both names are printed in
+/// full: every character of both appears in the label's lines.
+#[test]
+fn a_long_latin_manufacturer_wraps_and_both_names_are_printed() {
+    let url = url();
+    let mut inp = input(&url);
+    inp.manufacturer = "Rheinfeld Automation Gesellschaft mit beschränkter Haftung";
+    inp.manufacturer_en = Some("Rheinfeld Industrial Automation and Process Control Systems GmbH");
+    let label = layout::layout(&inp, font()).unwrap();
+    assert_fits(&label);
+    let glyphs_of = |text: &str| -> usize { text.chars().filter(|c| !c.is_whitespace()).count() };
+    let drawn: usize = label
+        .runs
+        .iter()
+        .map(|r| r.glyphs.iter().filter(|g| !g.contours.is_empty()).count())
+        .sum();
+    let expected = glyphs_of(inp.manufacturer)
+        + glyphs_of(inp.manufacturer_en.unwrap())
+        + glyphs_of("型号Model有效期Valid证书编号No.")
+        + glyphs_of(inp.model)
+        + glyphs_of("2026-07-03–2029-07-02")
+        + glyphs_of(inp.certificate_number);
+    assert_eq!(drawn, expected, "nothing is dropped");
+    let min = layout::min_em(font());
+    let wrapped = label
+        .runs
+        .iter()
+        .filter(|r| (r.size - min).abs() < 1e-9 && r.glyphs.len() > 6)
+        .count();
+    assert!(
+        wrapped >= 6,
+        "both names wrap to several lines at the minimum size"
+    );
+    for run in &label.runs {
+        assert!(x_height_mm(run) >= 0.9 - 1e-9);
+    }
+}
+
+/// A revoked certification's label says VOID in its heading and title, and still decodes.
+#[test]
+fn a_void_label_says_so() {
+    let url = url();
+    let mut inp = input(&url);
+    inp.void = true;
+    let (svg, png) = render(&inp, font(), 300.0).unwrap();
+    assert!(
+        svg.contains("<title>作废 VOID (revoked): "),
+        "{}",
+        &svg[..300]
+    );
+    let label = layout::layout(&inp, font()).unwrap();
+    let heading: Vec<u64> = label.card[0].glyphs.iter().map(|g| g.uid).collect();
+    let void: Vec<u64> = "作废 VOID"
+        .chars()
+        .map(|c| font().glyph(c).unwrap().uid)
+        .collect();
+    assert_eq!(heading, void);
+    let img = image::load_from_memory(&png).unwrap().to_luma8();
+    assert_eq!(crate::qrcode_image::decode_image(&img).unwrap(), url);
+    assert!(png == one_pass(&svg, 300.0));
+    inp.void = false;
+    assert_ne!(render_svg(&inp, font()).unwrap(), svg);
+}
+
+/// A configured size is used; a larger one makes a larger QR code when it fits whole pixels;
+/// sizes under the minimums are refused naming the minimum.
+#[test]
+fn label_size_is_configurable_and_checked() {
+    let url = url();
+    let mut inp = input(&url);
+    inp.size = LabelSize {
+        width_mm: 40.0,
+        height_mm: 70.0,
+    };
+    let label = layout::layout(&inp, font()).unwrap();
+    assert_eq!((label.width, label.height), (40.0, 70.0));
+    assert_fits(&label);
+    let svg = render_svg(&inp, font()).unwrap();
+    assert!(svg.contains("width=\"40mm\" height=\"70mm\""));
+    assert!(LabelSize::default().check().is_ok());
+    for (w, h, needle) in [
+        (
+            20.0,
+            49.1,
+            "[label] width_mm = 20: a label must be at least 22.6 mm wide",
+        ),
+        (
+            22.6,
+            30.0,
+            "[label] height_mm = 30: a label must be at least 42.9 mm tall",
+        ),
+        (f64::NAN, 49.1, "[label] width_mm = NaN"),
+        (500.0, 49.1, "[label] width_mm = 500: at most 300 mm"),
+    ] {
+        let e = LabelSize {
+            width_mm: w,
+            height_mm: h,
+        }
+        .check()
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(needle), "{e}");
+    }
+}
+
+/// A QR code above version 10 keeps its 0.339 mm modules: that label grows wider (to a whole
+/// 0.1 mm), and still decodes.
+#[test]
+fn a_larger_code_widens_its_label() {
+    let url = format!("{}{}", url(), "1234567890".repeat(12));
+    let inp = input(&url);
+    let label = layout::layout(&inp, font()).unwrap();
+    assert!(label.qr.width > 17 + 4 * layout::DESIGN_VERSION);
+    assert!(label.width > LabelSize::MIN_WIDTH);
+    assert!((label.width * 10.0 - (label.width * 10.0).round()).abs() < 1e-9);
+    assert!((label.qr.module - 4.0 * 25.4 / 300.0).abs() < 1e-9);
+    assert_fits(&label);
+    let (svg, png) = render(&inp, font(), 300.0).unwrap();
+    assert!(png == one_pass(&svg, 300.0));
+    let img = image::load_from_memory(&png).unwrap().to_luma8();
+    assert_eq!(crate::qrcode_image::decode_image(&img).unwrap(), url);
 }

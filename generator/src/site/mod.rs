@@ -641,6 +641,12 @@ fn check_label_glyphs(
     serials: &std::collections::HashSet<u64>,
 ) -> Result<()> {
     let certs: Vec<&VerifiedCert> = loaded.certs.values().collect();
+    let font_name = if font.is_embedded() {
+        "the built-in label font".to_string()
+    } else {
+        format!("the label font {}", font.source().display())
+    };
+    let font_name = font_name.as_str();
     let mut errors: Vec<String> = certs
         .par_iter()
         .filter(|c| serials.contains(&c.summary.serial))
@@ -661,8 +667,9 @@ fn check_label_glyphs(
             });
             missing.map(|(field, ch)| {
                 format!(
-                    "{}: field {field}: the label font has no glyph for {ch:?} (U+{:04X})",
+                    "{}: field {field}: {} has no glyph for {ch:?} (U+{:04X})",
                     c.path.display(),
+                    font_name,
                     ch as u32
                 )
             })
@@ -672,8 +679,15 @@ fn check_label_glyphs(
         return Ok(());
     }
     errors.sort();
+    let hint = if font.is_embedded() {
+        "the built-in label font covers GB 2312, Latin and common punctuation; set label_font in \
+         starmark.toml to a font file that has these characters (for example Debian \
+         fonts-noto-cjk's /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc)"
+    } else {
+        "set label_font in starmark.toml to a font file that has these characters"
+    };
     anyhow::bail!(
-        "{} record(s) cannot be printed on a label; nothing was written:\n  {}",
+        "{} record(s) cannot be printed on a label; nothing was written:\n  {}\n{hint}",
         errors.len(),
         errors.join("\n  ")
     )

@@ -39,7 +39,10 @@ impl Keys {
             .loaded
             .certs
             .par_iter()
-            .map(|(s, c)| (*s, (cert_key(global, c), label_key(&font_id, base_url, c))))
+            .map(|(s, c)| {
+                let label = label_key(&font_id, base_url, site.reg.config.label, c);
+                (*s, (cert_key(global, c), label))
+            })
             .collect();
         let mut keys = Keys {
             global: *global,
@@ -178,6 +181,8 @@ fn label<'a>(site: &'a Site<'a>, font: &'a LabelFont, c: &'a VerifiedCert, key: 
                 valid_from: r.valid_from,
                 valid_until: r.valid_until,
                 verify_url: &url,
+                void: c.revocation.is_some(),
+                size: site.reg.config.label,
             };
             let (svg, png) = label::render(&input, font, LABEL_DPI)?;
             Ok(vec![svg.into_bytes(), png])
@@ -607,13 +612,16 @@ fn cert_key(global: &Key, c: &VerifiedCert) -> Key {
     ])
 }
 
-/// The key of a certification's label: what it prints, the font and the base URL (not the
-/// theme: labels survive theme changes).
-fn label_key(font_id: &str, base_url: &str, c: &VerifiedCert) -> Key {
+/// The key of a certification's label: what it prints (void when revoked), its size, the font and
+/// the base URL (not the theme: labels survive theme changes).
+fn label_key(font_id: &str, base_url: &str, size: label::LabelSize, c: &VerifiedCert) -> Key {
     let r = &c.summary;
     key_of(&[
         b"label",
         label::VERSION.as_bytes(),
+        &size.width_mm.to_le_bytes(),
+        &size.height_mm.to_le_bytes(),
+        &[u8::from(c.revocation.is_some())],
         font_id.as_bytes(),
         base_url.as_bytes(),
         r.manufacturer.as_bytes(),

@@ -7,6 +7,7 @@ mod audit;
 mod bad_records;
 mod common;
 mod english;
+mod labels;
 mod listings;
 mod log;
 mod manifest;
