@@ -181,6 +181,32 @@ pub fn claims_bundle(certs: &BTreeMap<u64, VerifiedCert>) -> anyhow::Result<Vec<
     Ok(bundle.encode()?)
 }
 
+/// Where the verify page learns which certifications are superseded.
+pub const SUPERSEDED_PATH: &str = "api/v1/superseded.json";
+
+/// `api/v1/superseded.json`: for every certification that a newer record `supersedes`, the
+/// newest such certification, as `{"superseded_by": {"<serial>": <serial>}}` (a serial above
+/// 2^53 - 1 as a string, as in the verdict report). The verify page reads it whole, so that
+/// which label was scanned is never asked of the server (docs/FORMAT.md).
+pub fn superseded_json(certs: &BTreeMap<u64, VerifiedCert>) -> serde_json::Result<Vec<u8>> {
+    #[derive(Serialize)]
+    struct Superseded {
+        superseded_by: BTreeMap<String, starmark_core::report::Int>,
+    }
+    let mut by: Vec<(u64, u64)> = certs
+        .values()
+        .filter_map(|c| c.superseded_by.map(|new| (c.summary.serial, new)))
+        .collect();
+    by.sort_unstable();
+    let superseded_by = by
+        .into_iter()
+        .map(|(old, new)| (old.to_string(), starmark_core::report::Int(new)))
+        .collect();
+    let mut v = serde_json::to_vec(&Superseded { superseded_by })?;
+    v.push(b'\n');
+    Ok(v)
+}
+
 /// `api/v1/trust-list.json`.
 pub fn trust_json(t: &TrustList) -> serde_json::Result<Vec<u8>> {
     pretty(t)

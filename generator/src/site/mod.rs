@@ -952,6 +952,18 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &Key) -> Result<Vec
             ])
         }),
     ));
+    let supersessions: Vec<u8> = loaded
+        .certs
+        .values()
+        .filter_map(|c| c.superseded_by.map(|new| (c.summary.serial, new)))
+        .flat_map(|(old, new)| [old.to_le_bytes(), new.to_le_bytes()].concat())
+        .collect();
+    jobs.push(Job::named(
+        api::SUPERSEDED_PATH,
+        key_of(&[&supersessions, b"superseded"]),
+        vec![api::SUPERSEDED_PATH.into()],
+        Box::new(move || Ok(vec![api::superseded_json(&loaded.certs)?])),
+    ));
     jobs.push(Job::named(
         "api/v1/claims.bin",
         key_of(&[&all_key, b"claims bundle"]),
