@@ -142,6 +142,36 @@ fn superseded_stays_valid_and_names_the_newer_certification() {
     assert_eq!(bad["superseded_by"], Value::Null, "{bad}");
 }
 
+/// `api/v1/superseded.json`, which the verify page reads whole, lists every superseded
+/// certification with the newest that supersedes it, in serial order, as the CLI reports it.
+#[test]
+fn the_site_lists_superseded_certifications_for_the_verify_page() {
+    let (reg, url) = one_label();
+    let with = |serial: u64, old: u64| {
+        RecordText::new(serial)
+            .text()
+            .replacen("+++\n", &format!("+++\nsupersedes = {old}\n"), 1)
+    };
+    reg.signed("20260002.md", &with(20_260_002, 20_260_001));
+    let nine = reg.signed("9.md", &RecordText::new(9).text());
+    reg.signed("20260003.md", &with(20_260_003, 9));
+    reg.signed("20260004.md", &with(20_260_004, 9));
+    let out = reg.tmp().join("public");
+    reg.run(&["build", s(&reg.dir), "--out", s(&out), "--quiet"]).ok();
+    let text = std::fs::read_to_string(out.join("api/v1/superseded.json")).unwrap();
+    assert_eq!(
+        text,
+        "{\"superseded_by\":{\"9\":20260004,\"20260001\":20260002}}\n"
+    );
+    assert_eq!(reg.verify(&nine, &[]).1["superseded_by"], 20_260_004);
+    assert_eq!(reg.verify(&url, &[]).1["superseded_by"], 20_260_002);
+    let cert: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("api/v1/certificates/9.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(cert["superseded_by"], 20_260_004);
+}
+
 #[test]
 fn valid_label_from_a_png_written_by_qr() {
     let (reg, url) = one_label();
