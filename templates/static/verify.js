@@ -366,6 +366,9 @@ function show(outcome, notes = []) {
   $('result').hidden = false;
   $('intro').hidden = true;
   $('another-title').hidden = false;
+  // Below the verdict, shown with it (not with the checking state): what is shown grows
+  // downwards and nothing moves.
+  if (outcome) $('another').hidden = false;
   const verdict = outcome ? outcome.verdict || '' : '';
   const stale = Boolean(outcome && outcome.stale);
   const newer = outcome && outcome.superseded_by != null ? String(outcome.superseded_by) : null;
@@ -419,7 +422,6 @@ function show(outcome, notes = []) {
   if (lists && lists.revocation_issued_at !== undefined) {
     all.push(t('verify_lists_as_of', { issued: day(lists.revocation_issued_at), next: day(lists.revocation_next_update) }));
   }
-  if (data.offlineReady === 'true') all.push(t('verify_offline_ready'));
   $('notes').textContent = all.join(' ');
   document.title = `${title} · ${document.title.split(' · ').pop()}`;
   if (state !== 'checking') announce([title, text, revoked.hidden ? '' : revoked.textContent, superseded.textContent]);
@@ -444,8 +446,8 @@ function announce(parts) {
 async function route() {
   updateLanguageLink();
   const fragment = fragmentNow();
-  $('another').hidden = false;
   if (!fragment) {
+    $('another').hidden = false;
     $('result').hidden = true;
     $('intro').hidden = false;
     $('another-title').hidden = true;
@@ -645,10 +647,7 @@ if ('serviceWorker' in navigator && data.serviceWorker) {
     .then(() => navigator.serviceWorker.ready)
     .then(() => {
       data.offlineReady = 'true';
-      const notes = $('notes');
-      if (!$('result').hidden && !notes.textContent.includes(t('verify_offline_ready'))) {
-        notes.textContent = `${notes.textContent} ${t('verify_offline_ready')}`.trim();
-      }
+      $('offline-note').hidden = false;
     })
     .catch(() => {
       // No offline support here (for example a file:// page); verifying online still works.

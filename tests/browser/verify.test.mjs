@@ -770,7 +770,7 @@ test('the digits never leave the page: no request carries them', () => {
   for (const e of server.log) {
     assert.match(
       e.url,
-      /^\/((en\/)?verify\/(index\.html|manifest\.webmanifest)?|assets\/[\w.-]+|api\/v1\/((trust|revocation)-list\.bin|superseded\.json)|verify-sw\.js|labels\/\d+\.png|favicon\.ico)$/,
+      /^\/((en\/)?verify\/(index\.html|manifest\.webmanifest)?|assets\/[\w.-]+|api\/v1\/((trust|revocation)-list\.bin|superseded\.json|witnesses\.json)|verify-sw\.js|labels\/\d+\.png|favicon\.ico)$/,
     );
   }
 });
