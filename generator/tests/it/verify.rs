@@ -157,7 +157,8 @@ fn the_site_lists_superseded_certifications_for_the_verify_page() {
     reg.signed("20260003.md", &with(20_260_003, 9));
     reg.signed("20260004.md", &with(20_260_004, 9));
     let out = reg.tmp().join("public");
-    reg.run(&["build", s(&reg.dir), "--out", s(&out), "--quiet"]).ok();
+    reg.run(&["build", s(&reg.dir), "--out", s(&out), "--quiet"])
+        .ok();
     let text = std::fs::read_to_string(out.join("api/v1/superseded.json")).unwrap();
     assert_eq!(
         text,
