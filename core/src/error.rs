@@ -7,6 +7,27 @@ use thiserror::Error;
 use crate::date::Day;
 pub use crate::text::TextError;
 
+/// A string written as `{:?}` writes it (quoted, escaped), by `char::escape_debug`: the same text
+/// without `str`'s `Debug`, which would bring string slicing and its panic messages into the
+/// browser verifier.
+struct Quoted<'a>(&'a str);
+
+impl core::fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use core::fmt::Write;
+        f.write_char('"')?;
+        for c in self.0.chars() {
+            // `str`'s Debug leaves a single quote alone; `escape_debug` escapes it.
+            if c == '\'' {
+                f.write_char(c)?;
+            } else {
+                write!(f, "{}", c.escape_debug())?;
+            }
+        }
+        f.write_char('"')
+    }
+}
+
 /// A binary structure (claim, trust list, revocation list) could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -88,7 +109,7 @@ pub enum DecodeError {
         value: u8,
     },
     /// A category code with characters outside `a-z`, `0-9`, `-`.
-    #[error("field category: {code:?} is not a category code (a-z, 0-9 and '-')")]
+    #[error("field category: {} is not a category code (a-z, 0-9 and '-')", Quoted(.code))]
     InvalidCategory {
         /// The code found.
         code: String,
@@ -609,4 +630,30 @@ pub enum Error {
     /// Site manifests.
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Quoted;
+
+    /// `Quoted` writes what `{:?}` writes, for quotes, escapes, controls, invisible and combining
+    /// characters (first and later), and ordinary CJK and emoji.
+    #[test]
+    fn quoted_is_debug() {
+        for s in [
+            "router",
+            "it's \"x\" \\ y",
+            "\t\r\n\0\u{1b}\u{7f}",
+            "\u{a0}\u{feff}\u{200b}\u{202e}\u{e000}",
+            "\u{301}a\u{301}é",
+            "路由器 🙂 Ａ",
+            "",
+        ] {
+            assert_eq!(
+                alloc::format!("{}", Quoted(s)),
+                alloc::format!("{s:?}"),
+                "{s:?}"
+            );
+        }
+    }
 }

@@ -278,7 +278,7 @@ fn check_spaces(s: &str) -> Result<(), TextProblem> {
         Err(TextProblem::LeadingSpace)
     } else if s.ends_with(' ') {
         Err(TextProblem::TrailingSpace)
-    } else if s.contains("  ") {
+    } else if s.as_bytes().windows(2).any(|w| w == b"  ") {
         Err(TextProblem::DoubleSpace)
     } else {
         Ok(())
@@ -402,7 +402,9 @@ fn check_scripts(
         }
         if !restrictive(whole, non_latin) {
             // The first earlier character that alone conflicts with this one, if any.
-            let other = s[..i].chars().find(|&o| {
+            // `get`, not `[..i]` (i is a char boundary): keeps the slicing panic, and its
+            // formatting, out of the browser verifier.
+            let other = s.get(..i).unwrap_or_default().chars().find(|&o| {
                 let before = ScriptSet::of(o, scripts);
                 let pair = before.intersect(set);
                 let pair_non_latin = [before, set]

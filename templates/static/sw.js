@@ -3,9 +3,10 @@
 // verify page registers it with its own directory as scope (verify/, en/verify/), so it serves the
 // verify pages and nothing else of the site.
 //
-// Install: precache the page, its scripts, the wasm, the icons, the lists and the witnesses' count.
+// Install: precache the page, its scripts, the wasm, the icons, the lists, the witnesses' count
+// and the superseded certifications.
 // Then:
-// - pages, lists and the witnesses' count: network first (fresh when online), the cache offline;
+// - pages, lists, the witnesses' count and the superseded certifications: network first (fresh when online), the cache offline;
 // - assets (content-hashed names): the cache first, the network for what is not cached yet (the
 //   camera's QR decoder, fetched only when the camera is used).
 // The revocation list is never cached over a newer one: the worker reads the sequence of what it
@@ -22,7 +23,12 @@ const CACHE = `${PREFIX} ${SCOPE} ${VERSION}`;
 const NETWORK_TIMEOUT_MS = 4000;
 const absolute = (path) => new URL(path, ROOT).href;
 const REVOCATION_LIST = absolute('api/v1/revocation-list.bin');
-const LISTS = new Set([absolute('api/v1/trust-list.bin'), REVOCATION_LIST, absolute('api/v1/witnesses.json')]);
+const LISTS = new Set([
+  absolute('api/v1/trust-list.bin'),
+  REVOCATION_LIST,
+  absolute('api/v1/witnesses.json'),
+  absolute('api/v1/superseded.json'),
+]);
 const ASSETS = absolute('assets/');
 
 self.addEventListener('install', (event) => {

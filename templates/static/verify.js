@@ -22,6 +22,9 @@ const LISTS = { trust: 'api/v1/trust-list.bin', revocation: 'api/v1/revocation-l
 // Which known witnesses cosigned the registry's log checkpoint, as the build verified it (cached
 // by the service worker like the lists).
 const WITNESSES = 'api/v1/witnesses.json';
+// Which certifications a newer record supersedes (`{"superseded_by": {"<serial>": <serial>}}`),
+// fetched whole so that the server never learns which label was scanned.
+const SUPERSEDED = 'api/v1/superseded.json';
 const STORE = `starmark-verify:${siteRoot.pathname}`;
 
 // ---- Loading the verifier and the lists --------------------------------------------------------
@@ -51,6 +54,25 @@ async function fetchWitnesses() {
     return Number.isInteger(w.known) && Number.isInteger(w.cosigned) && Array.isArray(w.witnesses) ? w : null;
   } catch {
     return null;
+  }
+}
+
+/**
+ * The `old, new` serial pairs of `api/v1/superseded.json` for the verifier: 16 bytes a pair, two
+ * little-endian u64 (empty when the file is absent or damaged).
+ */
+async function fetchSupersessions() {
+  const bytes = await fetchBytes(SUPERSEDED);
+  try {
+    const pairs = Object.entries((bytes && JSON.parse(new TextDecoder().decode(bytes)).superseded_by) || {});
+    const out = new DataView(new ArrayBuffer(pairs.length * 16));
+    pairs.forEach(([old, neu], i) => {
+      out.setBigUint64(i * 16, BigInt(old), true);
+      out.setBigUint64(i * 16 + 8, BigInt(neu), true);
+    });
+    return new Uint8Array(out.buffer);
+  } catch {
+    return new Uint8Array(0);
   }
 }
 
@@ -206,7 +228,7 @@ function chooseLists(mod, fetched, stores) {
   for (const store of stores) trustBytes.push([store.from, fromBase64(store.kept.trust || '')]);
   for (const [from, bytes] of trustBytes) {
     if (!bytes || !bytes.length) continue;
-    const info = mod.inspect(root, bytes, undefined);
+    const info = JSON.parse(mod.inspect(root, bytes, undefined));
     if (info.trust_sequence !== undefined) trusts.push({ from, bytes, seq: big(info.trust_sequence) });
   }
   trusts.sort(newestFirst);
@@ -222,7 +244,7 @@ function chooseLists(mod, fetched, stores) {
     }
     for (const [from, bytes] of revocationBytes) {
       if (!bytes || !bytes.length) continue;
-      const info = mod.inspect(root, trust.bytes, bytes);
+      const info = JSON.parse(mod.inspect(root, trust.bytes, bytes));
       if (info.revocation_sequence === undefined) continue;
       const seq = big(info.revocation_sequence);
       revocations.push({ from, bytes, seq });
@@ -277,13 +299,14 @@ const fragmentNow = () => {
 };
 
 const ready = (async () => {
-  const [mod, trust, revocation, db, cached, witnesses] = await Promise.all([
+  const [mod, trust, revocation, db, cached, witnesses, supersessions] = await Promise.all([
     loadModule(data.glue, data.wasm, data.wasmSri),
     fetchBytes(LISTS.trust),
     fetchBytes(LISTS.revocation),
     readDb(),
     readCachedRevocationLists(),
     fetchWitnesses(),
+    fetchSupersessions(),
   ]);
   showWitnesses(witnesses);
   const stores = [
@@ -293,13 +316,17 @@ const ready = (async () => {
   ];
   const lists = chooseLists(mod, { trust, revocation }, stores);
   keep(lists, stores).catch(() => {});
-  return { mod, lists };
+  return { mod, lists, supersessions };
 })();
 ready.catch(() => {}); // shown as 'cannot check' when a label is verified
 
 // ---- Showing a verdict -------------------------------------------------------------------------
 
 const TITLE = {
+  checking: 'verify_checking',
+  error: 'verify_error',
+  stale: 'verify_stale',
+  superseded: 'verify_superseded',
   valid: 'verify_valid',
   expired: 'verify_expired',
   not_yet_valid: 'verify_not_yet_valid',
@@ -310,6 +337,10 @@ const TITLE = {
   malformed: 'verify_malformed',
 };
 const TEXT = {
+  checking: '',
+  error: 'verify_error_text',
+  stale: 'verify_stale_text',
+  superseded: 'verdict_valid_text',
   valid: 'verdict_valid_text',
   expired: 'verdict_expired_text',
   not_yet_valid: 'verify_not_yet_valid_text',
@@ -319,21 +350,10 @@ const TEXT = {
   issuer_compromised: 'verify_issuer_compromised_text',
   malformed: 'verify_malformed_text',
 };
-const ICON = {
-  valid: '✓',
-  stale: '!',
-  expired: '⌛',
-  not_yet_valid: '⌛',
-  revoked: '✕',
-  counterfeit: '✕',
-  unknown_issuer: '?',
-  issuer_compromised: '✕',
-  malformed: '?',
-  error: '!',
-  checking: '…',
-};
 
 const verdictBox = $('verdict');
+/** The certificate number as printed on the label: the serial in at least eight digits. */
+const number = (serial) => String(serial).padStart(8, '0');
 const day = (unix) => new Date(Number(unix) * 1000).toISOString().slice(0, 10);
 
 function setField(name, value) {
@@ -346,23 +366,27 @@ function show(outcome, notes = []) {
   $('result').hidden = false;
   $('intro').hidden = true;
   $('another-title').hidden = false;
+  // Below the verdict, shown with it (not with the checking state): what is shown grows
+  // downwards and nothing moves.
+  if (outcome) $('another').hidden = false;
   const verdict = outcome ? outcome.verdict || '' : '';
   const stale = Boolean(outcome && outcome.stale);
+  const newer = outcome && outcome.superseded_by != null ? String(outcome.superseded_by) : null;
   const state = !outcome
     ? 'checking'
     : !verdict
       ? 'error'
       : verdict === 'valid' && stale
         ? 'stale'
-        : verdict;
+        : verdict === 'valid' && newer !== null
+          ? 'superseded'
+          : verdict;
   verdictBox.dataset.verdict = verdict;
   verdictBox.dataset.state = state;
   verdictBox.dataset.stale = String(stale);
   verdictBox.dataset.rollback = String(Boolean(outcome && (outcome.rollback || outcome.refused)));
-  verdictBox.querySelector('.verdict-icon').textContent = ICON[state] || '';
-  const title =
-    state === 'checking' ? t('verify_checking') : state === 'stale' ? t('verify_stale') : state === 'error' ? t('verify_error') : t(TITLE[verdict]);
-  const text = state === 'checking' ? '' : state === 'stale' ? t('verify_stale_text') : state === 'error' ? t('verify_error_text') : t(TEXT[verdict]);
+  const title = t(TITLE[state]);
+  const text = t(TEXT[state]);
   verdictBox.querySelector('.verdict-title').textContent = title;
   verdictBox.querySelector('.verdict-text').textContent = text;
   const revoked = verdictBox.querySelector('.verdict-revoked');
@@ -371,18 +395,22 @@ function show(outcome, notes = []) {
     const r = outcome.revocation;
     revoked.textContent = t('verify_revoked_detail', { date: r.date, reason: t(`reason_${r.reason}`) });
   }
+  const superseded = verdictBox.querySelector('.verdict-superseded');
+  superseded.hidden = newer === null;
+  superseded.textContent = newer === null ? '' : t('verify_superseded_text', { number: number(newer) });
 
   // The signed fields, to compare with the box; never for a key known to be compromised.
-  const signed = Boolean(outcome && outcome.manufacturer !== undefined && verdict !== 'issuer_compromised');
+  const signed = Boolean(outcome && outcome.manufacturer != null && verdict !== 'issuer_compromised');
   $('signed').hidden = !signed;
   if (signed) {
-    for (const f of ['manufacturer', 'model', 'valid_from', 'valid_until', 'serial', 'issuer']) {
+    for (const f of ['manufacturer', 'model', 'valid_from', 'valid_until', 'issuer']) {
       setField(f, outcome[f]);
     }
+    setField('serial', number(outcome.serial));
     const n = outcome.tier;
     const stars = page.querySelector('[data-field="stars"]');
     stars.textContent = '★'.repeat(n) + '☆'.repeat(3 - n);
-    stars.setAttribute('aria-label', t('verify_stars', { n }));
+    stars.setAttribute('aria-label', t(`verify_stars_${n}`));
     stars.dataset.tier = String(n);
     $('cert-link').href = `${data.certBase}${outcome.serial}.html`;
   }
@@ -394,9 +422,24 @@ function show(outcome, notes = []) {
   if (lists && lists.revocation_issued_at !== undefined) {
     all.push(t('verify_lists_as_of', { issued: day(lists.revocation_issued_at), next: day(lists.revocation_next_update) }));
   }
-  if (data.offlineReady === 'true') all.push(t('verify_offline_ready'));
   $('notes').textContent = all.join(' ');
   document.title = `${title} · ${document.title.split(' · ').pop()}`;
+  if (state !== 'checking') announce([title, text, revoked.hidden ? '' : revoked.textContent, superseded.textContent]);
+}
+
+/**
+ * Says the verdict to screen readers through the status region (present, and empty, since the
+ * page loaded), and moves the focus to the verdict's heading so that it is read next and, on a
+ * small screen, is in view.
+ */
+function announce(parts) {
+  const status = $('status');
+  status.textContent = '';
+  // A new text in a later task: read even when it is the same verdict as before.
+  setTimeout(() => {
+    status.textContent = parts.filter(Boolean).join(' ');
+  }, 50);
+  verdictBox.querySelector('.verdict-title').focus();
 }
 
 /** Verifies the label in the fragment, or shows how to scan when there is none. */
@@ -404,33 +447,42 @@ async function route() {
   updateLanguageLink();
   const fragment = fragmentNow();
   if (!fragment) {
+    $('another').hidden = false;
     $('result').hidden = true;
     $('intro').hidden = false;
     $('another-title').hidden = true;
     return;
   }
-  show(null);
+  // The checking state only when the verifier is slow to come: a verdict ready at once replaces
+  // the page in one frame, so nothing shown moves.
+  const slow = setTimeout(() => show(null), 400);
   let outcome;
   try {
-    const { mod, lists } = await ready;
+    const { mod, lists, supersessions } = await ready;
     if (!lists.trust) {
       outcome = { verdict: null, stale: false, rollback: false, error: 'no trust list', lists: {} };
     } else {
       const t0 = performance.now();
-      outcome = mod.verify(
-        fragment,
-        data.rootKey,
-        lists.trust.bytes,
-        lists.revocation ? lists.revocation.bytes : undefined,
-        Math.floor(Date.now() / 1000),
-        lists.seen === null ? undefined : Number(lists.seen),
+      const { report, error, lists: info } = JSON.parse(
+        mod.verify(
+          fragment,
+          data.rootKey,
+          lists.trust.bytes,
+          lists.revocation ? lists.revocation.bytes : undefined,
+          Math.floor(Date.now() / 1000),
+          lists.seen === null ? undefined : Number(lists.seen),
+          supersessions,
+        ),
       );
+      // The verdict report (as `starmark verify --json`), and what the page adds.
+      outcome = { ...(report || { verdict: null, stale: false, rollback: false }), error, lists: info };
       verdictBox.dataset.verifyMs = (performance.now() - t0).toFixed(3);
       outcome.refused = lists.refused;
     }
   } catch (e) {
     outcome = { verdict: null, stale: false, rollback: false, error: String(e), lists: {} };
   }
+  clearTimeout(slow);
   if (fragment !== fragmentNow()) return; // a newer scan won
   show(outcome);
   verdictBox.dataset.ms = performance.now().toFixed(1);
@@ -595,10 +647,7 @@ if ('serviceWorker' in navigator && data.serviceWorker) {
     .then(() => navigator.serviceWorker.ready)
     .then(() => {
       data.offlineReady = 'true';
-      const notes = $('notes');
-      if (!$('result').hidden && !notes.textContent.includes(t('verify_offline_ready'))) {
-        notes.textContent = `${notes.textContent} ${t('verify_offline_ready')}`.trim();
-      }
+      $('offline-note').hidden = false;
     })
     .catch(() => {
       // No offline support here (for example a file:// page); verifying online still works.

@@ -100,7 +100,7 @@ function assertSame(v, cli) {
         tier: cli.tier,
         valid_from: cli.valid_from,
         valid_until: cli.valid_until,
-        serial: String(cli.serial),
+        serial: String(cli.serial).padStart(8, '0'),
         issuer: cli.issuer,
       },
     );
@@ -599,6 +599,161 @@ test('the log witnesses: the page says how many known witnesses cosigned the che
   }
 });
 
+// ---- Point 4 and 9 of issue 12: number, icons, announcements, focus, layout, stars, superseded --
+
+/** Records, from the first script on, the layout shifts (not after input) and the status region. */
+async function instrumented(ctx) {
+  await ctx.addInitScript(() => {
+    window.__cls = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (!e.hadRecentInput) window.__cls += e.value;
+    }).observe({ type: 'layout-shift', buffered: true });
+    document.addEventListener('DOMContentLoaded', () => {
+      const s = document.getElementById('status');
+      window.__statusAtLoad = s && {
+        role: s.getAttribute('role'),
+        live: s.getAttribute('aria-live'),
+        text: s.textContent,
+        shown: !s.hidden && !s.closest('[hidden]'),
+      };
+    });
+  });
+}
+
+const statusText = (page) => page.locator('#status').textContent();
+const focused = (page) => page.evaluate(() => document.activeElement && document.activeElement.className);
+
+test('the number as printed on the label, and icons drawn as inline SVG (no emoji)', async () => {
+  for (const verdict of ['valid', 'expired', 'revoked']) {
+    const l = firstWith(verdict);
+    const ctx = await context();
+    const { page, v } = await verifyIn(ctx, l.digits, 'en/verify/');
+    assert.equal(v.fields.serial, String(l.serial).padStart(8, '0'));
+    assert.match(v.fields.serial, /^\d{8,}$/);
+    const icon = await page.evaluate(() => {
+      const box = document.querySelector('.verdict-icon');
+      const shown = [...box.querySelectorAll('svg')].filter((svg) => getComputedStyle(svg).display !== 'none');
+      return { text: box.textContent.trim(), shown: shown.length, box: shown[0]?.getBoundingClientRect().width };
+    });
+    assert.equal(icon.text, '', `${verdict}: no emoji or text glyph as icon`);
+    assert.equal(icon.shown, 1, `${verdict}: one SVG icon shown`);
+    assert.ok(icon.box > 16, `${verdict}: the icon has a size`);
+    await ctx.close();
+  }
+});
+
+test('the verdict is announced by an always-present status region, on load and after a paste; focus goes to its heading', async () => {
+  const [a, b] = [firstWith('valid'), firstWith('expired')];
+  const ctx = await context();
+  await instrumented(ctx);
+  const { page, v } = await verifyIn(ctx, a.digits, 'en/verify/');
+  const atLoad = await page.evaluate(() => window.__statusAtLoad);
+  assert.deepEqual(atLoad, { role: 'status', live: 'polite', text: '', shown: true }, 'present and empty before a verdict');
+  await page.waitForFunction(() => document.getElementById('status').textContent !== '');
+  assert.match(await statusText(page), new RegExp(`^${v.title}`));
+  assert.equal(await focused(page), 'verdict-title');
+  await page.fill('#code', b.digits);
+  await page.click('#paste button');
+  const second = await readVerdict(page, 2);
+  assert.equal(second.title, 'Expired');
+  await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('Expired'));
+  assert.equal(await focused(page), 'verdict-title');
+  // The result region itself is not live: the verdict is read once, from the status region.
+  assert.equal(await page.locator('#result').getAttribute('aria-live'), null);
+  await ctx.close();
+});
+
+test('no layout shift: CLS under 0.1 with a code, without one, on a phone and a desktop', async () => {
+  const l = firstWith('valid');
+  for (const viewport of [{ width: 390, height: 844 }, { width: 1280, height: 720 }]) {
+    for (const fragment of [l.digits, '']) {
+      const ctx = await browser.newContext({ viewport });
+      await ctx.clock.setFixedTime(new Date(now * 1000));
+      await instrumented(ctx);
+      const page = await ctx.newPage();
+      await page.goto(`${server.url}en/verify/#${fragment}`);
+      if (fragment) await readVerdict(page);
+      else await page.locator('#intro').waitFor();
+      await page.waitForTimeout(600);
+      const cls = await page.evaluate(() => window.__cls);
+      assert.ok(cls < 0.1, `CLS ${cls} at ${viewport.width} px ${fragment ? 'with' : 'without'} a code`);
+      await ctx.close();
+    }
+  }
+});
+
+/** WCAG contrast of two CSS rgb() colours. */
+function contrast(a, b) {
+  const lum = (c) => {
+    const [r, g, bl] = c.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number).map((x) => {
+      const s = x / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+}
+
+test('the stars are an image named "2 of 3 stars" / "二星（共三星）", drawn at 3:1 or more', async () => {
+  const l = firstWith('valid', (x) => x.cli.tier === 2);
+  for (const [path, name] of [['en/verify/', '2 of 3 stars'], ['verify/', '二星（共三星）']]) {
+    const ctx = await context();
+    const { page } = await verifyIn(ctx, l.digits, path);
+    const stars = page.getByRole('img', { name, exact: true });
+    assert.equal(await stars.count(), 1, `an image named ${name}`);
+    const colours = await stars.evaluate((el) => {
+      let bg = 'rgba(0, 0, 0, 0)';
+      for (let n = el; n && /rgba\(0, 0, 0, 0\)|transparent/.test(bg); n = n.parentElement) bg = getComputedStyle(n).backgroundColor;
+      return { fg: getComputedStyle(el).color, bg: /rgba\(0, 0, 0, 0\)/.test(bg) ? 'rgb(255, 255, 255)' : bg };
+    });
+    assert.ok(contrast(colours.fg, colours.bg) >= 3, `stars ${colours.fg} on ${colours.bg}`);
+    await ctx.close();
+  }
+});
+
+test('superseded: the page, the site and starmark verify all say valid, superseded by the newer number', async () => {
+  const old = all.find((x) => x.cli.superseded_by !== null && x.cli.verdict === 'valid' && !x.cli.stale);
+  assert.ok(old, 'the demo registry has a valid superseded certification');
+  const newer = String(old.cli.superseded_by).padStart(8, '0');
+  const ctx = await context();
+  const { page, v } = await verifyIn(ctx, old.digits, 'en/verify/');
+  assert.equal(v.verdict, 'valid');
+  assert.equal(v.state, 'superseded');
+  assert.equal(v.title, 'Genuine and valid, superseded');
+  assert.equal(v.background, 'rgb(19, 121, 91)', 'green: it is valid');
+  assert.match(await page.locator('.verdict-superseded').innerText(), new RegExp(`A newer certification, ${newer}, covers a changed version`));
+  // The site's page of that certification says the same.
+  const cert = await ctx.newPage();
+  await cert.goto(`${server.url}en/cert/${old.serial}.html`);
+  const body = await cert.locator('main').innerText();
+  assert.match(body, /Valid, superseded/);
+  assert.ok(body.includes(newer), body);
+  // The newer one is plainly valid.
+  const n = all.find((x) => x.serial === old.cli.superseded_by);
+  if (n && n.cli.verdict === 'valid' && !n.cli.stale) {
+    const nv = (await verifyIn(ctx, n.digits, 'en/verify/')).v;
+    assert.equal(nv.state, 'valid');
+  }
+  await ctx.close();
+});
+
+test('the how-to-verify page explains every verdict, the amber state, superseded and rollback', async () => {
+  const ctx = await context();
+  const page = await ctx.newPage();
+  await page.goto(`${server.url}en/about.html`);
+  const text = await page.locator('#verdicts + p + dl').innerText();
+  for (const title of [
+    'Genuine and valid', 'Genuine and valid, superseded', 'Genuine, but revocation data is out of date', 'Expired',
+    'Not yet valid', 'Revoked', 'Counterfeit', 'Unknown issuer', 'Issuer key compromised', 'Damaged code',
+    'Cannot check', 'Older revocation list refused',
+  ]) {
+    assert.ok(text.includes(title), `${title} explained`);
+  }
+  assert.match(text, /Amber \(yellow\) means genuine/);
+  await ctx.close();
+});
+
 test('the digits never leave the page: no request carries them', () => {
   assert.ok(server.log.length > 50, 'the tests made requests');
   const codes = [...all.map((l) => l.digits)];
@@ -615,7 +770,7 @@ test('the digits never leave the page: no request carries them', () => {
   for (const e of server.log) {
     assert.match(
       e.url,
-      /^\/((en\/)?verify\/(index\.html|manifest\.webmanifest)?|assets\/[\w.-]+|api\/v1\/((trust|revocation)-list\.bin|witnesses\.json)|verify-sw\.js|labels\/\d+\.png|favicon\.ico)$/,
+      /^\/((en\/)?verify\/(index\.html|manifest\.webmanifest)?|assets\/[\w.-]+|api\/v1\/((trust|revocation)-list\.bin|superseded\.json|witnesses\.json)|verify-sw\.js|labels\/\d+\.png|favicon\.ico)$/,
     );
   }
 });

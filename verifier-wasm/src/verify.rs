@@ -1,150 +1,65 @@
 //! The verdict for the verify page: decode the lists, call [`starmark_core::verify_target`], and
-//! flatten the result into the object the page shows (the fields of `starmark verify --json`).
+//! return the verdict report (`starmark_core::Report`, the object of `starmark verify --json`)
+//! with what the page needs besides, as JSON text that the page parses.
 
-use serde::{Serialize, Serializer};
+use serde::Serialize;
+use starmark_core::report::Int;
 use starmark_core::verdict::{verify_target, Context, Verification};
-use starmark_core::{from_hex, Day, Error, PublicKey, RevocationList, TrustList};
+use starmark_core::{from_hex, Error, PublicKey, Report, RevocationList, TrustList};
 use wasm_bindgen::prelude::*;
-
-/// Integers above this are not exact as JavaScript numbers; they go to JavaScript as strings.
-const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
-
-/// A `u64` for JavaScript: a number when it is exact as one, a decimal string otherwise.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Int(pub u64);
-
-impl Serialize for Int {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.0 <= MAX_SAFE_INTEGER {
-            // Exact: the value fits the 53-bit mantissa.
-            s.serialize_f64(self.0 as f64)
-        } else {
-            s.collect_str(&self.0)
-        }
-    }
-}
-
-/// A revocation as the page shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct RevocationOut {
-    /// The certificate serial.
-    pub serial: Int,
-    /// Day of revocation, `YYYY-MM-DD`.
-    pub date: Day,
-    /// The reason's name (`false_claim`, `security_flaw`, ...).
-    pub reason: &'static str,
-}
 
 /// What the verifier knows of the lists it was given; every field is from a list whose signature
 /// verified (the trust list under the pinned root key, the revocation list under the trust list).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ListsInfo {
     /// Sequence of the verified trust list.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trust_sequence: Option<Int>,
     /// Why the trust list was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trust_error: Option<String>,
     /// Sequence of the verified revocation list.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub revocation_sequence: Option<Int>,
     /// When it was signed (Unix seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub revocation_issued_at: Option<Int>,
     /// When a newer list is due (Unix seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub revocation_next_update: Option<Int>,
     /// Why the revocation list was refused (absent when none was given).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub revocation_error: Option<String>,
 }
 
-/// The outcome of one verification: the fields and names of `starmark verify --json`, plus
-/// `error` (no verdict could be computed: no usable trust list) and `lists`.
+/// The outcome of one verification: `report`, the verdict report ([`Report`], the object of
+/// `starmark verify --json`), or `error` when no verdict could be computed (no usable trust
+/// list); and `lists`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Outcome {
-    /// The core's verdict name (`valid`, `expired`, ...); `None` only with `error`.
-    pub verdict: Option<&'static str>,
-    /// The revocation data is missing, past its next update, or was refused as a rollback.
-    pub stale: bool,
-    /// The revocation list offered is older than one seen before; it was ignored.
-    pub rollback: bool,
-    /// Certificate serial (signed).
-    pub serial: Option<Int>,
-    /// Manufacturer (signed).
-    pub manufacturer: Option<String>,
-    /// Model (signed).
-    pub model: Option<String>,
-    /// Star tier 1..=3 (signed).
-    pub tier: Option<u8>,
-    /// Catalogue category code (signed).
-    pub category: Option<String>,
-    /// First day of validity (signed).
-    pub valid_from: Option<Day>,
-    /// Last day of validity, inclusive (signed).
-    pub valid_until: Option<Day>,
-    /// Issuer key id, hex (signed).
-    pub key_id: Option<String>,
-    /// The issuer key's holder, from the trust list.
-    pub issuer: Option<String>,
-    /// SHA-256 of the record file (signed), hex.
-    pub record_sha256: Option<String>,
-    /// Date and reason, when revoked.
-    pub revocation: Option<RevocationOut>,
-    /// Sequence of the revocation list used.
-    pub revocation_sequence: Option<Int>,
-    /// Why the code is malformed, which key is unknown, ...
-    pub detail: Option<String>,
+pub struct Outcome<'a> {
+    /// The verdict report, when there is a verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<Report<'a>>,
     /// No verdict: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// What the lists were.
     pub lists: ListsInfo,
 }
 
-impl Outcome {
-    fn of(v: &Verification, lists: ListsInfo) -> Outcome {
-        let c = v.claim.as_ref();
-        Outcome {
-            verdict: Some(v.verdict.name()),
-            stale: v.stale,
-            rollback: v.rollback,
-            serial: c.map(|c| Int(c.serial)),
-            manufacturer: c.map(|c| c.manufacturer.clone()),
-            model: c.map(|c| c.model.clone()),
-            tier: c.map(|c| c.tier.stars()),
-            category: c.map(|c| c.category.clone()),
-            valid_from: c.map(|c| c.valid_from),
-            valid_until: c.map(|c| c.valid_until),
-            key_id: c.map(|c| c.key_id.to_string()),
-            issuer: v.issuer.clone(),
-            record_sha256: c.map(|c| starmark_core::to_hex(&c.record_sha256)),
-            revocation: v.revocation.map(|r| RevocationOut {
-                serial: Int(r.serial),
-                date: r.date,
-                reason: r.reason.name(),
-            }),
-            revocation_sequence: v.revocation_sequence.map(Int),
-            detail: v.detail.clone(),
-            error: None,
-            lists,
-        }
-    }
-
-    fn error(error: String, lists: ListsInfo) -> Outcome {
-        Outcome {
-            verdict: None,
-            stale: false,
-            rollback: false,
-            serial: None,
-            manufacturer: None,
-            model: None,
-            tier: None,
-            category: None,
-            valid_from: None,
-            valid_until: None,
-            key_id: None,
-            issuer: None,
-            record_sha256: None,
-            revocation: None,
-            revocation_sequence: None,
-            detail: None,
-            error: Some(error),
-            lists,
-        }
+/// The message of an error of decoding or checking a list. Lists fail only with decoding, key,
+/// signature and list errors; the other kinds (the log's, the manifest's) are named by kind, so
+/// that their messages, which the page never needs, stay out of the WebAssembly.
+fn message(e: &Error) -> String {
+    match e {
+        Error::Decode(e) => format!("{e}"),
+        Error::Digits(e) => format!("{e}"),
+        Error::Key(e) => format!("{e}"),
+        Error::Signature(e) => format!("{e}"),
+        Error::List(e) => format!("{e}"),
+        Error::Log(_) => String::from("log error"),
+        Error::Manifest(_) => String::from("manifest error"),
+        _ => String::from("error"),
     }
 }
 
@@ -161,9 +76,9 @@ fn lists(
     revocation_list: Option<&[u8]>,
 ) -> (Option<TrustList>, Option<RevocationList>, ListsInfo) {
     let mut info = ListsInfo::default();
-    let trust = match root_key(root_hex).and_then(|root| {
-        TrustList::decode_verified(trust_list, &root).map_err(|e: Error| format!("{e}"))
-    }) {
+    let trust = match root_key(root_hex)
+        .and_then(|root| TrustList::decode_verified(trust_list, &root).map_err(|e| message(&e)))
+    {
         Ok(t) => t,
         Err(e) => {
             info.trust_error = Some(e);
@@ -181,7 +96,7 @@ fn lists(
                     Some(list)
                 }
                 Err(e) => {
-                    info.revocation_error = Some(format!("{e}"));
+                    info.revocation_error = Some(message(&e));
                     None
                 }
             },
@@ -197,9 +112,10 @@ fn js_u64(x: f64) -> u64 {
 
 /// Verifies a label (the Rust side of [`verify`]): `target` is the digits or a verify URL,
 /// `root_hex` the pinned root key, `now` Unix seconds, `highest_seen_sequence` the highest
-/// revocation list sequence accepted before. Without a revocation list the verdict is computed
-/// and marked stale, as by `starmark verify`; a list that does not verify is not used either (the
-/// verdict is then stale, and `lists.revocation_error` says why). Never panics.
+/// revocation list sequence accepted before, `supersessions` the `(old, new)` serial pairs of
+/// `api/v1/superseded.json`. Without a revocation list the verdict is computed and marked stale,
+/// as by `starmark verify`; a list that does not verify is not used either (the verdict is then
+/// stale, and `lists.revocation_error` says why). Returns the outcome as JSON. Never panics.
 pub fn verify_label(
     target: &str,
     root_hex: &str,
@@ -207,11 +123,16 @@ pub fn verify_label(
     revocation_list: Option<&[u8]>,
     now: u64,
     highest_seen_sequence: Option<u64>,
-) -> Outcome {
-    let (trust, revocations, info) = lists(root_hex, trust_list, revocation_list);
+    supersessions: &[u64],
+) -> String {
+    let (trust, revocations, lists) = lists(root_hex, trust_list, revocation_list);
     let Some(trust) = trust else {
-        let why = info.trust_error.clone().unwrap_or_default();
-        return Outcome::error(why, info);
+        let error = lists.trust_error.clone();
+        return to_json(&Outcome {
+            report: None,
+            error,
+            lists,
+        });
     };
     let ctx = Context {
         trust: &trust,
@@ -219,7 +140,17 @@ pub fn verify_label(
         now,
         highest_seen_sequence,
     };
-    Outcome::of(&verify_target(target, &ctx), info)
+    let v: Verification = verify_target(target, &ctx);
+    let pairs = supersessions.chunks_exact(2).map(|p| (p[0], p[1]));
+    let newer = v
+        .claim
+        .as_ref()
+        .and_then(|c| starmark_core::report::superseded_by(pairs, c.serial));
+    to_json(&Outcome {
+        report: Some(Report::new(&v, newer)),
+        error: None,
+        lists,
+    })
 }
 
 /// Checks the lists without a label (the Rust side of [`inspect`]).
@@ -231,15 +162,18 @@ pub fn inspect_lists(
     lists(root_hex, trust_list, revocation_list).2
 }
 
-fn to_js<T: Serialize>(value: &T) -> JsValue {
-    serde_wasm_bindgen::to_value(value).unwrap_or(JsValue::NULL)
+/// JSON text of a value whose serialisation cannot fail (no maps with non-string keys).
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 /// Verifies a label. Arguments: the digits (or a verify URL), the pinned root public key (64 hex
 /// digits), the trust list and revocation list bytes (`api/v1/*.bin`; the revocation list may be
-/// `undefined`), the time in Unix seconds, and the highest revocation list sequence seen before
-/// (or `undefined`). Returns a plain object: `verdict`, `stale`, `rollback`, the signed fields,
-/// `revocation` (`{serial, date, reason}`), `detail`, `error`, `lists`.
+/// `undefined`), the time in Unix seconds, the highest revocation list sequence seen before (or
+/// `undefined`), and the supersessions (`old, new` serial pairs as 16 bytes each, two
+/// little-endian u64, or `undefined`; a short tail is ignored). Returns JSON text:
+/// `{"report": <the verdict report>, "lists": ...}`, or `{"error": ..., "lists": ...}` when no
+/// verdict could be computed.
 #[wasm_bindgen]
 pub fn verify(
     target: &str,
@@ -248,22 +182,29 @@ pub fn verify(
     revocation_list: Option<Vec<u8>>,
     now: f64,
     highest_seen_sequence: Option<f64>,
-) -> JsValue {
-    to_js(&verify_label(
+    supersessions: Option<Vec<u8>>,
+) -> String {
+    let pairs: Vec<u64> = supersessions
+        .unwrap_or_default()
+        .chunks_exact(8)
+        .map(|b| b.try_into().map(u64::from_le_bytes).unwrap_or_default())
+        .collect();
+    verify_label(
         target,
         root_key,
         trust_list,
         revocation_list.as_deref(),
         js_u64(now),
         highest_seen_sequence.map(js_u64),
-    ))
+        &pairs,
+    )
 }
 
-/// Checks the lists' signatures and returns their sequences and dates (`ListsInfo`), so the page
-/// can keep the newest verified lists and refuse older ones.
+/// Checks the lists' signatures and returns their sequences and dates (`ListsInfo`) as JSON
+/// text, so the page can keep the newest verified lists and refuse older ones.
 #[wasm_bindgen]
-pub fn inspect(root_key: &str, trust_list: &[u8], revocation_list: Option<Vec<u8>>) -> JsValue {
-    to_js(&inspect_lists(
+pub fn inspect(root_key: &str, trust_list: &[u8], revocation_list: Option<Vec<u8>>) -> String {
+    to_json(&inspect_lists(
         root_key,
         trust_list,
         revocation_list.as_deref(),
@@ -279,24 +220,59 @@ export interface ListsInfo {
   revocation_sequence?: Int; revocation_issued_at?: Int; revocation_next_update?: Int;
   revocation_error?: string;
 }
-export interface Outcome {
+/** The verdict report: the object of `starmark verify --json` (docs/FORMAT.md). */
+export interface Report {
   verdict: "valid" | "expired" | "not_yet_valid" | "revoked" | "counterfeit" | "unknown_issuer"
-    | "issuer_compromised" | "malformed" | null;
+    | "issuer_compromised" | "malformed";
   stale: boolean; rollback: boolean;
-  serial?: Int; manufacturer?: string; model?: string; tier?: 1 | 2 | 3; category?: string;
-  valid_from?: string; valid_until?: string; key_id?: string; issuer?: string; record_sha256?: string;
-  revocation?: { serial: Int; date: string; reason: string };
-  revocation_sequence?: Int; detail?: string; error?: string; lists: ListsInfo;
+  serial: Int | null; manufacturer: string | null; model: string | null; tier: 1 | 2 | 3 | null;
+  category: string | null; valid_from: string | null; valid_until: string | null;
+  key_id: string | null; issuer: string | null; record_sha256: string | null;
+  revocation: { serial: Int; date: string; reason: string } | null;
+  revocation_sequence: Int | null; detail: string | null; superseded_by: Int | null;
 }
+/** JSON.parse of what verify() returns. */
+export interface Outcome { report?: Report; error?: string; lists: ListsInfo }
 "#;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
     use starmark_core::claim::Claim;
     use starmark_core::revocation::{Reason, Revocation};
     use starmark_core::trust::IssuerKey;
-    use starmark_core::{SecretKey, Tier};
+    use starmark_core::{Day, SecretKey, Tier};
+
+    /// [`verify_label`] without supersessions, its JSON parsed.
+    fn verify_json(
+        target: &str,
+        root_hex: &str,
+        trust: &[u8],
+        revocations: Option<&[u8]>,
+        now: u64,
+        seen: Option<u64>,
+    ) -> Value {
+        flat(&verify_label(
+            target,
+            root_hex,
+            trust,
+            revocations,
+            now,
+            seen,
+            &[],
+        ))
+    }
+
+    /// The outcome's JSON with the report's fields lifted to the top, as the page reads it.
+    fn flat(text: &str) -> Value {
+        let mut v: Value = serde_json::from_str(text).unwrap();
+        let o = v.as_object_mut().unwrap();
+        if let Some(Value::Object(report)) = o.remove("report") {
+            o.extend(report);
+        }
+        v
+    }
 
     const DAY: u64 = 86_400;
 
@@ -370,7 +346,7 @@ mod tests {
     #[test]
     fn valid_label_carries_the_signed_fields() {
         let f = fixture();
-        let o = verify_label(
+        let o = verify_json(
             &f.digits,
             &f.root_hex,
             &f.trust,
@@ -378,24 +354,25 @@ mod tests {
             at("2027-01-01"),
             None,
         );
-        assert_eq!(o.verdict, Some("valid"));
-        assert!(!o.stale && !o.rollback);
-        assert_eq!(o.manufacturer.as_deref(), Some("深圳示例科技有限公司"));
-        assert_eq!(o.tier, Some(2));
+        assert_eq!(o["verdict"], "valid");
         assert_eq!(
-            o.valid_until.map(|d| d.to_string()).as_deref(),
-            Some("2028-06-30")
+            (&o["stale"], &o["rollback"]),
+            (&json!(false), &json!(false))
         );
-        assert_eq!(o.revocation_sequence, Some(Int(7)));
-        assert_eq!(o.lists.trust_sequence, Some(Int(3)));
-        assert_eq!(o.error, None);
+        assert_eq!(o["manufacturer"], "深圳示例科技有限公司");
+        assert_eq!(o["tier"], 2);
+        assert_eq!(o["valid_until"], "2028-06-30");
+        assert_eq!(o["revocation_sequence"], 7);
+        assert_eq!(o["superseded_by"], Value::Null);
+        assert_eq!(o["lists"]["trust_sequence"], 3);
+        assert_eq!(o.get("error"), None);
     }
 
     #[test]
     fn verdicts_are_the_cores() {
         let f = fixture();
         let v = |digits: &str, now, seen| {
-            verify_label(
+            verify_json(
                 digits,
                 &f.root_hex,
                 &f.trust,
@@ -404,31 +381,30 @@ mod tests {
                 seen,
             )
         };
+        assert_eq!(v(&f.digits, at("2028-07-01"), None)["verdict"], "expired");
         assert_eq!(
-            v(&f.digits, at("2028-07-01"), None).verdict,
-            Some("expired")
-        );
-        assert_eq!(
-            v(&f.digits, at("2026-06-30"), None).verdict,
-            Some("not_yet_valid")
+            v(&f.digits, at("2026-06-30"), None)["verdict"],
+            "not_yet_valid"
         );
         let r = v(&f.revoked_digits, at("2027-01-01"), None);
-        assert_eq!(r.verdict, Some("revoked"));
-        let rev = r.revocation.unwrap();
+        assert_eq!(r["verdict"], "revoked");
         assert_eq!(
-            (rev.reason, rev.date.to_string().as_str()),
-            ("security_flaw", "2026-08-01")
+            r["revocation"],
+            json!({"serial": 2, "date": "2026-08-01", "reason": "security_flaw"})
         );
-        assert!(v(&f.digits, at("2027-08-02"), None).stale);
+        assert_eq!(v(&f.digits, at("2027-08-02"), None)["stale"], true);
         let rolled = v(&f.digits, at("2027-01-01"), Some(8));
-        assert!(rolled.rollback && rolled.stale);
-        assert_eq!(v("12a", 0, None).verdict, Some("malformed"));
+        assert_eq!(
+            (&rolled["rollback"], &rolled["stale"]),
+            (&json!(true), &json!(true))
+        );
+        assert_eq!(v("12a", 0, None)["verdict"], "malformed");
         // One digit changed in the signature.
         let mut bad = f.digits.clone().into_bytes();
         let i = bad.len() - 20;
         bad[i] = if bad[i] == b'0' { b'1' } else { bad[i] - 1 };
         let bad = String::from_utf8(bad).unwrap();
-        assert_eq!(v(&bad, at("2027-01-01"), None).verdict, Some("counterfeit"));
+        assert_eq!(v(&bad, at("2027-01-01"), None)["verdict"], "counterfeit");
     }
 
     #[test]
@@ -436,7 +412,7 @@ mod tests {
         let f = fixture();
         let other_root =
             starmark_core::to_hex(&SecretKey::from_seed(&[5; 32]).public_key().to_bytes());
-        let o = verify_label(
+        let o = verify_json(
             &f.digits,
             &other_root,
             &f.trust,
@@ -444,14 +420,14 @@ mod tests {
             at("2027-01-01"),
             None,
         );
-        assert_eq!(o.verdict, None);
-        assert!(o.error.unwrap().contains("root signature"));
-        let o = verify_label(&f.digits, "zz", &f.trust, None, 0, None);
-        assert!(o.error.unwrap().contains("root key"));
+        assert_eq!(o.get("verdict"), None);
+        assert!(o["error"].as_str().unwrap().contains("root signature"));
+        let o = verify_json(&f.digits, "zz", &f.trust, None, 0, None);
+        assert!(o["error"].as_str().unwrap().contains("root key"));
         // A damaged revocation list counts as missing: stale, never plainly valid.
         let mut rev = f.revocations.clone();
         rev[10] ^= 1;
-        let o = verify_label(
+        let o = verify_json(
             &f.digits,
             &f.root_hex,
             &f.trust,
@@ -459,10 +435,10 @@ mod tests {
             at("2027-01-01"),
             None,
         );
-        assert_eq!(o.verdict, Some("valid"));
-        assert!(o.stale);
-        assert!(o.lists.revocation_error.is_some());
-        let o = verify_label(
+        assert_eq!(o["verdict"], "valid");
+        assert_eq!(o["stale"], true);
+        assert!(o["lists"]["revocation_error"].is_string());
+        let o = verify_json(
             &f.digits,
             &f.root_hex,
             &f.trust,
@@ -470,7 +446,8 @@ mod tests {
             at("2027-01-01"),
             None,
         );
-        assert!(o.stale && o.lists.revocation_error.is_none());
+        assert_eq!(o["stale"], true);
+        assert_eq!(o["lists"].get("revocation_error"), None);
         let info = inspect_lists(&f.root_hex, &f.trust, Some(&f.revocations));
         assert_eq!(info.revocation_sequence, Some(Int(7)));
         assert_eq!(
@@ -486,46 +463,104 @@ mod tests {
     fn loose_ends_are_decided_by_the_core() {
         let f = fixture();
         let v = |target: &str, revocations: Option<&[u8]>, now| {
-            verify_label(target, &f.root_hex, &f.trust, revocations, now, None)
+            verify_json(target, &f.root_hex, &f.trust, revocations, now, None)
         };
         let o = v(&f.revoked_digits, None, at("2027-01-01"));
         assert_eq!(
-            (o.verdict, o.stale, o.revocation),
-            (Some("valid"), true, None)
+            (&o["verdict"], &o["stale"], &o["revocation"]),
+            (&json!("valid"), &json!(true), &Value::Null)
         );
-        assert_eq!(o.revocation_sequence, None);
-        assert_eq!(o.lists.revocation_error, None);
+        assert_eq!(o["revocation_sequence"], Value::Null);
+        assert_eq!(o["lists"].get("revocation_error"), None);
 
         let last = Day::MAX.start_unix() + DAY - 1;
         let rev = Some(f.revocations.as_slice());
-        assert_eq!(v(&f.last_day_digits, rev, last).verdict, Some("valid"));
-        assert_eq!(
-            v(&f.last_day_digits, rev, last + 1).verdict,
-            Some("expired")
-        );
+        assert_eq!(v(&f.last_day_digits, rev, last)["verdict"], "valid");
+        assert_eq!(v(&f.last_day_digits, rev, last + 1)["verdict"], "expired");
         let far = js_u64(1e300);
         assert_eq!(far, u64::MAX);
-        assert_eq!(v(&f.last_day_digits, rev, far).verdict, Some("expired"));
+        assert_eq!(v(&f.last_day_digits, rev, far)["verdict"], "expired");
 
         let now = at("2027-01-01");
         let padded = format!("\u{3000} {}\r\n", f.digits);
-        assert_eq!(v(&padded, rev, now).verdict, Some("valid"));
+        assert_eq!(v(&padded, rev, now)["verdict"], "valid");
         for c in ['\u{a0}', '\u{1c}', '\u{feff}'] {
             let o = v(&format!("{c}{}", f.digits), rev, now);
-            assert_eq!(o.verdict, Some("malformed"), "{c:?}");
-            assert!(o.detail.unwrap().contains("not a digit"), "{c:?}");
+            assert_eq!(o["verdict"], "malformed", "{c:?}");
+            assert!(
+                o["detail"].as_str().unwrap().contains("not a digit"),
+                "{c:?}"
+            );
         }
     }
 
+    /// The newest certification that supersedes the label's is reported, from the pairs the
+    /// page passes; never for a label whose claim did not verify.
     #[test]
-    fn large_integers_become_strings() {
+    fn superseded_by_comes_from_the_pairs() {
+        let f = fixture();
+        let now = at("2027-01-01");
+        let with = |digits: &str, pairs: &[u64]| -> Value {
+            flat(&verify_label(
+                digits,
+                &f.root_hex,
+                &f.trust,
+                Some(&f.revocations),
+                now,
+                None,
+                pairs,
+            ))
+        };
+        let o = with(&f.digits, &[1, 4, 3, 9, 1, 6]);
         assert_eq!(
-            serde_json::to_string(&Int(20_260_001)).unwrap(),
-            "20260001.0"
+            (&o["verdict"], &o["superseded_by"]),
+            (&json!("valid"), &json!(6))
         );
-        assert_eq!(
-            serde_json::to_string(&Int(u64::MAX)).unwrap(),
-            "\"18446744073709551615\""
+        assert_eq!(with(&f.digits, &[2, 4])["superseded_by"], Value::Null);
+        assert_eq!(with("12a", &[1, 4])["superseded_by"], Value::Null);
+    }
+
+    /// The fields of `starmark verify --json`, in its order, then `lists`.
+    #[test]
+    fn the_outcome_is_the_report_plus_lists() {
+        let f = fixture();
+        let text = verify_label(
+            &f.digits,
+            &f.root_hex,
+            &f.trust,
+            Some(&f.revocations),
+            at("2027-01-01"),
+            None,
+            &[],
+        );
+        let keys = [
+            "verdict",
+            "stale",
+            "rollback",
+            "serial",
+            "manufacturer",
+            "model",
+            "tier",
+            "category",
+            "valid_from",
+            "valid_until",
+            "key_id",
+            "issuer",
+            "record_sha256",
+            "revocation",
+            "revocation_sequence",
+            "detail",
+            "superseded_by",
+            "lists",
+        ];
+        let at: Vec<usize> = keys
+            .iter()
+            .map(|k| text.find(&format!("\"{k}\":")).unwrap())
+            .collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+        assert!(
+            text.starts_with("{\"report\":{\"verdict\":\"valid\""),
+            "{text}"
         );
     }
 }

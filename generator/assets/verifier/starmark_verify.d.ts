@@ -8,39 +8,45 @@ export interface ListsInfo {
     revocation_sequence?: Int; revocation_issued_at?: Int; revocation_next_update?: Int;
     revocation_error?: string;
 }
-export interface Outcome {
+/** The verdict report: the object of `starmark verify --json` (docs/FORMAT.md). */
+export interface Report {
     verdict: "valid" | "expired" | "not_yet_valid" | "revoked" | "counterfeit" | "unknown_issuer"
-    | "issuer_compromised" | "malformed" | null;
+    | "issuer_compromised" | "malformed";
     stale: boolean; rollback: boolean;
-    serial?: Int; manufacturer?: string; model?: string; tier?: 1 | 2 | 3; category?: string;
-    valid_from?: string; valid_until?: string; key_id?: string; issuer?: string; record_sha256?: string;
-    revocation?: { serial: Int; date: string; reason: string };
-    revocation_sequence?: Int; detail?: string; error?: string; lists: ListsInfo;
+    serial: Int | null; manufacturer: string | null; model: string | null; tier: 1 | 2 | 3 | null;
+    category: string | null; valid_from: string | null; valid_until: string | null;
+    key_id: string | null; issuer: string | null; record_sha256: string | null;
+    revocation: { serial: Int; date: string; reason: string } | null;
+    revocation_sequence: Int | null; detail: string | null; superseded_by: Int | null;
 }
+/** JSON.parse of what verify() returns. */
+export interface Outcome { report?: Report; error?: string; lists: ListsInfo }
 
 
 
 /**
- * Checks the lists' signatures and returns their sequences and dates (`ListsInfo`), so the page
- * can keep the newest verified lists and refuse older ones.
+ * Checks the lists' signatures and returns their sequences and dates (`ListsInfo`) as JSON
+ * text, so the page can keep the newest verified lists and refuse older ones.
  */
-export function inspect(root_key: string, trust_list: Uint8Array | number[], revocation_list?: Uint8Array | number[] | null): any;
+export function inspect(root_key: string, trust_list: Uint8Array | number[], revocation_list?: Uint8Array | number[] | null): string;
 
 /**
  * Verifies a label. Arguments: the digits (or a verify URL), the pinned root public key (64 hex
  * digits), the trust list and revocation list bytes (`api/v1/*.bin`; the revocation list may be
- * `undefined`), the time in Unix seconds, and the highest revocation list sequence seen before
- * (or `undefined`). Returns a plain object: `verdict`, `stale`, `rollback`, the signed fields,
- * `revocation` (`{serial, date, reason}`), `detail`, `error`, `lists`.
+ * `undefined`), the time in Unix seconds, the highest revocation list sequence seen before (or
+ * `undefined`), and the supersessions (`old, new` serial pairs as 16 bytes each, two
+ * little-endian u64, or `undefined`; a short tail is ignored). Returns JSON text:
+ * `{"report": <the verdict report>, "lists": ...}`, or `{"error": ..., "lists": ...}` when no
+ * verdict could be computed.
  */
-export function verify(target: string, root_key: string, trust_list: Uint8Array | number[], revocation_list: Uint8Array | number[] | null | undefined, now: number, highest_seen_sequence?: number | null): any;
+export function verify(target: string, root_key: string, trust_list: Uint8Array | number[], revocation_list: Uint8Array | number[] | null | undefined, now: number, highest_seen_sequence?: number | null, supersessions?: Uint8Array | number[] | null): string;
 
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
 
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
-    readonly inspect: (a: number, b: number, c: number, d: number, e: number, f: number) => any;
-    readonly verify: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number) => any;
+    readonly inspect: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];
+    readonly verify: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number) => [number, number];
     readonly __wbindgen_externrefs: WebAssembly.Table;
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;

@@ -1,91 +1,96 @@
 /* @ts-self-types="./starmark_verify.d.ts" */
 
 /**
- * Checks the lists' signatures and returns their sequences and dates (`ListsInfo`), so the page
- * can keep the newest verified lists and refuse older ones.
+ * Checks the lists' signatures and returns their sequences and dates (`ListsInfo`) as JSON
+ * text, so the page can keep the newest verified lists and refuse older ones.
  * @param {string} root_key
  * @param {Uint8Array | number[]} trust_list
  * @param {Uint8Array | number[] | null} [revocation_list]
- * @returns {any}
+ * @returns {string}
  */
 export function inspect(root_key, trust_list, revocation_list) {
-    let ptr0, len0, ptr1, len1, ptr2, len2;
+    let deferred4_0;
+    let deferred4_1;
     try {
-        ptr0 = passStringToWasm0(root_key, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
-        len0 = WASM_VECTOR_LEN;
-        ptr1 = passArray8ToWasm0(trust_list, wasm.__wbindgen_malloc);
-        len1 = WASM_VECTOR_LEN;
-        ptr2 = isLikeNone(revocation_list) ? 0 : passArray8ToWasm0(revocation_list, wasm.__wbindgen_malloc);
-        len2 = WASM_VECTOR_LEN;
-    } catch (e) {
-        if (ptr2) { wasm.__wbindgen_free(ptr2, len2 * 1, 1); }
-        if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 1, 1); }
-        if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 1, 1); }
-        throw e;
+        let ptr0, len0, ptr1, len1, ptr2, len2;
+        try {
+            ptr0 = passStringToWasm0(root_key, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            len0 = WASM_VECTOR_LEN;
+            ptr1 = passArray8ToWasm0(trust_list, wasm.__wbindgen_malloc);
+            len1 = WASM_VECTOR_LEN;
+            ptr2 = isLikeNone(revocation_list) ? 0 : passArray8ToWasm0(revocation_list, wasm.__wbindgen_malloc);
+            len2 = WASM_VECTOR_LEN;
+        } catch (e) {
+            if (ptr2) { wasm.__wbindgen_free(ptr2, len2 * 1, 1); }
+            if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 1, 1); }
+            if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 1, 1); }
+            throw e;
+        }
+        const ret = wasm.inspect(ptr0, len0, ptr1, len1, ptr2, len2);
+        deferred4_0 = ret[0];
+        deferred4_1 = ret[1];
+        return getStringFromWasm0(ret[0], ret[1]);
+    } finally {
+        wasm.__wbindgen_free(deferred4_0, deferred4_1, 1);
     }
-    const ret = wasm.inspect(ptr0, len0, ptr1, len1, ptr2, len2);
-    return ret;
 }
 
 /**
  * Verifies a label. Arguments: the digits (or a verify URL), the pinned root public key (64 hex
  * digits), the trust list and revocation list bytes (`api/v1/*.bin`; the revocation list may be
- * `undefined`), the time in Unix seconds, and the highest revocation list sequence seen before
- * (or `undefined`). Returns a plain object: `verdict`, `stale`, `rollback`, the signed fields,
- * `revocation` (`{serial, date, reason}`), `detail`, `error`, `lists`.
+ * `undefined`), the time in Unix seconds, the highest revocation list sequence seen before (or
+ * `undefined`), and the supersessions (`old, new` serial pairs as 16 bytes each, two
+ * little-endian u64, or `undefined`; a short tail is ignored). Returns JSON text:
+ * `{"report": <the verdict report>, "lists": ...}`, or `{"error": ..., "lists": ...}` when no
+ * verdict could be computed.
  * @param {string} target
  * @param {string} root_key
  * @param {Uint8Array | number[]} trust_list
  * @param {Uint8Array | number[] | null | undefined} revocation_list
  * @param {number} now
  * @param {number | null} [highest_seen_sequence]
- * @returns {any}
+ * @param {Uint8Array | number[] | null} [supersessions]
+ * @returns {string}
  */
-export function verify(target, root_key, trust_list, revocation_list, now, highest_seen_sequence) {
-    const val5 = +now;
-    const val6 = +(isLikeNone(highest_seen_sequence) ? 0 : highest_seen_sequence);
-    let ptr0, len0, ptr1, len1, ptr2, len2, ptr3, len3;
+export function verify(target, root_key, trust_list, revocation_list, now, highest_seen_sequence, supersessions) {
+    let deferred8_0;
+    let deferred8_1;
     try {
-        ptr0 = passStringToWasm0(target, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
-        len0 = WASM_VECTOR_LEN;
-        ptr1 = passStringToWasm0(root_key, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
-        len1 = WASM_VECTOR_LEN;
-        ptr2 = passArray8ToWasm0(trust_list, wasm.__wbindgen_malloc);
-        len2 = WASM_VECTOR_LEN;
-        ptr3 = isLikeNone(revocation_list) ? 0 : passArray8ToWasm0(revocation_list, wasm.__wbindgen_malloc);
-        len3 = WASM_VECTOR_LEN;
-    } catch (e) {
-        if (ptr3) { wasm.__wbindgen_free(ptr3, len3 * 1, 1); }
-        if (ptr2) { wasm.__wbindgen_free(ptr2, len2 * 1, 1); }
-        if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 1, 1); }
-        if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 1, 1); }
-        throw e;
+        const val6 = +now;
+        const val7 = +(isLikeNone(highest_seen_sequence) ? 0 : highest_seen_sequence);
+        let ptr0, len0, ptr1, len1, ptr2, len2, ptr3, len3, ptr4, len4;
+        try {
+            ptr0 = passStringToWasm0(target, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            len0 = WASM_VECTOR_LEN;
+            ptr1 = passStringToWasm0(root_key, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            len1 = WASM_VECTOR_LEN;
+            ptr2 = passArray8ToWasm0(trust_list, wasm.__wbindgen_malloc);
+            len2 = WASM_VECTOR_LEN;
+            ptr3 = isLikeNone(revocation_list) ? 0 : passArray8ToWasm0(revocation_list, wasm.__wbindgen_malloc);
+            len3 = WASM_VECTOR_LEN;
+            ptr4 = isLikeNone(supersessions) ? 0 : passArray8ToWasm0(supersessions, wasm.__wbindgen_malloc);
+            len4 = WASM_VECTOR_LEN;
+        } catch (e) {
+            if (ptr4) { wasm.__wbindgen_free(ptr4, len4 * 1, 1); }
+            if (ptr3) { wasm.__wbindgen_free(ptr3, len3 * 1, 1); }
+            if (ptr2) { wasm.__wbindgen_free(ptr2, len2 * 1, 1); }
+            if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 1, 1); }
+            if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 1, 1); }
+            throw e;
+        }
+        const ret = wasm.verify(ptr0, len0, ptr1, len1, ptr2, len2, ptr3, len3, val6, !isLikeNone(highest_seen_sequence), val7, ptr4, len4);
+        deferred8_0 = ret[0];
+        deferred8_1 = ret[1];
+        return getStringFromWasm0(ret[0], ret[1]);
+    } finally {
+        wasm.__wbindgen_free(deferred8_0, deferred8_1, 1);
     }
-    const ret = wasm.verify(ptr0, len0, ptr1, len1, ptr2, len2, ptr3, len3, val5, !isLikeNone(highest_seen_sequence), val6);
-    return ret;
 }
 function __wbg_get_imports() {
     const import0 = {
         __proto__: null,
         __wbg___wbindgen_throw_4c88d8bf264fd984: function(arg0, arg1) {
             throw new Error(getStringFromWasm0(arg0, arg1));
-        },
-        __wbg_new_cd4348290afae586: function() {
-            const ret = new Object();
-            return ret;
-        },
-        __wbg_set_e4b9a833d288759a: function(arg0, arg1, arg2) {
-            arg0[arg1] = arg2;
-        },
-        __wbindgen_generic_0000000000000001: function(arg0) {
-            // Cast intrinsic for `F64 -> Externref`.
-            const ret = arg0;
-            return ret;
-        },
-        __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-            // Cast intrinsic for `Ref(String) -> Externref`.
-            const ret = getStringFromWasm0(arg0, arg1);
-            return ret;
         },
         __wbindgen_init_externref_table: function() {
             const table = wasm.__wbindgen_externrefs;

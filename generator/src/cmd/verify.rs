@@ -3,9 +3,9 @@
 use std::path::Path;
 
 use anyhow::Result;
-use serde::Serialize;
+use rayon::prelude::*;
 use starmark_core::verdict::{verify_target, Context, Verdict, Verification};
-use starmark_core::{Claim, Day, Revocation};
+use starmark_core::Report;
 
 use crate::cli::VerifyArgs;
 use crate::registry::{Registry, REVOCATION_LIST_FILE};
@@ -40,10 +40,11 @@ pub fn run(args: &VerifyArgs) -> Result<u8> {
         highest_seen_sequence: args.seen_sequence,
     };
     let v = verify_target(&target, &ctx);
+    let newer = superseded_by(&reg, &v)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&JsonVerdict::from(&v))?);
+        println!("{}", serde_json::to_string_pretty(&Report::new(&v, newer))?);
     } else {
-        print_human(&v);
+        print_human(&v, newer);
     }
     Ok(if v.is_valid_and_fresh() {
         crate::EXIT_OK
@@ -63,53 +64,25 @@ fn looks_like_image(target: &str) -> bool {
     !target.contains('#') && [".png", ".jpg", ".jpeg"].iter().any(|e| lower.ends_with(e))
 }
 
-/// The `--json` output: a flat object, stable field names.
-#[derive(Serialize)]
-struct JsonVerdict<'a> {
-    verdict: &'static str,
-    stale: bool,
-    rollback: bool,
-    serial: Option<u64>,
-    manufacturer: Option<&'a str>,
-    model: Option<&'a str>,
-    tier: Option<u8>,
-    category: Option<&'a str>,
-    valid_from: Option<Day>,
-    valid_until: Option<Day>,
-    key_id: Option<String>,
-    issuer: Option<&'a str>,
-    record_sha256: Option<String>,
-    revocation: Option<&'a Revocation>,
-    revocation_sequence: Option<u64>,
-    detail: Option<&'a str>,
+/// The newest certification of the registry whose record `supersedes` the verified one, if any:
+/// the same fact the site shows (docs/GUIDE.md, "Superseded certifications"). Records that cannot
+/// be read are passed over here; `build` and `sign` name them.
+fn superseded_by(reg: &Registry, v: &Verification) -> Result<Option<u64>> {
+    let Some(claim) = &v.claim else {
+        return Ok(None);
+    };
+    let pairs: Vec<(u64, u64)> = reg
+        .record_files()?
+        .par_iter()
+        .filter_map(|path| reg.load_record(path).ok())
+        .filter_map(|(record, _)| record.supersedes.map(|old| (old, record.serial)))
+        .collect();
+    Ok(starmark_core::report::superseded_by(pairs, claim.serial))
 }
 
-impl<'a> From<&'a Verification> for JsonVerdict<'a> {
-    fn from(v: &'a Verification) -> Self {
-        let c: Option<&Claim> = v.claim.as_ref();
-        JsonVerdict {
-            verdict: v.verdict.name(),
-            stale: v.stale,
-            rollback: v.rollback,
-            serial: c.map(|c| c.serial),
-            manufacturer: c.map(|c| c.manufacturer.as_str()),
-            model: c.map(|c| c.model.as_str()),
-            tier: c.map(|c| c.tier.stars()),
-            category: c.map(|c| c.category.as_str()),
-            valid_from: c.map(|c| c.valid_from),
-            valid_until: c.map(|c| c.valid_until),
-            key_id: c.map(|c| c.key_id.to_string()),
-            issuer: v.issuer.as_deref(),
-            record_sha256: c.map(|c| starmark_core::to_hex(&c.record_sha256)),
-            revocation: v.revocation.as_ref(),
-            revocation_sequence: v.revocation_sequence,
-            detail: v.detail.as_deref(),
-        }
-    }
-}
-
-fn headline(v: &Verification) -> &'static str {
+fn headline(v: &Verification, superseded: bool) -> &'static str {
     match v.verdict {
+        Verdict::Valid if !v.stale && superseded => "VALID, SUPERSEDED: genuine and valid for the product versions it names; a newer certification covers a changed version",
         Verdict::Valid if v.stale => "VALID, BUT REVOCATION DATA IS STALE: the label is genuine; its revocation status could not be confirmed",
         Verdict::Valid => "VALID: genuine and valid",
         Verdict::Expired => "EXPIRED: genuine, but the certification has expired",
@@ -122,8 +95,8 @@ fn headline(v: &Verification) -> &'static str {
     }
 }
 
-fn print_human(v: &Verification) {
-    println!("{}", headline(v));
+fn print_human(v: &Verification, superseded_by: Option<u64>) {
+    println!("{}", headline(v, superseded_by.is_some()));
     if let Some(c) = &v.claim {
         let stars =
             "★".repeat(usize::from(c.tier.stars())) + &"☆".repeat(3 - usize::from(c.tier.stars()));
@@ -137,6 +110,11 @@ fn print_human(v: &Verification) {
             "  issuer        {} (key {})",
             v.issuer.as_deref().unwrap_or("?"),
             c.key_id
+        );
+    }
+    if let Some(newer) = superseded_by {
+        println!(
+            "  superseded    by {newer:08}: a newer certification covers a changed version of this product; this one still covers the versions its record names"
         );
     }
     if let Some(r) = &v.revocation {

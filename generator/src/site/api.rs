@@ -207,6 +207,38 @@ pub fn claims_bundle(certs: &BTreeMap<u64, VerifiedCert>) -> anyhow::Result<Vec<
     Ok(bundle.encode()?)
 }
 
+/// Where the verify page learns which certifications are superseded.
+pub const SUPERSEDED_PATH: &str = "api/v1/superseded.json";
+
+/// `api/v1/superseded.json`: for every certification that a newer record `supersedes`, the
+/// newest such certification, as `{"superseded_by": {"<serial>": <serial>}}` (a serial above
+/// 2^53 - 1 as a string, as in the verdict report). The verify page reads it whole, so that
+/// which label was scanned is never asked of the server (docs/FORMAT.md).
+pub fn superseded_json(certs: &BTreeMap<u64, VerifiedCert>) -> serde_json::Result<Vec<u8>> {
+    use starmark_core::report::Int;
+    /// The pairs in serial order (a string-keyed map would sort "12" before "9").
+    struct Pairs(Vec<(u64, u64)>);
+    impl Serialize for Pairs {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_map(self.0.iter().map(|&(old, new)| (old.to_string(), Int(new))))
+        }
+    }
+    #[derive(Serialize)]
+    struct Superseded {
+        superseded_by: Pairs,
+    }
+    // `certs` is ordered by serial.
+    let pairs = certs
+        .values()
+        .filter_map(|c| c.superseded_by.map(|new| (c.summary.serial, new)))
+        .collect();
+    let mut v = serde_json::to_vec(&Superseded {
+        superseded_by: Pairs(pairs),
+    })?;
+    v.push(b'\n');
+    Ok(v)
+}
+
 /// `api/v1/trust-list.json`.
 pub fn trust_json(t: &TrustList) -> serde_json::Result<Vec<u8>> {
     pretty(t)

@@ -96,6 +96,7 @@ pub(super) fn plan<'a>(
     jobs.push(revoked_page(site, &keys));
     jobs.push(api_index(site, &keys));
     jobs.push(api_lists(site));
+    jobs.push(api_superseded(site));
     jobs.push(api_claims(site, &keys));
     jobs.push(api_categories(site, &keys));
     jobs.push(api_build(site, &keys));
@@ -428,6 +429,23 @@ fn api_lists<'a>(site: &'a Site<'a>) -> Job<'a> {
                 api::revocation_json(&loaded.revocations)?,
             ])
         }),
+    )
+}
+
+/// `api/v1/superseded.json`: which certification replaced which, for the verify page.
+fn api_superseded<'a>(site: &'a Site<'a>) -> Job<'a> {
+    let loaded = site.loaded;
+    let supersessions: Vec<u8> = loaded
+        .certs
+        .values()
+        .filter_map(|c| c.superseded_by.map(|new| (c.summary.serial, new)))
+        .flat_map(|(old, new)| [old.to_le_bytes(), new.to_le_bytes()].concat())
+        .collect();
+    Job::named(
+        api::SUPERSEDED_PATH,
+        key_of(&[&supersessions, b"superseded"]),
+        vec![api::SUPERSEDED_PATH.into()],
+        Box::new(move || Ok(vec![api::superseded_json(&loaded.certs)?])),
     )
 }
 

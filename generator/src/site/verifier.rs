@@ -248,6 +248,7 @@ pub(super) fn jobs<'a>(site: &'a Site<'a>, global: &Key) -> Result<Vec<Job<'a>>>
     }
     precache.extend(assets.precached().iter().map(|a| a.path.clone()));
     precache.extend(LISTS.iter().map(|s| s.to_string()));
+    precache.push(super::api::SUPERSEDED_PATH.to_string());
     if witnesses {
         precache.push(crate::witness::WITNESSES_PATH.to_string());
     }

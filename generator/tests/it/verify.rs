@@ -7,7 +7,7 @@ use crate::common::{digits, now, s, RecordText, Reg, DAY, URL_PREFIX};
 use crate::qr::{decode_png, zbarimg};
 
 /// The fields of `verify --json`, in order.
-const JSON_FIELDS: [&str; 16] = [
+const JSON_FIELDS: [&str; 17] = [
     "verdict",
     "stale",
     "rollback",
@@ -24,6 +24,7 @@ const JSON_FIELDS: [&str; 16] = [
     "revocation",
     "revocation_sequence",
     "detail",
+    "superseded_by",
 ];
 
 /// A registry with one signed default record (serial 20260001); returns it and the URL.
@@ -86,6 +87,7 @@ fn valid_label_by_url_json_has_the_signed_fields() {
     assert_eq!(json["revocation"], Value::Null);
     assert_eq!(json["revocation_sequence"], 1);
     assert_eq!(json["detail"], Value::Null);
+    assert_eq!(json["superseded_by"], Value::Null);
     let file = std::fs::read(reg.path("records/20260001.md")).unwrap();
     assert_eq!(json["record_sha256"], hex::encode(Sha256::digest(&file)));
 }
@@ -112,6 +114,63 @@ fn valid_label_human_output() {
         "valid         2026-01-01 to 2035-12-31",
     ]);
     assert!(out.stderr.is_empty(), "{}", out.stderr);
+}
+
+/// A certification that a newer record `supersedes` stays valid (exit 0) and says by which one,
+/// as the site and the verify page do; the newer one is not superseded.
+#[test]
+fn superseded_stays_valid_and_names_the_newer_certification() {
+    let (reg, url) = one_label();
+    let newer =
+        RecordText::new(20_260_002)
+            .text()
+            .replacen("+++\n", "+++\nsupersedes = 20260001\n", 1);
+    let newer_url = reg.signed("20260002.md", &newer);
+    let got = reg.verify(&url, &[]);
+    assert_verdict(&got, "valid", false, 0);
+    assert_eq!(got.1["superseded_by"], 20_260_002, "{}", got.1);
+    let (code, json) = reg.verify(&newer_url, &[]);
+    assert_eq!((code, &json["superseded_by"]), (0, &Value::Null), "{json}");
+    reg.run(&["verify", &url]).ok().stdout_has(&[
+        "VALID, SUPERSEDED: genuine and valid for the product versions it names",
+        "superseded    by 20260002",
+    ]);
+    // A label that does not verify names no successor.
+    let d = digits(&url);
+    let (_, bad) = reg.verify(&tamper_bytes(d, byte_len(d) - 64..byte_len(d)), &[]);
+    assert_eq!(bad["verdict"], "counterfeit", "{bad}");
+    assert_eq!(bad["superseded_by"], Value::Null, "{bad}");
+}
+
+/// `api/v1/superseded.json`, which the verify page reads whole, lists every superseded
+/// certification with the newest that supersedes it, in serial order, as the CLI reports it.
+#[test]
+fn the_site_lists_superseded_certifications_for_the_verify_page() {
+    let (reg, url) = one_label();
+    let with = |serial: u64, old: u64| {
+        RecordText::new(serial)
+            .text()
+            .replacen("+++\n", &format!("+++\nsupersedes = {old}\n"), 1)
+    };
+    reg.signed("20260002.md", &with(20_260_002, 20_260_001));
+    let nine = reg.signed("9.md", &RecordText::new(9).text());
+    reg.signed("20260003.md", &with(20_260_003, 9));
+    reg.signed("20260004.md", &with(20_260_004, 9));
+    let out = reg.tmp().join("public");
+    reg.run(&["build", s(&reg.dir), "--out", s(&out), "--quiet"])
+        .ok();
+    let text = std::fs::read_to_string(out.join("api/v1/superseded.json")).unwrap();
+    assert_eq!(
+        text,
+        "{\"superseded_by\":{\"9\":20260004,\"20260001\":20260002}}\n"
+    );
+    assert_eq!(reg.verify(&nine, &[]).1["superseded_by"], 20_260_004);
+    assert_eq!(reg.verify(&url, &[]).1["superseded_by"], 20_260_002);
+    let cert: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("api/v1/certificates/9.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(cert["superseded_by"], 20_260_004);
 }
 
 #[test]
