@@ -7,11 +7,13 @@
 //! every collection is ordered.
 
 mod api;
+mod favicon;
 mod listings;
 mod load;
 mod log;
 mod manifest;
 mod markdown;
+mod not_found;
 pub mod output;
 mod theme;
 mod verifier;
@@ -64,6 +66,7 @@ pub struct BuildOptions {
 
 pub use api::{BuildInfo, BUILD_PATH};
 pub use manifest::SIGNATURE_FILE as MANIFEST_SIGNATURE_FILE;
+pub use not_found::PATH as NOT_FOUND_PAGE;
 
 /// The SHA-256 that `api/v1/build.json` gives for the templates: of starmark's own, with the
 /// registry's overrides in `templates` (which need not exist).
@@ -1073,6 +1076,9 @@ fn plan<'a>(site: &'a Site<'a>, font: &'a LabelFont, global: &Key) -> Result<Vec
         jobs.extend(log::jobs(published));
         jobs.push(log::witnesses_job(published, &site.reg.witness_keys()?)?);
     }
+    // After the sitemap, which lists neither.
+    jobs.push(not_found::job(site, global));
+    jobs.push(favicon::job(site)?);
     let assets: Vec<&theme::Asset> = site.theme.assets.values().collect();
     jobs.push(Job::named(
         "assets",
