@@ -92,6 +92,17 @@ async function open(p, width, { fontSize } = {}) {
     await page.waitForLoadState('networkidle');
     await page.waitForTimeout(200);
   }
+  if (p.name === 'check listings') {
+    // With its options open and the results of a small file shown.
+    await page.click('details.options summary');
+    await page.setInputFiles('#file', {
+      name: 'listings.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('certificate,manufacturer,model,tier\n00000001,深圳市星联科技有限公司,XL-AX3000,2\n99999999,Nobody Ltd,XX-1,3\n'),
+    });
+    await page.waitForFunction(() => ['done', 'error'].includes(document.getElementById('listings').dataset.state), null, { timeout: 30000 });
+    assert.equal(await page.evaluate(() => document.getElementById('listings').dataset.state), 'done');
+  }
   return { page, context, errors };
 }
 
