@@ -101,7 +101,10 @@ mod tests {
             let mut reader = decoder.read_info().unwrap();
             let mut buf = vec![0; reader.output_buffer_size().unwrap()];
             let frame = reader.next_frame(&mut buf).unwrap();
-            assert_eq!((frame.width, frame.height), (u32::from(*size), u32::from(*size)));
+            assert_eq!(
+                (frame.width, frame.height),
+                (u32::from(*size), u32::from(*size))
+            );
             // The centre of the icon is the white shield or the star, not transparent.
             let mid = (frame.width / 2 * frame.width + frame.width / 2) as usize * 4;
             assert_eq!(buf[mid + 3], 255, "opaque centre at {size} px");

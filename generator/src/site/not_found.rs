@@ -24,7 +24,10 @@ pub(super) fn job<'a>(site: &'a Site<'a>, global: &Key) -> Job<'a> {
             let mut ctx = site.base.first().cloned().unwrap_or_default();
             ctx.insert("root", &root);
             ctx.insert("home", &format!("{root}{}", lang_path(first, "")));
-            ctx.insert("alt", &format!("{root}{}", lang_path(LANGS[1], "index.html")));
+            ctx.insert(
+                "alt",
+                &format!("{root}{}", lang_path(LANGS[1], "index.html")),
+            );
             let others: Vec<serde_json::Value> = LANGS[1..]
                 .iter()
                 .map(|l| {
@@ -42,7 +45,9 @@ pub(super) fn job<'a>(site: &'a Site<'a>, global: &Key) -> Job<'a> {
 
 /// The path of a base URL, starting and ending with `/`: `https://a.example/b` gives `/b/`.
 fn url_path(base_url: &str) -> String {
-    let after_scheme = base_url.split_once("://").map_or(base_url, |(_, rest)| rest);
+    let after_scheme = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest);
     let path = after_scheme
         .split(['?', '#'])
         .next()

@@ -209,7 +209,10 @@ mod tests {
 
     #[test]
     fn names_in_the_other_language_are_tagged() {
-        assert_eq!(lang_attr("莱茵费尔德自动化有限公司", "en"), " lang=\"zh-Hans\"");
+        assert_eq!(
+            lang_attr("莱茵费尔德自动化有限公司", "en"),
+            " lang=\"zh-Hans\""
+        );
         assert_eq!(lang_attr("家用路由器 AX3000", "en"), " lang=\"zh-Hans\"");
         assert_eq!(lang_attr("Rheinfeld Automation GmbH", "en"), "");
         assert_eq!(lang_attr("Rheinfeld Automation GmbH", "zh"), " lang=\"en\"");
@@ -220,19 +223,52 @@ mod tests {
     }
 
     #[test]
+    fn stars_are_one_named_image_whose_glyphs_are_hidden() {
+        let theme = Theme::load(Path::new("/nonexistent")).unwrap();
+        let mut tera = theme.tera;
+        tera.add_raw_template(
+            "t.html",
+            r#"{% import "macros.html" as m %}{{ m::stars(tier=2, label="2 of 3 stars") }}|{{ m::stars(tier=1) }}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            tera.render("t.html", &tera::Context::new()).unwrap(),
+            "<span class=\"stars\" role=\"img\" aria-label=\"2 of 3 stars\"><span aria-hidden=\"true\">★★☆</span></span>|\
+             <span class=\"stars\" role=\"img\" aria-label=\"1/3\"><span aria-hidden=\"true\">★☆☆</span></span>"
+        );
+        for lang in LANGS {
+            let t = theme.strings.get(lang).unwrap();
+            for tier in 1..=3 {
+                assert!(
+                    t.contains_key(&format!("stars_{tier}")),
+                    "{lang}: stars_{tier}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn the_filter_in_a_template() {
         let theme = Theme::load(Path::new("/nonexistent")).unwrap();
         let mut tera = theme.tera;
-        tera.add_raw_template("t.html", "<b{{ n | lang_attr(page=lang) | safe }}>{{ n }}</b>")
-            .unwrap();
+        tera.add_raw_template(
+            "t.html",
+            "<b{{ n | lang_attr(page=lang) | safe }}>{{ n }}</b>",
+        )
+        .unwrap();
         let mut ctx = tera::Context::new();
         ctx.insert("n", "星联");
         ctx.insert("lang", "en");
-        assert_eq!(tera.render("t.html", &ctx).unwrap(), "<b lang=\"zh-Hans\">星联</b>");
+        assert_eq!(
+            tera.render("t.html", &ctx).unwrap(),
+            "<b lang=\"zh-Hans\">星联</b>"
+        );
         ctx.insert("lang", "zh");
         assert_eq!(tera.render("t.html", &ctx).unwrap(), "<b>星联</b>");
         let missing = tera.add_raw_template("u.html", "{{ n | lang_attr }}");
-        let err = missing.and_then(|()| tera.render("u.html", &ctx)).unwrap_err();
+        let err = missing
+            .and_then(|()| tera.render("u.html", &ctx))
+            .unwrap_err();
         assert!(format!("{err:?}").contains("needs page="), "{err:?}");
     }
 }

@@ -338,7 +338,11 @@ fn a_missing_path_is_the_404_page_and_the_favicon_is_an_icon() {
     for path in ["/nothing.html", "/cert/999999.html", "/en/no/such/page/"] {
         let mut c = served.connect();
         c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        write!(c, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        write!(
+            c,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
         let (status, head, body) = response(&mut c, false);
         assert_eq!(status, 404, "{path}");
         assert!(
@@ -350,7 +354,11 @@ fn a_missing_path_is_the_404_page_and_the_favicon_is_an_icon() {
     }
     let mut c = served.connect();
     c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(c, "GET /favicon.ico HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        c,
+        "GET /favicon.ico HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let (status, head, body) = response(&mut c, false);
     assert_eq!(status, 200);
     assert!(head.contains("Content-Type: image/x-icon\r\n"), "{head}");

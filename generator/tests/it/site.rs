@@ -523,7 +523,10 @@ fn every_page_has_a_description_and_the_favicon_and_a_404_page_is_published() {
     // favicon.ico at the root: an ICO of PNG images, in the manifest like every file.
     let ico = std::fs::read(out.join("favicon.ico")).unwrap();
     assert_eq!(&ico[..4], &[0, 0, 1, 0], "an ICO file");
-    assert!(ico.windows(8).any(|w| w == b"\x89PNG\r\n\x1a\n"), "PNG images");
+    assert!(
+        ico.windows(8).any(|w| w == b"\x89PNG\r\n\x1a\n"),
+        "PNG images"
+    );
     // Both published like every file: named in the manifest (the root directory's listing).
     let in_manifest = |name: &str| {
         files(&out.join("manifest")).keys().any(|k| {
@@ -556,14 +559,25 @@ fn every_page_has_a_description_and_the_favicon_and_a_404_page_is_published() {
     let html = Html::parse_document(&text);
     let sel = |s: &str| Selector::parse(s).unwrap();
     assert_eq!(
-        html.select(&sel("html")).next().unwrap().value().attr("lang"),
+        html.select(&sel("html"))
+            .next()
+            .unwrap()
+            .value()
+            .attr("lang"),
         Some("zh-Hans")
     );
     assert!(text.contains("未找到该页面"), "{text}");
-    let en = html.select(&sel("section[lang=en]")).next().expect("an English part");
+    let en = html
+        .select(&sel("section[lang=en]"))
+        .next()
+        .expect("an English part");
     assert!(en.text().collect::<String>().contains("Page not found"));
     let stylesheet = html.select(&sel("link[rel=stylesheet]")).next().unwrap();
-    assert!(stylesheet.value().attr("href").unwrap().starts_with("/assets/style."));
+    assert!(stylesheet
+        .value()
+        .attr("href")
+        .unwrap()
+        .starts_with("/assets/style."));
     let sitemaps: String = all
         .keys()
         .filter(|k| k.starts_with("sitemap"))
@@ -579,7 +593,10 @@ fn every_page_has_a_description_and_the_favicon_and_a_404_page_is_published() {
         "base_url = \"https://label.example.cn\"",
         "base_url = \"https://example.org/registry\"",
     );
-    assert!(toml.contains("example.org/registry"), "the demo's base_url line");
+    assert!(
+        toml.contains("example.org/registry"),
+        "the demo's base_url line"
+    );
     std::fs::write(&config, toml).unwrap();
     let o = build(&reg, &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
