@@ -390,11 +390,23 @@ fn respond(site: &Site, request: &Request) -> (Vec<u8>, bool) {
                 content_type: content_type(&file),
                 body,
             },
-            Err(_) => Response::text(404, "not found\n"),
+            Err(_) => not_found(site),
         },
-        None => Response::text(404, "not found\n"),
+        None => not_found(site),
     };
     (response.bytes(head_only, close), close)
+}
+
+/// The site's 404 page with status 404, or a line of text when the site has none.
+fn not_found(site: &Site) -> Response {
+    match std::fs::read(site.root.join(crate::site::NOT_FOUND_PAGE)) {
+        Ok(body) => Response {
+            status: 404,
+            content_type: "text/html; charset=utf-8",
+            body,
+        },
+        Err(_) => Response::text(404, "not found\n"),
+    }
 }
 
 /// The file a request target names: under the prefix (the prefix without its trailing slash
@@ -455,6 +467,7 @@ fn content_type(path: &Path) -> &'static str {
         "wasm" => "application/wasm",
         "svg" => "image/svg+xml",
         "png" => "image/png",
+        "ico" => "image/x-icon",
         "xml" => "application/xml",
         "md" => "text/markdown; charset=utf-8",
         "sig" | "txt" => "text/plain; charset=utf-8",

@@ -121,10 +121,38 @@
     tr.appendChild(td);
   }
 
+  // A name in the other language than the page's is tagged with its own (as the pages do), so
+  // that screen readers pronounce it.
+  var pageLang = form.getAttribute('data-lang');
+  var HAN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[\ud840-\ud87f][\udc00-\udfff]/;
+  function langOf(text) {
+    var han = HAN.test(text);
+    if (pageLang === 'zh') return !han && /[A-Za-z]/.test(text) ? 'en' : '';
+    return han ? 'zh-Hans' : '';
+  }
+
   function cell(tr, text, href) {
     var td = document.createElement('td');
     if (href) { var a = document.createElement('a'); a.href = href; a.textContent = text; td.appendChild(a); }
     else td.textContent = text;
+    var lang = langOf(text);
+    if (lang) td.lang = lang;
+    tr.appendChild(td);
+    return td;
+  }
+
+  // The tier as one named image ("2 of 3 stars"), its glyphs decoration, as on the pages.
+  function starsCell(tr, tier) {
+    var td = document.createElement('td');
+    var img = document.createElement('span');
+    img.className = 'stars';
+    img.setAttribute('role', 'img');
+    img.setAttribute('aria-label', (T.stars && T.stars[tier - 1]) || String(tier));
+    var glyphs = document.createElement('span');
+    glyphs.setAttribute('aria-hidden', 'true');
+    glyphs.textContent = '★★★'.slice(0, tier) + '☆☆☆'.slice(0, 3 - tier);
+    img.appendChild(glyphs);
+    td.appendChild(img);
     tr.appendChild(td);
     return td;
   }
@@ -145,8 +173,7 @@
       makerCell(tr, row);
       cell(tr, r[3]);
       cell(tr, r[4]);
-      var stars = cell(tr, '★★★'.slice(0, r[5]) + '☆☆☆'.slice(0, 3 - r[5]));
-      stars.className = 'stars';
+      starsCell(tr, r[5]);
       var s = document.createElement('span');
       var code = meta.statuses[r[7]];
       s.className = 'status status-' + code;

@@ -7,11 +7,13 @@
 //! every collection is ordered.
 
 mod api;
+mod favicon;
 mod listings;
 mod load;
 mod log;
 mod manifest;
 mod markdown;
+mod not_found;
 pub mod output;
 mod plan;
 mod theme;
@@ -65,6 +67,7 @@ pub struct BuildOptions {
 
 pub use api::{BuildInfo, BUILD_PATH};
 pub use manifest::SIGNATURE_FILE as MANIFEST_SIGNATURE_FILE;
+pub use not_found::PATH as NOT_FOUND_PAGE;
 
 /// The SHA-256 that `api/v1/build.json` gives for the templates: of starmark's own, with the
 /// registry's overrides in `templates` (which need not exist).

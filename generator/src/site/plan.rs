@@ -104,6 +104,9 @@ pub(super) fn plan<'a>(
     jobs.push(feed(site, &keys));
     let sitemap = sitemap(site, &keys, &jobs);
     jobs.push(sitemap);
+    // After the sitemap, which lists neither.
+    jobs.push(super::not_found::job(site, global));
+    jobs.push(super::favicon::job(site)?);
     if let Some(published) = site.log {
         jobs.extend(log::jobs(published));
         jobs.push(log::witnesses_job(published, &site.reg.witness_keys()?)?);

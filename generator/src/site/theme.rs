@@ -53,7 +53,7 @@ pub struct Theme {
 }
 
 /// Reads an embedded file, or the registry's override of it.
-fn file(overrides: &Path, name: &str) -> Result<Vec<u8>> {
+pub(super) fn file(overrides: &Path, name: &str) -> Result<Vec<u8>> {
     let over = overrides.join(name);
     if over.is_file() {
         return crate::fsutil::read(&over);
@@ -85,6 +85,7 @@ impl Theme {
         tera.add_raw_templates(templates)
             .map_err(|e| anyhow::anyhow!("templates: {}", tera_error(&e)))?;
         tera.autoescape_on(vec![".html", ".xml"]);
+        tera.register_filter("lang_attr", lang_attr_filter);
 
         let mut strings = BTreeMap::new();
         for lang in LANGS {
@@ -148,6 +149,48 @@ impl Theme {
     }
 }
 
+/// The `lang` attribute (with its leading space) that a text needs on a page in language `page`:
+/// ` lang="zh-Hans"` for text with Han characters on a page in another language, ` lang="en"` for
+/// Latin text without Han on a Chinese page, and nothing when the text is in the page's language
+/// (or has no letters), so that screen readers pronounce names in their own language.
+pub fn lang_attr(text: &str, page: &str) -> &'static str {
+    let han = text.chars().any(is_han);
+    if page == "zh" {
+        if !han && text.chars().any(|c| c.is_ascii_alphabetic()) {
+            return " lang=\"en\"";
+        }
+        ""
+    } else if han {
+        " lang=\"zh-Hans\""
+    } else {
+        ""
+    }
+}
+
+/// Han ideographs (the unified blocks and their extensions, compatibility ideographs).
+fn is_han(c: char) -> bool {
+    matches!(c,
+        '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{3134F}')
+}
+
+/// `{{ text | lang_attr(page=lang) | safe }}` in templates: see [`lang_attr`]. A value that is
+/// not a string needs no attribute.
+fn lang_attr_filter(
+    value: &tera::Value,
+    args: &std::collections::HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
+    let page = args
+        .get("page")
+        .and_then(tera::Value::as_str)
+        .ok_or_else(|| tera::Error::msg("lang_attr: needs page=<the page's language>"))?;
+    Ok(tera::Value::from(
+        value.as_str().map_or("", |text| lang_attr(text, page)),
+    ))
+}
+
 /// Tera errors nest their cause; show the whole chain on one line.
 fn tera_error(e: &tera::Error) -> String {
     let mut s = e.to_string();
@@ -158,4 +201,74 @@ fn tera_error(e: &tera::Error) -> String {
         source = inner.source();
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_in_the_other_language_are_tagged() {
+        assert_eq!(
+            lang_attr("莱茵费尔德自动化有限公司", "en"),
+            " lang=\"zh-Hans\""
+        );
+        assert_eq!(lang_attr("家用路由器 AX3000", "en"), " lang=\"zh-Hans\"");
+        assert_eq!(lang_attr("Rheinfeld Automation GmbH", "en"), "");
+        assert_eq!(lang_attr("Rheinfeld Automation GmbH", "zh"), " lang=\"en\"");
+        assert_eq!(lang_attr("XL-AX3000", "zh"), " lang=\"en\"");
+        assert_eq!(lang_attr("家用路由器 AX3000", "zh"), "");
+        assert_eq!(lang_attr("00000001", "zh"), "");
+        assert_eq!(lang_attr("𠀀", "en"), " lang=\"zh-Hans\"");
+    }
+
+    #[test]
+    fn stars_are_one_named_image_whose_glyphs_are_hidden() {
+        let theme = Theme::load(Path::new("/nonexistent")).unwrap();
+        let mut tera = theme.tera;
+        tera.add_raw_template(
+            "t.html",
+            r#"{% import "macros.html" as m %}{{ m::stars(tier=2, label="2 of 3 stars") }}|{{ m::stars(tier=1) }}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            tera.render("t.html", &tera::Context::new()).unwrap(),
+            "<span class=\"stars\" role=\"img\" aria-label=\"2 of 3 stars\"><span aria-hidden=\"true\">★★☆</span></span>|\
+             <span class=\"stars\" role=\"img\" aria-label=\"1/3\"><span aria-hidden=\"true\">★☆☆</span></span>"
+        );
+        for lang in LANGS {
+            let t = theme.strings.get(lang).unwrap();
+            for tier in 1..=3 {
+                assert!(
+                    t.contains_key(&format!("stars_{tier}")),
+                    "{lang}: stars_{tier}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_filter_in_a_template() {
+        let theme = Theme::load(Path::new("/nonexistent")).unwrap();
+        let mut tera = theme.tera;
+        tera.add_raw_template(
+            "t.html",
+            "<b{{ n | lang_attr(page=lang) | safe }}>{{ n }}</b>",
+        )
+        .unwrap();
+        let mut ctx = tera::Context::new();
+        ctx.insert("n", "星联");
+        ctx.insert("lang", "en");
+        assert_eq!(
+            tera.render("t.html", &ctx).unwrap(),
+            "<b lang=\"zh-Hans\">星联</b>"
+        );
+        ctx.insert("lang", "zh");
+        assert_eq!(tera.render("t.html", &ctx).unwrap(), "<b>星联</b>");
+        let missing = tera.add_raw_template("u.html", "{{ n | lang_attr }}");
+        let err = missing
+            .and_then(|()| tera.render("u.html", &ctx))
+            .unwrap_err();
+        assert!(format!("{err:?}").contains("needs page="), "{err:?}");
+    }
 }

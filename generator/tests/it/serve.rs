@@ -106,6 +106,11 @@ fn get(served: &Served, path: &str) -> (u16, Vec<u8>) {
     (status, body)
 }
 
+/// The site's 404 page, as built.
+fn not_found_page(served: &Served) -> Vec<u8> {
+    std::fs::read(served._reg.dir.join("public/404.html")).unwrap()
+}
+
 /// How long until the server closes `stream`, sending one byte every 100 ms when `trickle`
 /// (a slow-loris request head); panics after 8 s.
 fn closed_after(mut stream: TcpStream, trickle: bool) -> Duration {
@@ -322,7 +327,48 @@ fn no_path_leaves_the_output_directory() {
     ] {
         let (status, body) = get(&served, path);
         assert_eq!(status, 404, "{path}");
-        assert_eq!(body, b"not found\n", "{path}");
+        assert_eq!(body, not_found_page(&served), "{path}");
     }
     assert_eq!(get(&served, "/en/../index.html").0, 404, "no `..` at all");
+}
+
+#[test]
+fn a_missing_path_is_the_404_page_and_the_favicon_is_an_icon() {
+    let served = Served::start(&[]);
+    for path in ["/nothing.html", "/cert/999999.html", "/en/no/such/page/"] {
+        let mut c = served.connect();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            c,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let (status, head, body) = response(&mut c, false);
+        assert_eq!(status, 404, "{path}");
+        assert!(
+            head.contains("Content-Type: text/html; charset=utf-8\r\n"),
+            "{head}"
+        );
+        assert_eq!(body, not_found_page(&served), "{path}");
+        assert!(String::from_utf8_lossy(&body).contains("Page not found"));
+    }
+    let mut c = served.connect();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        c,
+        "GET /favicon.ico HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let (status, head, body) = response(&mut c, false);
+    assert_eq!(status, 200);
+    assert!(head.contains("Content-Type: image/x-icon\r\n"), "{head}");
+    assert_eq!(&body[..4], &[0, 0, 1, 0]);
+}
+
+#[test]
+fn without_a_404_page_a_missing_path_is_plain_text() {
+    let served = Served::start(&[]);
+    std::fs::remove_file(served._reg.dir.join("public/404.html")).unwrap();
+    let (status, body) = get(&served, "/nothing.html");
+    assert_eq!((status, body.as_slice()), (404, b"not found\n".as_slice()));
 }

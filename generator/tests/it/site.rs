@@ -156,7 +156,13 @@ fn demo_site_pages_parse_have_csp_and_no_broken_links() {
             if is_external(&link) {
                 continue;
             }
-            if let Some(target) = resolve(page, &link) {
+            // The 404 page is served at any depth: its links are from the site root (the demo's
+            // base URL has no path).
+            let target = match link.strip_prefix('/') {
+                Some(rooted) if page == "404.html" => Some(rooted.to_string()),
+                _ => resolve(page, &link),
+            };
+            if let Some(target) = target {
                 assert!(
                     all.contains_key(&target),
                     "{page}: broken link {link} -> {target}"
@@ -490,4 +496,111 @@ fn site_served_under_a_path_prefix_has_no_broken_links() {
     let (status, _) = get(&addr, "/index.html");
     assert_eq!(status, 404, "outside the prefix nothing is served");
     drop(server);
+}
+
+/// The `content` of `<meta name=description>` and the `href` of `<link rel=icon>` of a page.
+fn description_and_icon(html: &Html) -> (Option<String>, Option<String>) {
+    let description = Selector::parse("meta[name=description]").unwrap();
+    let icon = Selector::parse("link[rel~=icon]").unwrap();
+    let attr = |sel: &Selector, a: &str| {
+        html.select(sel)
+            .next()
+            .and_then(|e| e.value().attr(a))
+            .map(str::to_string)
+    };
+    (attr(&description, "content"), attr(&icon, "href"))
+}
+
+#[test]
+fn every_page_has_a_description_and_the_favicon_and_a_404_page_is_published() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = demo_copy(tmp.path());
+    let out = tmp.path().join("public");
+    let o = build(&reg, &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let all = files(&out);
+
+    // favicon.ico at the root: an ICO of PNG images, in the manifest like every file.
+    let ico = std::fs::read(out.join("favicon.ico")).unwrap();
+    assert_eq!(&ico[..4], &[0, 0, 1, 0], "an ICO file");
+    assert!(
+        ico.windows(8).any(|w| w == b"\x89PNG\r\n\x1a\n"),
+        "PNG images"
+    );
+    // Both published like every file: named in the manifest (the root directory's listing).
+    let in_manifest = |name: &str| {
+        files(&out.join("manifest")).keys().any(|k| {
+            let bytes = std::fs::read(out.join("manifest").join(k)).unwrap();
+            bytes.windows(name.len()).any(|w| w == name.as_bytes())
+        })
+    };
+    let in_manifest = in_manifest("favicon.ico") && in_manifest("404.html");
+    assert!(in_manifest, "favicon.ico and 404.html are in the manifest");
+
+    // Every page: a description, and the favicon linked (relatively, from its depth).
+    let mut pages = 0;
+    for page in all.keys().filter(|p| p.ends_with(".html")) {
+        let html = Html::parse_document(&std::fs::read_to_string(out.join(page)).unwrap());
+        let (description, icon) = description_and_icon(&html);
+        let description = description.unwrap_or_else(|| panic!("{page}: no meta description"));
+        assert!(description.chars().count() >= 10, "{page}: {description:?}");
+        let icon = icon.unwrap_or_else(|| panic!("{page}: no icon link"));
+        let target = match icon.strip_prefix('/') {
+            Some(rooted) if page == "404.html" => Some(rooted.to_string()),
+            _ => resolve(page, &icon),
+        };
+        assert_eq!(target.as_deref(), Some("favicon.ico"), "{page}: {icon}");
+        pages += 1;
+    }
+    assert!(pages > 60, "{pages} pages");
+
+    // 404.html: both languages, each tagged, links from the root; not in the sitemap.
+    let text = std::fs::read_to_string(out.join("404.html")).unwrap();
+    let html = Html::parse_document(&text);
+    let sel = |s: &str| Selector::parse(s).unwrap();
+    assert_eq!(
+        html.select(&sel("html"))
+            .next()
+            .unwrap()
+            .value()
+            .attr("lang"),
+        Some("zh-Hans")
+    );
+    assert!(text.contains("未找到该页面"), "{text}");
+    let en = html
+        .select(&sel("section[lang=en]"))
+        .next()
+        .expect("an English part");
+    assert!(en.text().collect::<String>().contains("Page not found"));
+    let stylesheet = html.select(&sel("link[rel=stylesheet]")).next().unwrap();
+    assert!(stylesheet
+        .value()
+        .attr("href")
+        .unwrap()
+        .starts_with("/assets/style."));
+    let sitemaps: String = all
+        .keys()
+        .filter(|k| k.starts_with("sitemap"))
+        .map(|k| std::fs::read_to_string(out.join(k)).unwrap())
+        .collect();
+    assert!(sitemaps.contains("about.html"), "{sitemaps}");
+    assert!(!sitemaps.contains("404.html"), "{sitemaps}");
+
+    // Under a base URL with a path, the 404 page links under that path.
+    let config = reg.join("starmark.toml");
+    let toml = std::fs::read_to_string(&config).unwrap();
+    let toml = toml.replace(
+        "base_url = \"https://label.example.cn\"",
+        "base_url = \"https://example.org/registry\"",
+    );
+    assert!(
+        toml.contains("example.org/registry"),
+        "the demo's base_url line"
+    );
+    std::fs::write(&config, toml).unwrap();
+    let o = build(&reg, &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(out.join("404.html")).unwrap();
+    assert!(text.contains("href=\"/registry/en/index.html\""), "{text}");
+    assert!(text.contains("href=\"/registry/favicon.ico\""), "{text}");
 }
