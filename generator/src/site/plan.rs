@@ -325,6 +325,7 @@ fn search_strings(t: &BTreeMap<String, String>) -> String {
         "more": get("search_more"),
         "none": get("search_none"),
         "status": status,
+        "stars": [get("stars_1"), get("stars_2"), get("stars_3")],
     })
     .to_string()
 }
