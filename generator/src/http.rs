@@ -148,7 +148,7 @@ impl Server {
                     continue
                 }
                 Err(e) => {
-                    eprintln!("starmark: cannot accept a connection: {e}");
+                    errln!("starmark: cannot accept a connection: {e}");
                     return;
                 }
             };

@@ -89,10 +89,14 @@ fn default_max_record_bytes() -> u64 {
 pub struct KeyPaths {
     /// The root public key, pinned in verifiers.
     pub root_public: PathBuf,
-    /// The root secret key (keep it offline; needed only by `starmark trust`).
-    pub root_secret: PathBuf,
-    /// The issuer secret key used by `sign` and `revoke`.
-    pub issuer_secret: PathBuf,
+    /// The root secret key (keep it offline; needed only by `starmark trust`, which also takes
+    /// `--root-key`). Optional: commands that do not sign never read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_secret: Option<PathBuf>,
+    /// The issuer secret key used by `sign` and `revoke`. Optional: `build`, `serve`, `verify`
+    /// and the other commands that do not sign never read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_secret: Option<PathBuf>,
     /// The log secret key that signs the transparency log's checkpoints (`sign`, `revoke`,
     /// `trust` and `log backfill` append to the log). Absent in registries made before the log.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -248,7 +252,7 @@ impl Registry {
         match RevocationList::decode_verified(&bytes, trust) {
             Ok(list) => Ok(Some(list)),
             Err(starmark_core::Error::List(ListError::CompromisedSigner { key_id })) => {
-                eprintln!(
+                errln!(
                     "starmark: warning: {}: signed by key {key_id}, now marked compromised; it is ignored until the issuer re-signs it (`starmark revoke --refresh` with a good key)",
                     path.display()
                 );
@@ -280,9 +284,16 @@ impl Registry {
         }
     }
 
-    /// The issuer secret key.
+    /// The issuer secret key (`[keys] issuer_secret`); an error naming the key when it is not
+    /// configured.
     pub fn issuer_secret(&self) -> Result<SecretKey> {
-        keyfile::read_secret(&self.path(&self.config.keys.issuer_secret))
+        let Some(rel) = &self.config.keys.issuer_secret else {
+            bail!(
+                "{}: [keys] issuer_secret is not set: signing needs the issuer's secret key; set issuer_secret = \"keys/NAME.key\" (a key made by `starmark keygen keys/NAME` and added with `starmark trust add keys/NAME.pub --name NAME`)",
+                self.path(CONFIG_FILE).display()
+            );
+        };
+        keyfile::read_secret(&self.path(rel))
     }
 
     /// The log secret key (`[keys] log_secret`); an error saying how to make one when it is not
@@ -297,12 +308,17 @@ impl Registry {
         keyfile::read_secret(&self.path(rel))
     }
 
-    /// The root secret key, from `explicit` or the configured path.
+    /// The root secret key, from `explicit` or the configured path (`[keys] root_secret`); an
+    /// error naming the key when neither is given.
     pub fn root_secret(&self, explicit: Option<&Path>) -> Result<SecretKey> {
-        let path = explicit.map_or_else(
-            || self.path(&self.config.keys.root_secret),
-            Path::to_path_buf,
-        );
+        let path = match (explicit, &self.config.keys.root_secret) {
+            (Some(p), _) => p.to_path_buf(),
+            (None, Some(rel)) => self.path(rel),
+            (None, None) => bail!(
+                "{}: [keys] root_secret is not set: changing the trust list needs the root secret key; pass --root-key FILE or set root_secret = \"keys/root.key\"",
+                self.path(CONFIG_FILE).display()
+            ),
+        };
         keyfile::read_secret(&path)
     }
 

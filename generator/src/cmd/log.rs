@@ -40,7 +40,7 @@ fn backfill(args: &LogArgs) -> Result<u8> {
         &revocation_bytes,
     ));
     let checkpoint = log::create(&reg, &trust, &entries)?;
-    println!(
+    outln!(
         "made the log {}: {} entries ({claim_count} claims in serial order, then trust list #{} and revocation list #{revocation_sequence})",
         log::dir(&reg).display(),
         checkpoint.size,
@@ -103,10 +103,10 @@ fn verify(args: &LogArgs) -> Result<u8> {
     let report = log::verify(&reg, &trust)?;
     let cp = &report.checkpoint.checkpoint;
     for p in &report.problems {
-        println!("{}/{p}", log::dir(&reg).display());
+        outln!("{}/{p}", log::dir(&reg).display());
     }
     if !report.problems.is_empty() {
-        println!(
+        outln!(
             "the log does NOT verify: {} problem{} (checkpoint: {} entries, signed by log key {})",
             report.problems.len(),
             if report.problems.len() == 1 { "" } else { "s" },
@@ -115,7 +115,7 @@ fn verify(args: &LogArgs) -> Result<u8> {
         );
         return Ok(crate::EXIT_NOT_VALID);
     }
-    println!(
+    outln!(
         "the log verifies: {} entries ({} claims, {} revocation lists, {} trust lists), every tile and bundle recomputed; checkpoint signed by log key {}",
         cp.size,
         report.claims,
@@ -151,13 +151,13 @@ fn key(args: &LogArgs) -> Result<u8> {
         bail!("the trust list has no log key that is not compromised; add one with `starmark trust add KEY.pub --purpose log --name NAME`");
     }
     for k in keys {
-        println!("{}", NoteKey::new(&origin, k.public_key)?.to_vkey());
+        outln!("{}", NoteKey::new(&origin, k.public_key)?.to_vkey());
     }
     Ok(crate::EXIT_OK)
 }
 
 fn print_checkpoint(cp: &Checkpoint) {
-    println!(
+    outln!(
         "checkpoint: origin {}, {} entries, root {}",
         cp.origin,
         cp.size,

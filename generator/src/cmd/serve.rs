@@ -25,7 +25,7 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
         .out
         .clone()
         .unwrap_or_else(|| args.registry.join("public"));
-    println!("{}", build(&opts)?);
+    outln!("{}", build(&opts)?);
 
     let prefix = format!("/{}/", args.prefix.trim_matches('/')).replace("//", "/");
     let limits = Limits {
@@ -38,7 +38,7 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
     };
     let server = Server::bind(args.port, site, limits)?;
     let port = server.port()?;
-    println!(
+    outln!(
         "serving {} at http://127.0.0.1:{port}{prefix} (Ctrl-C to stop)",
         out.display()
     );
@@ -52,14 +52,14 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
             std::thread::sleep(Duration::from_millis(200));
             dirty.store(false, Ordering::SeqCst);
             match build(&rebuild_opts) {
-                Ok(s) => println!("{s}"),
+                Ok(s) => outln!("{s}"),
                 Err(e) if crate::lock::is_busy(&e) => {
                     // Another command (sign, revoke, a build) holds the registry: try again.
                     dirty.store(true, Ordering::SeqCst);
                     std::thread::sleep(Duration::from_millis(500));
                 }
                 Err(e) => {
-                    eprintln!("starmark: rebuild failed, still serving the previous output: {e:#}")
+                    errln!("starmark: rebuild failed, still serving the previous output: {e:#}")
                 }
             }
         }

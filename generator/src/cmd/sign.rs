@@ -53,7 +53,7 @@ pub fn run(args: &SignArgs) -> Result<u8> {
     }
     for s in &signed {
         fsutil::write_atomic(&s.sig_path, format!("{}\n", s.digits).as_bytes())?;
-        println!("{}\t{}", s.path.display(), s.url);
+        outln!("{}\t{}", s.path.display(), s.url);
     }
     if !errors.is_empty() {
         bail!(

@@ -270,14 +270,14 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
     let timings = std::env::var_os("STARMARK_TIMINGS").is_some();
     let phase = |name: &str| {
         if timings {
-            eprintln!("[{:>8.3} s] {name}", start.elapsed().as_secs_f64());
+            errln!("[{:>8.3} s] {name}", start.elapsed().as_secs_f64());
         }
     };
     let lists = load::lists(&reg, opts.at)?;
     let published_log = crate::log::published(&reg, &lists.trust)?;
     let log_size = published_log.as_ref().map(|l| l.checkpoint.checkpoint.size);
     if published_log.is_none() {
-        eprintln!(
+        errln!(
             "starmark: warning: {}; the site is built without log/",
             crate::log::missing_hint(&reg)
         );
@@ -413,7 +413,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
             rendered.fetch_add(1, Ordering::Relaxed);
         }
         if timings && started.elapsed() > Duration::from_millis(20) {
-            eprintln!("  {:>8.3} s  {}", started.elapsed().as_secs_f64(), job.id);
+            errln!("  {:>8.3} s  {}", started.elapsed().as_secs_f64(), job.id);
         }
         Ok(hashed)
     };
