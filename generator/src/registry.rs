@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use starmark_core::error::ListError;
 use starmark_core::log::WitnessKey;
-use starmark_core::record::Record;
+use starmark_core::record::{Record, RecordError};
 use starmark_core::{PublicKey, RevocationList, SecretKey, TrustList};
 
 use crate::{fsutil, keyfile};
@@ -142,14 +142,34 @@ impl Registry {
     /// Opens the registry in `dir`, checking the configuration.
     pub fn open(dir: &Path) -> Result<Registry> {
         let path = dir.join(CONFIG_FILE);
+        if std::fs::symlink_metadata(&path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        {
+            let shown = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            if !dir.as_os_str().is_empty() && !dir.is_dir() {
+                bail!(
+                    "{}: no such directory: a registry is a directory with a {CONFIG_FILE}; make one with `starmark init {}`",
+                    shown.display(),
+                    shown.display()
+                );
+            }
+            bail!(
+                "{}: not a starmark registry: there is no {CONFIG_FILE} in it; make a registry with `starmark init DIR`, or give the directory of an existing one",
+                shown.display()
+            );
+        }
         let text = fsutil::read_text(&path)?;
         let config: Config = toml::from_str(&text).map_err(|e| {
             let line = e
                 .span()
                 .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let message = plain_toml_message(e.message());
             match line {
-                Some(l) => anyhow::anyhow!("{}: line {l}: {}", path.display(), e.message()),
-                None => anyhow::anyhow!("{}: {}", path.display(), e.message()),
+                Some(l) => anyhow::anyhow!("{}: line {l}: {message}", path.display()),
+                None => anyhow::anyhow!("{}: {message}", path.display()),
             }
         })?;
         let mut seen = BTreeMap::new();
@@ -628,8 +648,87 @@ pub fn load_record(path: &Path, max_bytes: u64) -> Result<(Record, Vec<u8>)> {
     let bytes = read_record_file(path, max_bytes)?;
     let text = std::str::from_utf8(&bytes)
         .with_context(|| format!("{}: not valid UTF-8", path.display()))?;
-    let record = Record::parse(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let record = Record::parse(text)
+        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), with_suggestion(e)))?;
     Ok((record, bytes))
+}
+
+/// A TOML or serde message about `starmark.toml` in plain words: types named as a person would
+/// ("a whole number", "text in quotes"), no Rust type names.
+fn plain_toml_message(raw: &str) -> String {
+    let words = |t: &str| -> String {
+        let t = t.trim();
+        let (kind, value) = t.split_once(' ').unwrap_or((t, ""));
+        let value = value.trim_matches('`');
+        match kind {
+            "string" => format!("text {value}"),
+            "integer" | "floating" => format!("the number {}", value.trim_start_matches("point `")),
+            "boolean" => value.to_string(),
+            "sequence" => "a list".into(),
+            "map" => "a table".into(),
+            "u8" | "u16" | "u32" | "u64" | "i64" | "i32" | "usize" => "a whole number".into(),
+            "a" if value == "string" => "text in quotes".into(),
+            "a" if value == "sequence" => "a list".into(),
+            "a" if value == "boolean" => "true or false".into(),
+            _ => t.to_string(),
+        }
+    };
+    if let Some(rest) = raw.strip_prefix("invalid type: ") {
+        if let Some((found, expected)) = rest.split_once(", expected ") {
+            return format!("{} where {} belongs", words(found), words(expected));
+        }
+    }
+    if let Some(rest) = raw.strip_prefix("unknown field `") {
+        if let Some((field, known)) = rest.split_once("`, expected ") {
+            return format!(
+                "unknown key `{field}` (the keys here are: {})",
+                known.replace("one of ", "").replace('`', "")
+            );
+        }
+    }
+    if let Some(rest) = raw.strip_prefix("missing field `") {
+        return format!("missing key `{}", rest.trim());
+    }
+    if raw.starts_with("duplicate key") {
+        return "this key is set twice: keep one".into();
+    }
+    raw.replace("TOML ", "").trim().to_string()
+}
+
+/// Where a field of a record file is, for messages: `PATH: line N: field FIELD`, or
+/// `PATH: field FIELD` when the file does not set it.
+pub fn at_field(path: &Path, bytes: &[u8], field: &str) -> String {
+    let line = std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|text| starmark_core::record::line_of(text, field));
+    match line {
+        Some(l) => format!("{}: line {l}: field {field}", path.display()),
+        None => format!("{}: field {field}", path.display()),
+    }
+}
+
+/// A record error with a "did you mean" for a misspelled field.
+fn with_suggestion(mut e: RecordError) -> RecordError {
+    if e.message == "unknown field" {
+        if let Some(field) = &e.field {
+            let known = if e.hint.as_deref().is_some_and(|h| h.contains("serial")) {
+                starmark_core::record::FIELDS
+            } else {
+                starmark_core::record::EVIDENCE_FIELDS
+            };
+            let closest = known
+                .iter()
+                .map(|k| (strsim::damerau_levenshtein(field, k), *k))
+                .min();
+            if let Some((distance, name)) = closest {
+                // A slip of a few letters, not another word.
+                if distance <= 2.max(name.len() / 4) && distance < name.len() {
+                    e.hint = Some(format!("did you mean `{name}`?"));
+                }
+            }
+        }
+    }
+    e
 }
 
 /// The signature file of a record: `RECORD.sig` beside `RECORD.md`.

@@ -80,7 +80,7 @@
 
   function render(hits, total) {
     results.textContent = '';
-    status.textContent = total === 0 ? (T.none || '0') : total + ' ' + (T.results || '') + (total > LIMIT ? ' · ' + (T.more || '') : '');
+    status.textContent = total === 0 ? (T.none || '0') : total + ' ' + ((total === 1 ? T.result : T.results) || '') + (total > LIMIT ? ' · ' + (T.more || '') : '');
     if (!hits.length) return;
     var table = document.createElement('table');
     table.className = 'certs';

@@ -130,9 +130,7 @@ fn root_key(args: &AuditArgs) -> Result<PublicKey> {
     Registry::open(&registry)?.root_public_key()
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+use crate::plural::count as plural;
 
 fn print_report(r: &Report, written: &Written, args: &AuditArgs) {
     outln!("audit of {} (root key {}):", r.target, r.root_key);
@@ -216,8 +214,14 @@ fn print_log_and_after(r: &Report, args: &AuditArgs) {
     let k = &r.completeness;
     if k.checked {
         outln!(
-            "  completeness: {} of {} certifications on the site are in the log; {} serials in the log: {} on the site, {} revoked and not on the site; {} superseded claims",
-            k.site_in_log, r.certifications.on_site, k.log_serials, k.log_on_site, k.revoked_not_on_site, k.superseded_claims
+            "  completeness: {} of {} on the site {} in the log; {} in the log: {} on the site, {} revoked and not on the site; {}",
+            k.site_in_log,
+            plural(r.certifications.on_site, "certification", "certifications"),
+            crate::plural::noun(k.site_in_log, "is", "are"),
+            plural(k.log_serials, "serial", "serials"),
+            k.log_on_site,
+            k.revoked_not_on_site,
+            plural(k.superseded_claims, "superseded claim", "superseded claims")
         );
     } else {
         outln!("  completeness: not checked (no whole log)");

@@ -135,7 +135,11 @@ pub fn run(args: &CheckListingsArgs) -> Result<u8> {
         json.push(b'\n');
         fsutil::write_atomic(path, &json)?;
         if !args.quiet && gone > 0 {
-            errln!("starmark: {gone} listing(s) of the last run are no longer in the file");
+            errln!(
+                "starmark: {} of the last run {} no longer in the file",
+                crate::plural::count(gone, "listing", "listings"),
+                crate::plural::noun(gone, "is", "are")
+            );
         }
     }
     if !args.quiet {
@@ -253,8 +257,8 @@ fn warn_problems(problems: &[String]) {
     }
     if problems.len() > SHOWN_PROBLEMS {
         errln!(
-            "starmark: warning: and {} more problem(s) in the source",
-            problems.len() - SHOWN_PROBLEMS
+            "starmark: warning: and {} more in the source",
+            crate::plural::count(problems.len() - SHOWN_PROBLEMS, "problem", "problems")
         );
     }
 }
@@ -491,10 +495,10 @@ fn print_summary(
         |l| format!("revocation list {}", l.sequence),
     );
     errln!(
-        "starmark: {} listing(s) in {} ({how}) checked against {} certification(s) of {} ({list}) as of {}:",
-        summary.rows(),
+        "starmark: {} in {} ({how}) checked against {} of {} ({list}) as of {}:",
+        crate::plural::count(summary.rows(), "listing", "listings"),
         args.file.display(),
-        certs.len(),
+        crate::plural::count(certs.len(), "certification", "certifications"),
         loaded.description,
         Day::from_unix(certs.basis().now())
     );

@@ -41,9 +41,10 @@ fn backfill(args: &LogArgs) -> Result<u8> {
     ));
     let checkpoint = log::create(&reg, &trust, &entries)?;
     outln!(
-        "made the log {}: {} entries ({claim_count} claims in serial order, then trust list #{} and revocation list #{revocation_sequence})",
+        "made the log {}: {} ({} in serial order, then trust list #{} and revocation list #{revocation_sequence})",
         log::dir(&reg).display(),
-        checkpoint.size,
+        crate::plural::count(checkpoint.size, "entry", "entries"),
+        crate::plural::count(claim_count, "claim", "claims"),
         trust.sequence
     );
     print_checkpoint(&checkpoint);
@@ -78,8 +79,8 @@ fn signed_claims(reg: &Registry) -> Result<Vec<SignedClaim>> {
     }
     if !errors.is_empty() {
         bail!(
-            "{} record(s) cannot be logged; nothing was written:\n  {}",
-            errors.len(),
+            "{} cannot be logged; nothing was written:\n  {}",
+            crate::plural::count(errors.len(), "record", "records"),
             errors.join("\n  ")
         );
     }
@@ -107,20 +108,19 @@ fn verify(args: &LogArgs) -> Result<u8> {
     }
     if !report.problems.is_empty() {
         outln!(
-            "the log does NOT verify: {} problem{} (checkpoint: {} entries, signed by log key {})",
-            report.problems.len(),
-            if report.problems.len() == 1 { "" } else { "s" },
-            cp.size,
+            "the log does NOT verify: {} (checkpoint: {}, signed by log key {})",
+            crate::plural::count(report.problems.len(), "problem", "problems"),
+            crate::plural::count(cp.size, "entry", "entries"),
             report.checkpoint.log_key
         );
         return Ok(crate::EXIT_NOT_VALID);
     }
     outln!(
-        "the log verifies: {} entries ({} claims, {} revocation lists, {} trust lists), every tile and bundle recomputed; checkpoint signed by log key {}",
-        cp.size,
-        report.claims,
-        report.revocation_lists,
-        report.trust_lists,
+        "the log verifies: {} ({}, {}, {}), every tile and bundle recomputed; checkpoint signed by log key {}",
+        crate::plural::count(cp.size, "entry", "entries"),
+        crate::plural::count(report.claims, "claim", "claims"),
+        crate::plural::count(report.revocation_lists, "revocation list", "revocation lists"),
+        crate::plural::count(report.trust_lists, "trust list", "trust lists"),
         report.checkpoint.log_key
     );
     print_checkpoint(cp);
@@ -158,9 +158,9 @@ fn key(args: &LogArgs) -> Result<u8> {
 
 fn print_checkpoint(cp: &Checkpoint) {
     outln!(
-        "checkpoint: origin {}, {} entries, root {}",
+        "checkpoint: origin {}, {}, root {}",
         cp.origin,
-        cp.size,
+        crate::plural::count(cp.size, "entry", "entries"),
         to_hex(&cp.root)
     );
 }

@@ -82,11 +82,10 @@ fn print_report(dir: &Path, r: &Report) {
         outln!("  log checkpoint {c}");
     }
     outln!(
-        "  {} files in {} listings; {} problem{}",
-        r.files,
-        r.listings,
-        r.problems.len(),
-        if r.problems.len() == 1 { "" } else { "s" }
+        "  {} in {}; {}",
+        crate::plural::count(r.files, "file", "files"),
+        crate::plural::count(r.listings, "listing", "listings"),
+        crate::plural::count(r.problems.len(), "problem", "problems")
     );
     for p in &r.problems {
         outln!("  {p}");

@@ -98,16 +98,20 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "built {} certifications into {} in {:.2} s ({} build: {} files rendered, {} unchanged)",
-            self.certs,
+            "built {} into {} in {:.2} s ({} build: {} rendered, {} unchanged)",
+            crate::plural::count(self.certs, "certification", "certifications"),
             self.out.display(),
             self.elapsed.as_secs_f64(),
             if self.full { "full" } else { "incremental" },
-            self.rendered,
+            crate::plural::count(self.rendered, "file", "files"),
             self.reused
         )?;
         if let Some(n) = self.log_size {
-            write!(f, "; transparency log of {n} entries")?;
+            write!(
+                f,
+                "; transparency log of {}",
+                crate::plural::count(n, "entry", "entries")
+            )?;
         }
         write!(f, "\n{}", self.manifest.describe(&self.registry))
     }
@@ -501,8 +505,8 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
         Err(e) => return Err(e.context("build failed; the published output is untouched")),
     };
     phase(&format!(
-        "manifest ({} listings written)",
-        published.listings_written
+        "manifest ({} written)",
+        crate::plural::count(published.listings_written, "listing", "listings")
     ));
     let rendered = rendered.into_inner();
     // The spare's state and the record cache, written side by side, then the spare published.
@@ -672,8 +676,8 @@ fn check_label_glyphs(
     }
     errors.sort();
     anyhow::bail!(
-        "{} record(s) cannot be printed on a label; nothing was written:\n  {}",
-        errors.len(),
+        "{} cannot be printed on a label; nothing was written:\n  {}",
+        crate::plural::count(errors.len(), "record", "records"),
         errors.join("\n  ")
     )
 }
@@ -1098,6 +1102,7 @@ fn search_strings(t: &BTreeMap<String, String>) -> String {
     serde_json::json!({
         "loading": get("search_loading"),
         "results": get("search_results"),
+        "result": get("search_result"),
         "more": get("search_more"),
         "none": get("search_none"),
         "status": status,
