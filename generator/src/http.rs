@@ -6,8 +6,10 @@
 //! half-sent requests piled up threads without bound. This is one `mio` poll loop (mio is already
 //! built for `notify`) and `httparse` for the request head.
 //!
-//! Live reload ([`Server::live`]): the HTML pages served (never the files on disk) get a small
-//! script and, while the last rebuild failed, that error over the page. The script long-polls
+//! Live reload ([`Server::live`]): the HTML pages served to a browser (a request whose `Accept`
+//! lists `text/html`, as browsers send for pages; never the files on disk, and never to tools such
+//! as `mirror`, `audit` or curl, which get the built bytes the manifest lists) get a small script
+//! and, while the last rebuild failed, that error over the page. The script long-polls
 //! `PREFIX__starmark/events?since=GENERATION`: the request is held in the same event loop, without
 //! a thread, until a rebuild finishes ([`Notifier::rebuilt`] wakes the loop) or [`POLL_WAIT`]
 //! passes; at most [`MAX_WAITING`] requests wait at once, more get 503. Long-polling rather than
@@ -468,6 +470,8 @@ struct Request {
     target: String,
     /// HTTP/1.1 without `Connection: close`, and no request body to skip.
     keep_alive: bool,
+    /// `Accept` lists `text/html`: a browser loading a page.
+    wants_html: bool,
 }
 
 #[derive(Debug, PartialEq)]
@@ -492,8 +496,14 @@ fn parse_head(bytes: &[u8]) -> Head {
         return Head::Bad(400);
     };
     let mut keep_alive = version == 1;
+    let mut wants_html = false;
     for h in req.headers.iter() {
         let value = String::from_utf8_lossy(h.value);
+        if h.name.eq_ignore_ascii_case("accept") {
+            wants_html |= value
+                .split(',')
+                .any(|t| t.trim().to_ascii_lowercase().starts_with("text/html"));
+        }
         if h.name.eq_ignore_ascii_case("connection")
             && value
                 .split(',')
@@ -514,6 +524,7 @@ fn parse_head(bytes: &[u8]) -> Head {
             method: method.to_string(),
             target: target.to_string(),
             keep_alive,
+            wants_html,
         },
     }
 }
@@ -586,7 +597,7 @@ fn respond(ctx: &Ctx<'_>, request: &Request) -> Reply {
             Ok(body) => {
                 let content_type = content_type(&file);
                 let body = match ctx.live {
-                    Some(live) if content_type.starts_with("text/html") => {
+                    Some(live) if request.wants_html && content_type.starts_with("text/html") => {
                         with_live_reload(body, &site.prefix, live)
                     }
                     _ => body,
@@ -808,6 +819,11 @@ mod tests {
         assert!(!complete("GET / HTTP/1.1\r\nContent-Length: 2\r\n\r\n").keep_alive);
         assert!(!complete("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").keep_alive);
         assert!(complete("GET / HTTP/1.1\r\nContent-Length: 0\r\n\r\n").keep_alive);
+        assert!(!complete("GET / HTTP/1.1\r\nAccept: */*\r\n\r\n").wants_html);
+        assert!(
+            complete("GET / HTTP/1.1\r\nAccept: application/xhtml+xml, Text/HTML;q=0.9\r\n\r\n")
+                .wants_html
+        );
         assert_eq!(parse_head(b"\x16\x03\x01\r\n\r\n"), Head::Bad(400));
         let long = format!("GET / HTTP/1.1\r\nX: {}", "a".repeat(MAX_HEAD_BYTES));
         assert_eq!(parse_head(long.as_bytes()), Head::Bad(431));
@@ -839,5 +855,42 @@ mod tests {
         assert_eq!(found("/m/r/%2e%2e/secret"), None);
         assert_eq!(found("/m/r/en/%2E%2E%2F..%2fsecret"), None);
         assert_eq!(content_type(Path::new("a.wasm")), "application/wasm");
+    }
+
+    #[test]
+    fn live_reload_goes_before_the_last_body_end_and_escapes_the_error() {
+        let live = Live {
+            generation: 3,
+            error: Some("records/<b>.md: \"bad\" & worse".into()),
+        };
+        let page = with_live_reload(b"<p></body></BODY>".to_vec(), "/m/", &live);
+        let page = String::from_utf8(page).unwrap();
+        assert!(
+            page.starts_with(
+                "<p></body><link rel=\"stylesheet\" href=\"/m/__starmark/overlay.css\">"
+            ),
+            "{page}"
+        );
+        assert!(
+            page.contains("<pre>records/&lt;b&gt;.md: &quot;bad&quot; &amp; worse</pre>"),
+            "{page}"
+        );
+        assert!(
+            page.ends_with(
+                "data-events=\"/m/__starmark/events\" data-generation=\"3\"></script>\n</BODY>"
+            ),
+            "{page}"
+        );
+        let fine = Live {
+            generation: 4,
+            error: None,
+        };
+        let page =
+            String::from_utf8(with_live_reload(b"no body end".to_vec(), "/", &fine)).unwrap();
+        assert!(
+            page.starts_with("no body end<script src=\"/__starmark/reload.js\""),
+            "{page}"
+        );
+        assert!(!page.contains("starmark-build-error"));
     }
 }

@@ -364,8 +364,9 @@ fn temp_beside(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
+/// The io::Error stays in the chain: a closed pipe then ends the process quietly (crate::output).
 fn write_failed(e: std::io::Error) -> anyhow::Error {
-    anyhow::anyhow!("cannot write the report: {e}")
+    anyhow::Error::new(e).context("cannot write the report")
 }
 
 impl Report {

@@ -57,25 +57,51 @@ fn a_closed_pipe_ends_every_command_quietly() {
     reg.run(&["build", "--quiet"]).ok();
     let root = root_hex(&reg);
     let public = reg.path("public");
+    // A listings file whose report (CSV on standard output) is long.
+    let mut csv = String::from("商品编号,店铺,制造商,型号,星级,证书编号,标签链接\n");
+    for i in 0..2000 {
+        csv.push_str(&format!(
+            "L{i},店,深圳市星联科技有限公司,XL-AX3000,2,{},\n",
+            i % 3 + 1
+        ));
+    }
+    let listings = reg.tmp().join("listings.csv");
+    std::fs::write(&listings, csv).unwrap();
     // Each command with the exit code it has when its output is read (audit: 1, the manifest
-    // is not signed); the closed pipe changes neither (the verdict's code survives it).
-    let cases: Vec<(Vec<&str>, i32)> = vec![
-        (vec!["verify", &urls[0]], 0),
-        (vec!["verify", &urls[0], "--json"], 0),
-        (vec!["verify", &urls[2]], 1),
-        (vec!["verify", &urls[2], "--json"], 1),
-        (vec!["trust", "list"], 0),
-        (vec!["log", "verify"], 0),
-        (vec!["log", "key"], 0),
-        (vec!["qr", "records/1.md"], 0),
-        (vec!["audit", s(&public), "--root", &root], 1),
-        (vec!["audit", s(&public), "--root", &root, "--json"], 1),
-        (vec!["build"], 0),
+    // is not signed), and with a closed pipe: the same where the command knew it before printing
+    // (the verdict's code survives the pipe), 0 where it prints as it goes (check-listings).
+    let cases: Vec<(Vec<&str>, i32, i32)> = vec![
+        (vec!["verify", &urls[0]], 0, 0),
+        (vec!["verify", &urls[0], "--json"], 0, 0),
+        (vec!["verify", &urls[2]], 1, 1),
+        (vec!["verify", &urls[2], "--json"], 1, 1),
+        (vec!["trust", "list"], 0, 0),
+        (vec!["log", "verify"], 0, 0),
+        (vec!["log", "key"], 0, 0),
+        (vec!["qr", "records/1.md"], 0, 0),
+        (vec!["audit", s(&public), "--root", &root], 1, 1),
+        (vec!["audit", s(&public), "--root", &root, "--json"], 1, 1),
+        (vec!["build"], 0, 0),
+        (
+            vec![
+                "check-listings",
+                s(&listings),
+                "--registry",
+                ".",
+                "--at",
+                "2026-12-01",
+            ],
+            1,
+            0,
+        ),
     ];
-    for (args, code) in &cases {
+    for (args, code, closed) in &cases {
         reg.run(args).code(*code);
         let (got, stderr) = with_closed_stdout(&reg.dir, args);
-        assert_eq!(got, *code, "starmark {args:?} with a closed pipe: {stderr}");
+        assert_eq!(
+            got, *closed,
+            "starmark {args:?} with a closed pipe: {stderr}"
+        );
     }
 }
 

@@ -367,11 +367,25 @@ fn wait_for(served: &Served, mut since: u64, ok: bool) -> (u64, Option<String>) 
     }
 }
 
-/// The home page as served, as text.
+/// GET `path` as a browser loads a page (`Accept: text/html,...`); the status and body as text.
+fn get_page(served: &Served, path: &str) -> (u16, String) {
+    let mut c = served.connect();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        c,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nAccept: text/html,application/xhtml+xml,*/*;q=0.8\r\n\
+         Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let (status, _, body) = response(&mut c, false);
+    (status, String::from_utf8(body).unwrap())
+}
+
+/// The home page as a browser gets it.
 fn home(served: &Served) -> String {
-    let (status, body) = get(served, "/");
+    let (status, page) = get_page(served, "/");
     assert_eq!(status, 200);
-    String::from_utf8(body).unwrap()
+    page
 }
 
 #[test]
@@ -429,11 +443,16 @@ fn pages_reload_after_a_rebuild_and_show_its_error_until_fixed() {
     assert!(page.contains("&lt;i&gt;bad&lt;/i&gt;.md"), "{page}");
     assert!(!page.contains("<i>bad</i>"), "unescaped: {page}");
     assert!(page.contains("/__starmark/overlay.css"), "{page}");
-    let (status, other) = get(&served, "/en/");
+    let (status, other) = get_page(&served, "/en/");
     assert_eq!(status, 200);
-    assert!(String::from_utf8(other)
-        .unwrap()
-        .contains("&lt;i&gt;bad&lt;/i&gt;.md"));
+    assert!(other.contains("&lt;i&gt;bad&lt;/i&gt;.md"), "{other}");
+    // A tool (no text/html in Accept: mirror, audit, curl) gets the built bytes as they are.
+    let (status, raw) = get(&served, "/");
+    assert_eq!(status, 200);
+    assert_eq!(
+        raw,
+        std::fs::read(served.reg.path("public/index.html")).unwrap()
+    );
 
     std::fs::remove_file(&bad).unwrap();
     let (fixed, error) = wait_for(&served, broken, true);
