@@ -4,6 +4,8 @@
 //! `cargo bench -p starmark-core --bench core`; prints the encoded list size first and fails if
 //! it is over 32 KiB.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Benchmarks print their figures (clippy.toml disallows printing macros for the binary).
+#![allow(clippy::disallowed_macros)]
 
 use std::collections::BTreeMap;
 use std::hint::black_box;

@@ -23,8 +23,10 @@ pub struct RecordError {
     pub line: Option<usize>,
     /// The front-matter field, when the error is about one.
     pub field: Option<String>,
-    /// What is wrong.
+    /// What is wrong, in plain words (no parser wording).
     pub message: String,
+    /// How to fix it, when there is a usual fix (the expected form, the corrected line).
+    pub hint: Option<String>,
 }
 
 impl fmt::Display for RecordError {
@@ -35,7 +37,55 @@ impl fmt::Display for RecordError {
         if let Some(field) = &self.field {
             write!(f, "field {field}: ")?;
         }
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "; hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The front-matter fields of a record, in the order FORMAT.md lists them.
+pub const FIELDS: &[&str] = &[
+    "serial",
+    "manufacturer",
+    "manufacturer_en",
+    "manufacturer_uscc",
+    "local_agent",
+    "local_agent_uscc",
+    "product",
+    "model",
+    "category",
+    "firmware",
+    "tier",
+    "issued",
+    "valid_from",
+    "valid_until",
+    "lab",
+    "evidence",
+    "supersedes",
+];
+
+/// The fields of an `[[evidence]]` entry.
+pub const EVIDENCE_FIELDS: &[&str] = &["name", "sha256"];
+
+/// What a field's value is, for messages.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Number,
+    Date,
+    Text,
+    TextList,
+    Tables,
+}
+
+fn kind_of(field: &str) -> Kind {
+    match field {
+        "serial" | "tier" | "supersedes" => Kind::Number,
+        "issued" | "valid_from" | "valid_until" => Kind::Date,
+        "firmware" => Kind::TextList,
+        "evidence" => Kind::Tables,
+        _ => Kind::Text,
     }
 }
 
@@ -143,6 +193,7 @@ impl Record {
             line: field_line(front, field).map(|l| l + front_line),
             field: Some(field.to_string()),
             message,
+            hint: None,
         };
         let raw: RawRecord =
             toml::from_str(front).map_err(|e| toml_error(front, front_line, &e))?;
@@ -169,10 +220,15 @@ impl Record {
                             )
                         })
                 }
-                _ => Err(located(
-                    field,
-                    alloc::format!("{dt} is not a plain date (YYYY-MM-DD)"),
-                )),
+                _ => Err(RecordError {
+                    hint: Some(alloc::format!(
+                        "a date is written YYYY-MM-DD, without a time: {field} = {}",
+                        dt.date
+                            .map(|d| d.to_string())
+                            .unwrap_or_else(|| "2026-11-01".into())
+                    )),
+                    ..located(field, alloc::format!("{dt} is not a plain date"))
+                }),
             }
         };
         let issued = date("issued", &raw.issued)?;
@@ -303,6 +359,7 @@ fn split_front_matter(text: &str) -> Result<(&str, &str, usize), RecordError> {
         line: Some(line),
         field: None,
         message: message.into(),
+        hint: None,
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.split_inclusive('\n');
@@ -324,6 +381,13 @@ fn split_front_matter(text: &str) -> Result<(&str, &str, usize), RecordError> {
     Err(err(1, "the front matter is not closed by a +++ line"))
 }
 
+/// The 1-based line of a record file where front-matter field `field` is set (the first
+/// `field = ...` line between the `+++` lines), if it is.
+pub fn line_of(text: &str, field: &str) -> Option<usize> {
+    let (front, _, front_line) = split_front_matter(text).ok()?;
+    field_line(front, field).map(|l| l + front_line)
+}
+
 /// The 1-based line (within the front matter) where `field = ...` is set.
 fn field_line(front: &str, field: &str) -> Option<usize> {
     front
@@ -340,15 +404,14 @@ fn toml_error(front: &str, front_line: usize, e: &toml::de::Error) -> RecordErro
     let line = e
         .span()
         .map(|s| front[..s.start.min(front.len())].matches('\n').count() + 1 + front_line);
-    let message = e.message().to_string();
-    let field = ["unknown field `", "missing field `"].iter().find_map(|p| {
-        message
-            .split_once(p)
+    let raw = e.message();
+    let named = ["unknown field `", "missing field `"].iter().find_map(|p| {
+        raw.split_once(p)
             .and_then(|(_, rest)| rest.split_once('`'))
             .map(|(f, _)| f.to_string())
     });
     // An error inside a value (e.g. an impossible date) names no field: take it from its line.
-    let field = field.or_else(|| {
+    let field = named.clone().or_else(|| {
         let l = line?.checked_sub(front_line + 1)?;
         let text = front.lines().nth(l)?;
         let (key, _) = text.split_once('=')?;
@@ -356,16 +419,257 @@ fn toml_error(front: &str, front_line: usize, e: &toml::de::Error) -> RecordErro
         (!key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
             .then(|| key.to_string())
     });
-    let line = match (&field, message.starts_with("missing")) {
-        (_, true) => Some(1),
-        (Some(f), false) => field_line(front, f).map(|l| l + front_line).or(line),
-        _ => line,
+    // The text after `=` on the field's line, as written.
+    let value = |line: Option<usize>| -> Option<String> {
+        let l = line?.checked_sub(front_line + 1)?;
+        let (_, v) = front.lines().nth(l)?.split_once('=')?;
+        Some(v.trim().to_string())
     };
+    if raw.starts_with("missing field") {
+        let f = named.unwrap_or_default();
+        // Where it should go: the closing +++ line.
+        let closing = front.lines().count() + front_line + 1;
+        return RecordError {
+            line: Some(closing),
+            hint: Some(alloc::format!(
+                "add it to the front matter, before this +++ line: {}",
+                example(&f)
+            )),
+            message: "missing: every record sets it".into(),
+            field: Some(f),
+        };
+    }
+    if raw.starts_with("unknown field") {
+        let f = named.unwrap_or_default();
+        let known = if raw.contains("`sha256`") && !raw.contains("`serial`") {
+            EVIDENCE_FIELDS
+        } else {
+            FIELDS
+        };
+        return RecordError {
+            line: field_line(front, &f).map(|l| l + front_line).or(line),
+            message: "unknown field".into(),
+            hint: Some(alloc::format!("the fields are: {}", known.join(", "))),
+            field: Some(f),
+        };
+    }
+    let Some(f) = field else {
+        return RecordError {
+            line,
+            field: None,
+            message: alloc::format!("this line is not `field = value`: {}", plain_syntax(raw)),
+            hint: None,
+        };
+    };
+    let line = if raw.starts_with("duplicate key") {
+        second_line(front, &f).map(|l| l + front_line).or(line)
+    } else {
+        field_line(front, &f).map(|l| l + front_line).or(line)
+    };
+    let written = value(line).unwrap_or_default();
+    let (message, hint) = value_problem(&f, raw, &written);
     RecordError {
         line,
-        field,
+        field: Some(f),
         message,
+        hint,
     }
+}
+
+/// An example line for a field, for hints.
+fn example(field: &str) -> String {
+    match kind_of(field) {
+        Kind::Number => alloc::format!("{field} = 1"),
+        Kind::Date => alloc::format!("{field} = 2026-11-01"),
+        Kind::TextList => alloc::format!("{field} = [\"1.0.0\"]"),
+        Kind::Tables => "[[evidence]] with name = \"...\" and sha256 = \"...\"".into(),
+        Kind::Text => alloc::format!("{field} = \"...\""),
+    }
+}
+
+/// The plain-words message and hint for a value TOML refused; `written` is the value as written.
+fn value_problem(field: &str, raw: &str, written: &str) -> (String, Option<String>) {
+    let kind = kind_of(field);
+    if raw.starts_with("duplicate key") {
+        return ("is set twice: keep one line".into(), None);
+    }
+    let unquoted = written.trim_matches(['"', '\'']);
+    if kind == Kind::Date {
+        let hint = match normal_date(unquoted) {
+            Some(d) => {
+                alloc::format!("a date is written YYYY-MM-DD, without quotes: {field} = {d}")
+            }
+            None => alloc::format!(
+                "a date is written YYYY-MM-DD, without quotes, e.g. {field} = 2026-11-01"
+            ),
+        };
+        let what = if written.starts_with(['"', '\'']) {
+            alloc::format!("{written} is text in quotes, not a date")
+        } else if let Some(reason) = raw.strip_prefix("invalid date, expected ") {
+            alloc::format!("{written} is not a date ({})", date_reason(reason))
+        } else {
+            alloc::format!("{written} is not a date")
+        };
+        return (what, Some(hint));
+    }
+    if let Some(found) = found_type(raw) {
+        return match (kind, found) {
+            (Kind::Number, Found::Text) => match unquoted.parse::<i64>() {
+                Ok(n) => (
+                    alloc::format!("{written} is text in quotes, not a number"),
+                    Some(alloc::format!(
+                        "write the number without quotes: {field} = {n}"
+                    )),
+                ),
+                Err(_) => (
+                    alloc::format!("{written} is not a number"),
+                    Some(alloc::format!(
+                        "write a whole number without quotes, e.g. {}",
+                        example(field)
+                    )),
+                ),
+            },
+            (Kind::Number, Found::Number) if raw.contains(" as i128") => {
+                (alloc::format!("{written} is too large"), None)
+            }
+            (Kind::Number, _) => (
+                alloc::format!("{written} is not a whole number"),
+                Some(alloc::format!(
+                    "write a whole number without quotes, e.g. {}",
+                    example(field)
+                )),
+            ),
+            (Kind::Text, Found::Number | Found::Boolean) => (
+                alloc::format!("{written} is a number, not text in quotes"),
+                Some(alloc::format!("put it in quotes: {field} = \"{written}\"")),
+            ),
+            (Kind::TextList, Found::Text) => (
+                alloc::format!("{written} is one text, not a list"),
+                Some(alloc::format!(
+                    "write a list in brackets: {field} = [{written}]"
+                )),
+            ),
+            (Kind::TextList, Found::Number | Found::Boolean) if written.starts_with('[') => (
+                alloc::format!("{written} lists a number, not text in quotes"),
+                Some(alloc::format!(
+                    "put every version in quotes, e.g. {}",
+                    example(field)
+                )),
+            ),
+            _ => (
+                alloc::format!("{written} is {}", found.words()),
+                Some(alloc::format!("write it as {}", example(field))),
+            ),
+        };
+    }
+    if raw.contains("must be quoted") {
+        let hint = match kind {
+            Kind::Text => alloc::format!("put it in quotes: {field} = \"{written}\""),
+            _ => alloc::format!("write it as {}", example(field)),
+        };
+        return (alloc::format!("{written} is not in quotes"), Some(hint));
+    }
+    (
+        plain_syntax(raw),
+        Some(alloc::format!("write it as {}", example(field))),
+    )
+}
+
+/// What TOML found where another type was expected.
+#[derive(Clone, Copy)]
+enum Found {
+    Text,
+    Number,
+    Boolean,
+    List,
+    Table,
+    Date,
+}
+
+impl Found {
+    fn words(self) -> &'static str {
+        match self {
+            Found::Text => "text",
+            Found::Number => "a number",
+            Found::Boolean => "true or false",
+            Found::List => "a list",
+            Found::Table => "a table",
+            Found::Date => "a date",
+        }
+    }
+}
+
+/// The type named in serde's "invalid type: X, expected Y".
+fn found_type(raw: &str) -> Option<Found> {
+    let rest = raw.strip_prefix("invalid type: ")?;
+    Some(if rest.starts_with("string") {
+        Found::Text
+    } else if rest.starts_with("integer") || rest.starts_with("floating point") {
+        Found::Number
+    } else if rest.starts_with("boolean") {
+        Found::Boolean
+    } else if rest.starts_with("sequence") {
+        Found::List
+    } else if rest.starts_with("map") {
+        Found::Table
+    } else {
+        Found::Date
+    })
+}
+
+/// Why a date TOML read as one is impossible, in plain words.
+fn date_reason(reason: &str) -> String {
+    if reason.contains("month") {
+        "the month must be 01 to 12".into()
+    } else if reason.contains("day") {
+        "the day must be two digits, 01 to 31, and exist in that month".into()
+    } else if reason.contains("year") {
+        "the year must have four digits".into()
+    } else {
+        "the form is YYYY-MM-DD".into()
+    }
+}
+
+/// A TOML syntax message in plain words.
+fn plain_syntax(raw: &str) -> String {
+    if raw.contains("invalid basic string") || raw.contains("invalid literal string") {
+        "the text is not closed by a quote on the same line".into()
+    } else if raw.contains("duplicate key") {
+        "is set twice: keep one line".into()
+    } else {
+        alloc::format!(
+            "cannot read this line ({})",
+            raw.trim().replace("TOML ", "")
+        )
+    }
+}
+
+/// `2026/11/1`, `2026.11.01`, `2026-11-1` as `2026-11-01`, when it is a real date.
+fn normal_date(s: &str) -> Option<String> {
+    let parts: Vec<&str> = s.split(['/', '-', '.']).collect();
+    let [y, m, d] = parts.as_slice() else {
+        return None;
+    };
+    if y.len() != 4 || m.is_empty() || d.is_empty() || m.len() > 2 || d.len() > 2 {
+        return None;
+    }
+    let (y, m, d): (i32, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    Day::from_ymd(y, m, d)?;
+    Some(alloc::format!("{y:04}-{m:02}-{d:02}"))
+}
+
+/// The 1-based line (within the front matter) where `field = ...` is set a second time.
+fn second_line(front: &str, field: &str) -> Option<usize> {
+    front
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            l.trim_start()
+                .strip_prefix(field)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .nth(1)
+        .map(|(i, _)| i + 1)
 }
 
 #[cfg(test)]
@@ -402,7 +706,8 @@ mod tests {
         assert!(e.to_string().contains("unknown field"), "{e}");
         let e = err(&SAMPLE.replace("lab = \"CCRC\"\n", ""));
         assert_eq!(e.field.as_deref(), Some("lab"));
-        assert!(e.to_string().contains("missing field"), "{e}");
+        assert_eq!(e.line, Some(15), "the closing +++ line: {e}");
+        assert!(e.to_string().contains("missing"), "{e}");
         let e = err(&SAMPLE.replace("2029-07-02", "2029-13-02"));
         assert_eq!(
             (e.line, e.field.as_deref()),
@@ -419,6 +724,83 @@ mod tests {
         assert_eq!(e.line, Some(2), "{e}");
         assert_eq!(err("no front matter").line, Some(1));
         assert!(err("+++\nserial = 1\n").message.contains("not closed"));
+    }
+
+    /// The message and hint for one changed line of the sample.
+    fn says(from: &str, to: &str) -> (Option<usize>, String, String) {
+        let e = err(&SAMPLE.replace(from, to));
+        (
+            e.line,
+            e.field.clone().unwrap_or_default(),
+            alloc::format!("{}; hint: {}", e.message, e.hint.unwrap_or_default()),
+        )
+    }
+
+    #[test]
+    fn usual_mistakes_get_a_hint_in_plain_words() {
+        let until = "valid_until = 2029-07-02";
+        for (to, expected) in [
+            ("valid_until = 2029/07/02", "2029/07/02 is not a date; hint: a date is written YYYY-MM-DD, without quotes: valid_until = 2029-07-02"),
+            ("valid_until = 2029-07-2", "2029-07-2 is not a date (the day must be two digits, 01 to 31, and exist in that month); hint: a date is written YYYY-MM-DD, without quotes: valid_until = 2029-07-02"),
+            ("valid_until = \"2029-07-02\"", "\"2029-07-02\" is text in quotes, not a date; hint: a date is written YYYY-MM-DD, without quotes: valid_until = 2029-07-02"),
+            ("valid_until = 20290702", "20290702 is not a date; hint: a date is written YYYY-MM-DD, without quotes, e.g. valid_until = 2026-11-01"),
+            ("valid_until = 2029-13-02", "2029-13-02 is not a date (the month must be 01 to 12); hint: a date is written YYYY-MM-DD, without quotes, e.g. valid_until = 2026-11-01"),
+            ("valid_until = 2029-07-02T10:00:00", "2029-07-02T10:00:00 is not a plain date; hint: a date is written YYYY-MM-DD, without a time: valid_until = 2029-07-02"),
+        ] {
+            assert_eq!(says(until, to), (Some(11), "valid_until".into(), expected.into()), "{to}");
+        }
+        for (from, to, line, field, expected) in [
+            ("serial = 42", "serial = \"42\"", 2, "serial", "\"42\" is text in quotes, not a number; hint: write the number without quotes: serial = 42"),
+            ("tier = 2", "tier = \"two\"", 8, "tier", "\"two\" is not a number; hint: write a whole number without quotes, e.g. tier = 1"),
+            ("tier = 2", "tier = 2.0", 8, "tier", "2.0 is not a whole number; hint: write a whole number without quotes, e.g. tier = 1"),
+            ("model = \"XL-AX3000\"", "model = 3000", 5, "model", "3000 is a number, not text in quotes; hint: put it in quotes: model = \"3000\""),
+            ("model = \"XL-AX3000\"", "model = XL-AX3000", 5, "model", "XL-AX3000 is not in quotes; hint: put it in quotes: model = \"XL-AX3000\""),
+            ("firmware = [\"1.2.0\"]", "firmware = \"1.2.0\"", 7, "firmware", "\"1.2.0\" is one text, not a list; hint: write a list in brackets: firmware = [\"1.2.0\"]"),
+            ("lab = \"CCRC\"", "labb = \"CCRC\"", 12, "labb", "unknown field; hint: the fields are: serial, manufacturer, manufacturer_en, manufacturer_uscc, local_agent, local_agent_uscc, product, model, category, firmware, tier, issued, valid_from, valid_until, lab, evidence, supersedes"),
+            ("name = \"report.pdf\"", "nme = \"report.pdf\"", 14, "nme", "unknown field; hint: the fields are: name, sha256"),
+            ("lab = \"CCRC\"", "lab = \"CCRC\"\nlab = \"x\"", 13, "lab", "is set twice: keep one line; hint: "),
+            ("lab = \"CCRC\"\n", "", 15, "lab", "missing: every record sets it; hint: add it to the front matter, before this +++ line: lab = \"...\""),
+        ] {
+            assert_eq!(says(from, to), (Some(line), field.into(), expected.into()), "{to}");
+        }
+        // No parser wording reaches a message.
+        for to in [
+            "serial = \"42\"",
+            "serial = 99999999999999999999",
+            "tier = true",
+            "lab = \"CCRC",
+            "lab = [1]",
+            "firmware = [1]",
+            "issued = \"x\"",
+        ] {
+            let e = err(&SAMPLE.replace(
+                to.split(' ')
+                    .next()
+                    .map(|f| SAMPLE.lines().find(|l| l.starts_with(f)).unwrap())
+                    .unwrap(),
+                to,
+            ));
+            let shown = e.to_string();
+            for jargon in [
+                "i64",
+                "i128",
+                "invalid type",
+                "TOML",
+                "expected a",
+                "sequence",
+                "datetime",
+            ] {
+                assert!(!shown.contains(jargon), "{to}: {shown}");
+            }
+            assert!(e.line.is_some() && e.field.is_some(), "{to}: {shown}");
+        }
+    }
+
+    #[test]
+    fn line_of_names_the_line_in_the_whole_file() {
+        assert_eq!(line_of(SAMPLE, "category"), Some(6));
+        assert_eq!(line_of(SAMPLE, "supersedes"), None);
+        assert_eq!(line_of("no front matter", "serial"), None);
     }
 
     #[test]

@@ -12,7 +12,9 @@ Exit codes:
      revocation-list.bin: the verdict is given, with a warning); log verify: a file of the
      transparency log does not match (each named); check-listings: at least one listing is
      not ok
-  2  usage or input error (bad record, bad key, tampered list, unreadable file)";
+  2  usage or input error (bad record, bad key, tampered list, unreadable file)
+A closed pipe (`| head -1`) ends the output quietly, with the code above where it was already
+known (verify, audit), else 0.";
 
 /// starmark: signed IoT cybersecurity labels, their public registry and offline verification.
 #[derive(Debug, Parser)]
@@ -39,7 +41,8 @@ pub enum Command {
     Revoke(RevokeArgs),
     /// Print the verify URL of a signed record; with --png, write its QR code.
     Qr(QrArgs),
-    /// Verify a label: a verify URL, its digits, or a PNG/JPEG photo of the QR code.
+    /// Verify a label: a verify URL, its digits, or a PNG/JPEG photo of one or more QR codes
+    /// (every code in the photo is verified; the exit code is the worst).
     #[command(after_help = AFTER_HELP)]
     Verify(VerifyArgs),
     /// Build the public registry site: pages, labels (SVG and PNG), JSON API, feed, sitemap.
@@ -604,7 +607,8 @@ pub struct QrArgs {
 /// `starmark verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// A verify URL, the digits alone, or the path of a PNG/JPEG photo of the QR code.
+    /// A verify URL, the digits alone, or the path of a PNG/JPEG photo of the QR code (or of
+    /// several: each is reported with its index and position).
     pub target: String,
     /// The time to verify at: YYYY-MM-DD (00:00 UTC) or Unix seconds. Default: now.
     #[arg(long, value_name = "DATE")]

@@ -5,22 +5,73 @@
 //! tiny_http, used before, took one thread per connection and had no timeout, so idle or
 //! half-sent requests piled up threads without bound. This is one `mio` poll loop (mio is already
 //! built for `notify`) and `httparse` for the request head.
+//!
+//! Live reload ([`Server::live`]): the HTML pages served to a browser (a request whose `Accept`
+//! lists `text/html`, as browsers send for pages; never the files on disk, and never to tools such
+//! as `mirror`, `audit` or curl, which get the built bytes the manifest lists) get a small script
+//! and, while the last rebuild failed, that error over the page. The script long-polls
+//! `PREFIX__starmark/events?since=GENERATION`: the request is held in the same event loop, without
+//! a thread, until a rebuild finishes ([`Notifier::rebuilt`] wakes the loop) or [`POLL_WAIT`]
+//! passes; at most [`MAX_WAITING`] requests wait at once, more get 503. Long-polling rather than
+//! Server-Sent Events keeps every response a plain one with a length, so the loop has one way of
+//! writing.
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr};
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use mio::net::{TcpListener, TcpStream};
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Interest, Poll, Token, Waker};
 
 /// The largest request head (request line and headers) accepted; a longer one gets 431.
 pub const MAX_HEAD_BYTES: usize = 8 * 1024;
 /// The most header lines in a request head; more get 431.
 const MAX_HEADERS: usize = 64;
 const LISTENER: Token = Token(0);
+const WAKER: Token = Token(1);
+/// The longest a live-reload request waits for a rebuild before it is answered with the
+/// unchanged state (and the page asks again).
+pub const POLL_WAIT: Duration = Duration::from_secs(25);
+/// The most live-reload requests waiting at once; more are answered 503 at once.
+pub const MAX_WAITING: usize = 32;
+/// The reserved path, under the prefix, of the live-reload script, its style and its events.
+pub const RESERVED: &str = "__starmark/";
+const RELOAD_JS: &str = include_str!("../../templates/serve/reload.js");
+const OVERLAY_CSS: &str = include_str!("../../templates/serve/overlay.css");
+
+/// The state of the served output that pages learn about: how many rebuilds finished, and the
+/// error of the last one if it failed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Live {
+    /// Bumped by every finished rebuild, failed or not.
+    pub generation: u64,
+    /// The last rebuild's error; `None` when it succeeded (the pages are current).
+    pub error: Option<String>,
+}
+
+/// Tells a live server that a rebuild finished; wakes its event loop. Cheap to clone.
+#[derive(Clone)]
+pub struct Notifier {
+    live: Arc<Mutex<Live>>,
+    waker: Arc<Waker>,
+}
+
+impl Notifier {
+    /// Records a finished rebuild (`Err` with its message when it failed) and wakes the server,
+    /// which answers every waiting live-reload request.
+    pub fn rebuilt(&self, result: Result<(), String>) -> Result<()> {
+        {
+            let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+            live.generation += 1;
+            live.error = result.err();
+        }
+        self.waker.wake().context("cannot wake the server")
+    }
+}
 
 /// How long a connection may wait and how many may be open.
 #[derive(Clone, Copy, Debug)]
@@ -52,6 +103,8 @@ pub struct Server {
     limits: Limits,
     connections: HashMap<Token, Connection>,
     next_token: usize,
+    /// Live reload, when enabled: the shared state, the copy the loop serves from, the waker.
+    live: Option<(Arc<Mutex<Live>>, Live, Arc<Waker>)>,
 }
 
 /// One client connection: reading a request head, or writing a response.
@@ -64,8 +117,34 @@ struct Connection {
     sent: usize,
     writing: bool,
     close_after: bool,
-    /// Reading: when the head must be complete; writing: when the next progress must be made.
+    /// Reading: when the head must be complete; writing: when the next progress must be made;
+    /// waiting: when to answer anyway.
     deadline: Instant,
+    /// A live-reload request held until the generation changes.
+    waiting: Option<Waiting>,
+}
+
+/// A held live-reload request.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Waiting {
+    since: u64,
+    head_only: bool,
+    close: bool,
+}
+
+/// What a request gets: a response now, or (live reload) a wait.
+enum Reply {
+    Now(Vec<u8>, bool),
+    Wait(Waiting),
+}
+
+/// What answering a request needs besides the request.
+struct Ctx<'a> {
+    site: &'a Site,
+    limits: &'a Limits,
+    live: Option<&'a Live>,
+    /// Whether another live-reload request may wait ([`MAX_WAITING`]).
+    may_wait: bool,
 }
 
 impl Server {
@@ -84,7 +163,21 @@ impl Server {
             site,
             limits,
             connections: HashMap::new(),
-            next_token: 1,
+            next_token: 2,
+            live: None,
+        })
+    }
+
+    /// Turns on live reload (see the module doc); the notifier tells the server of rebuilds.
+    pub fn live(&mut self) -> Result<Notifier> {
+        let waker = Arc::new(
+            Waker::new(self.poll.registry(), WAKER).context("cannot create the server's waker")?,
+        );
+        let shared = Arc::new(Mutex::new(Live::default()));
+        self.live = Some((Arc::clone(&shared), Live::default(), Arc::clone(&waker)));
+        Ok(Notifier {
+            live: shared,
+            waker,
         })
     }
 
@@ -115,10 +208,10 @@ impl Server {
             for event in &events {
                 if event.token() == LISTENER {
                     self.accept();
-                } else if let Some(c) = self.connections.get_mut(&event.token()) {
-                    if !c.drive(&self.site, &self.limits) {
-                        self.close(event.token());
-                    }
+                } else if event.token() == WAKER {
+                    self.rebuilt();
+                } else {
+                    self.drive(event.token());
                 }
             }
             let now = Instant::now();
@@ -129,9 +222,77 @@ impl Server {
                 .map(|(t, _)| *t)
                 .collect();
             for token in expired {
+                // A waiting live-reload request is answered (nothing changed); others are closed.
+                if self
+                    .connections
+                    .get(&token)
+                    .is_some_and(|c| c.waiting.is_some())
+                {
+                    self.answer_waiting(token);
+                } else {
+                    self.close(token);
+                }
+            }
+        }
+    }
+
+    fn drive(&mut self, token: Token) {
+        let waiting = self
+            .connections
+            .values()
+            .filter(|c| c.waiting.is_some())
+            .count();
+        let ctx = Ctx {
+            site: &self.site,
+            limits: &self.limits,
+            live: self.live.as_ref().map(|(_, l, _)| l),
+            may_wait: waiting < MAX_WAITING,
+        };
+        if let Some(c) = self.connections.get_mut(&token) {
+            if !c.drive(&ctx) {
                 self.close(token);
             }
         }
+    }
+
+    /// A rebuild finished: takes the new state and answers the requests waiting for it.
+    fn rebuilt(&mut self) {
+        let Some((shared, current, _)) = &mut self.live else {
+            return;
+        };
+        *current = shared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let generation = current.generation;
+        let changed: Vec<Token> = self
+            .connections
+            .iter()
+            .filter(|(_, c)| c.waiting.is_some_and(|w| w.since != generation))
+            .map(|(t, _)| *t)
+            .collect();
+        for token in changed {
+            self.answer_waiting(token);
+        }
+    }
+
+    /// Answers a waiting live-reload request with the current state.
+    fn answer_waiting(&mut self, token: Token) {
+        let Some(live) = self.live.as_ref().map(|(_, l, _)| l.clone()) else {
+            return;
+        };
+        let Some(c) = self.connections.get_mut(&token) else {
+            return;
+        };
+        let Some(w) = c.waiting.take() else {
+            return;
+        };
+        c.start_writing(
+            events_response(&live, w.head_only, w.close),
+            w.close,
+            &self.limits,
+        );
+        self.drive(token);
     }
 
     fn accept(&mut self) {
@@ -148,7 +309,7 @@ impl Server {
                     continue
                 }
                 Err(e) => {
-                    eprintln!("starmark: cannot accept a connection: {e}");
+                    errln!("starmark: cannot accept a connection: {e}");
                     return;
                 }
             };
@@ -183,6 +344,7 @@ impl Server {
                     writing: false,
                     close_after: false,
                     deadline: Instant::now() + self.limits.timeout,
+                    waiting: None,
                 },
             );
         }
@@ -208,7 +370,11 @@ impl Server {
 
 impl Connection {
     /// Reads, answers and writes as far as the socket allows; false when the connection is done.
-    fn drive(&mut self, site: &Site, limits: &Limits) -> bool {
+    fn drive(&mut self, ctx: &Ctx<'_>) -> bool {
+        let limits = ctx.limits;
+        if self.waiting.is_some() {
+            return self.watch_while_waiting();
+        }
         loop {
             if self.writing {
                 while self.sent < self.outbox.len() {
@@ -235,8 +401,14 @@ impl Connection {
                 Head::Partial => {}
                 Head::Complete { len, request } => {
                     self.inbox.drain(..len);
-                    let (bytes, close) = respond(site, &request);
-                    self.start_writing(bytes, close, limits);
+                    match respond(ctx, &request) {
+                        Reply::Now(bytes, close) => self.start_writing(bytes, close, limits),
+                        Reply::Wait(w) => {
+                            self.waiting = Some(w);
+                            self.deadline = Instant::now() + POLL_WAIT;
+                            return self.watch_while_waiting();
+                        }
+                    }
                     continue;
                 }
                 Head::Bad(status) => {
@@ -262,6 +434,26 @@ impl Connection {
         }
     }
 
+    /// While a request waits, reads only to learn that the client has gone (a request sent
+    /// meanwhile is kept for later, up to one head's size); false when the connection is done.
+    fn watch_while_waiting(&mut self) -> bool {
+        let mut chunk = [0u8; 1024];
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return false,
+                Ok(n) => {
+                    self.inbox.extend_from_slice(&chunk[..n]);
+                    if self.inbox.len() > MAX_HEAD_BYTES {
+                        return false;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+    }
+
     fn start_writing(&mut self, bytes: Vec<u8>, close: bool, limits: &Limits) {
         self.outbox = bytes;
         self.sent = 0;
@@ -278,6 +470,8 @@ struct Request {
     target: String,
     /// HTTP/1.1 without `Connection: close`, and no request body to skip.
     keep_alive: bool,
+    /// `Accept` lists `text/html`: a browser loading a page.
+    wants_html: bool,
 }
 
 #[derive(Debug, PartialEq)]
@@ -302,8 +496,14 @@ fn parse_head(bytes: &[u8]) -> Head {
         return Head::Bad(400);
     };
     let mut keep_alive = version == 1;
+    let mut wants_html = false;
     for h in req.headers.iter() {
         let value = String::from_utf8_lossy(h.value);
+        if h.name.eq_ignore_ascii_case("accept") {
+            wants_html |= value
+                .split(',')
+                .any(|t| t.trim().to_ascii_lowercase().starts_with("text/html"));
+        }
         if h.name.eq_ignore_ascii_case("connection")
             && value
                 .split(',')
@@ -324,6 +524,7 @@ fn parse_head(bytes: &[u8]) -> Head {
             method: method.to_string(),
             target: target.to_string(),
             keep_alive,
+            wants_html,
         },
     }
 }
@@ -352,6 +553,7 @@ impl Response {
             404 => "Not Found",
             405 => "Method Not Allowed",
             431 => "Request Header Fields Too Large",
+            503 => "Service Unavailable",
             _ => "Error",
         };
         let allow = if self.status == 405 {
@@ -375,26 +577,153 @@ impl Response {
     }
 }
 
-/// The response to `request` as bytes, and whether to close the connection after it.
-fn respond(site: &Site, request: &Request) -> (Vec<u8>, bool) {
+/// The response to `request` (as bytes, and whether to close the connection after it), or a
+/// live-reload wait.
+fn respond(ctx: &Ctx<'_>, request: &Request) -> Reply {
+    let site = ctx.site;
     let head_only = request.method == "HEAD";
     if request.method != "GET" && !head_only {
         let r = Response::text(405, "method not allowed\n");
-        return (r.bytes(false, true), true);
+        return Reply::Now(r.bytes(false, true), true);
     }
     let close = !request.keep_alive;
+    if let Some(live) = ctx.live {
+        if let Some(reply) = respond_reserved(ctx, live, request, head_only, close) {
+            return reply;
+        }
+    }
     let response = match lookup(site, &request.target) {
         Some(file) => match std::fs::read(&file) {
-            Ok(body) => Response {
-                status: 200,
-                content_type: content_type(&file),
-                body,
-            },
+            Ok(body) => {
+                let content_type = content_type(&file);
+                let body = match ctx.live {
+                    Some(live) if request.wants_html && content_type.starts_with("text/html") => {
+                        with_live_reload(body, &site.prefix, live)
+                    }
+                    _ => body,
+                };
+                Response {
+                    status: 200,
+                    content_type,
+                    body,
+                }
+            }
             Err(_) => not_found(site),
         },
         None => not_found(site),
     };
-    (response.bytes(head_only, close), close)
+    Reply::Now(response.bytes(head_only, close), close)
+}
+
+/// The reply to a request for the reserved live-reload paths; `None` for any other path.
+fn respond_reserved(
+    ctx: &Ctx<'_>,
+    live: &Live,
+    request: &Request,
+    head_only: bool,
+    close: bool,
+) -> Option<Reply> {
+    let (path, query) = request
+        .target
+        .split_once('?')
+        .unwrap_or((request.target.as_str(), ""));
+    let name = path
+        .strip_prefix(ctx.site.prefix.as_str())?
+        .strip_prefix(RESERVED)?;
+    let asset = |content_type: &'static str, body: &str| {
+        let r = Response {
+            status: 200,
+            content_type,
+            body: body.as_bytes().to_vec(),
+        };
+        Reply::Now(r.bytes(head_only, close), close)
+    };
+    Some(match name {
+        "reload.js" => asset("text/javascript; charset=utf-8", RELOAD_JS),
+        "overlay.css" => asset("text/css; charset=utf-8", OVERLAY_CSS),
+        "events" => {
+            let since = query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("since="))
+                .and_then(|v| v.parse::<u64>().ok());
+            match since {
+                Some(since) if since == live.generation => {
+                    if ctx.may_wait {
+                        Reply::Wait(Waiting {
+                            since,
+                            head_only,
+                            close,
+                        })
+                    } else {
+                        let r = Response::text(503, "too many pages waiting for a rebuild\n");
+                        Reply::Now(r.bytes(head_only, true), true)
+                    }
+                }
+                _ => Reply::Now(events_response(live, head_only, close), close),
+            }
+        }
+        _ => Reply::Now(
+            Response::text(404, "not found\n").bytes(head_only, close),
+            close,
+        ),
+    })
+}
+
+/// The answer of the event path: `{"generation":N,"error":null|"..."}`.
+fn events_response(live: &Live, head_only: bool, close: bool) -> Vec<u8> {
+    let body = serde_json::json!({ "generation": live.generation, "error": live.error });
+    Response {
+        status: 200,
+        content_type: "application/json",
+        body: body.to_string().into_bytes(),
+    }
+    .bytes(head_only, close)
+}
+
+/// An HTML page as `serve` sends it: the live-reload script and, while the last rebuild failed,
+/// its error (HTML-escaped) before `</body>`. The file on disk is not changed.
+fn with_live_reload(body: Vec<u8>, prefix: &str, live: &Live) -> Vec<u8> {
+    let base = html_escape(&format!("{prefix}{RESERVED}"));
+    let mut added = String::new();
+    if let Some(error) = &live.error {
+        added.push_str(&format!(
+            "<link rel=\"stylesheet\" href=\"{base}overlay.css\">\n\
+             <div id=\"starmark-build-error\" role=\"alert\"><strong>starmark serve: the last \
+             rebuild failed.</strong> This page is from the build before it. Fix the error and \
+             save: the page reloads by itself.<pre>{}</pre></div>\n",
+            html_escape(error)
+        ));
+    }
+    added.push_str(&format!(
+        "<script src=\"{base}reload.js\" data-events=\"{base}events\" \
+         data-generation=\"{}\"></script>\n",
+        live.generation
+    ));
+    let at = body
+        .windows(7)
+        .rposition(|w| w.eq_ignore_ascii_case(b"</body>"))
+        .unwrap_or(body.len());
+    let mut out = Vec::with_capacity(body.len() + added.len());
+    out.extend_from_slice(&body[..at]);
+    out.extend_from_slice(added.as_bytes());
+    out.extend_from_slice(&body[at..]);
+    out
+}
+
+/// Text as HTML text or attribute value.
+fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The site's 404 page with status 404, or a line of text when the site has none.
@@ -503,6 +832,11 @@ mod tests {
         assert!(!complete("GET / HTTP/1.1\r\nContent-Length: 2\r\n\r\n").keep_alive);
         assert!(!complete("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").keep_alive);
         assert!(complete("GET / HTTP/1.1\r\nContent-Length: 0\r\n\r\n").keep_alive);
+        assert!(!complete("GET / HTTP/1.1\r\nAccept: */*\r\n\r\n").wants_html);
+        assert!(
+            complete("GET / HTTP/1.1\r\nAccept: application/xhtml+xml, Text/HTML;q=0.9\r\n\r\n")
+                .wants_html
+        );
         assert_eq!(parse_head(b"\x16\x03\x01\r\n\r\n"), Head::Bad(400));
         let long = format!("GET / HTTP/1.1\r\nX: {}", "a".repeat(MAX_HEAD_BYTES));
         assert_eq!(parse_head(long.as_bytes()), Head::Bad(431));
@@ -534,5 +868,42 @@ mod tests {
         assert_eq!(found("/m/r/%2e%2e/secret"), None);
         assert_eq!(found("/m/r/en/%2E%2E%2F..%2fsecret"), None);
         assert_eq!(content_type(Path::new("a.wasm")), "application/wasm");
+    }
+
+    #[test]
+    fn live_reload_goes_before_the_last_body_end_and_escapes_the_error() {
+        let live = Live {
+            generation: 3,
+            error: Some("records/<b>.md: \"bad\" & worse".into()),
+        };
+        let page = with_live_reload(b"<p></body></BODY>".to_vec(), "/m/", &live);
+        let page = String::from_utf8(page).unwrap();
+        assert!(
+            page.starts_with(
+                "<p></body><link rel=\"stylesheet\" href=\"/m/__starmark/overlay.css\">"
+            ),
+            "{page}"
+        );
+        assert!(
+            page.contains("<pre>records/&lt;b&gt;.md: &quot;bad&quot; &amp; worse</pre>"),
+            "{page}"
+        );
+        assert!(
+            page.ends_with(
+                "data-events=\"/m/__starmark/events\" data-generation=\"3\"></script>\n</BODY>"
+            ),
+            "{page}"
+        );
+        let fine = Live {
+            generation: 4,
+            error: None,
+        };
+        let page =
+            String::from_utf8(with_live_reload(b"no body end".to_vec(), "/", &fine)).unwrap();
+        assert!(
+            page.starts_with("no body end<script src=\"/__starmark/reload.js\""),
+            "{page}"
+        );
+        assert!(!page.contains("starmark-build-error"));
     }
 }

@@ -140,7 +140,7 @@ pub fn append(
     entries: &[Entry],
 ) -> Result<Option<Appended>> {
     if !exists(reg) {
-        eprintln!("starmark: warning: {}", missing_hint(reg));
+        errln!("starmark: warning: {}", missing_hint(reg));
         return Ok(None);
     }
     let started = Instant::now();
@@ -166,7 +166,7 @@ pub fn append(
     };
     write(&root, &update, &sign_checkpoint(&new, &key)?)?;
     if std::env::var_os("STARMARK_TIMINGS").is_some() {
-        eprintln!(
+        errln!(
             "[log] appended {} entr{} to a log of {} in {:.1} ms",
             entries.len(),
             if entries.len() == 1 { "y" } else { "ies" },

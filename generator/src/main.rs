@@ -1,5 +1,8 @@
 //! `starmark`: the command line of the starmark label registry.
 
+#[macro_use]
+mod output;
+
 mod audit;
 mod cli;
 mod cmd;
@@ -13,6 +16,7 @@ mod log;
 mod manifest;
 mod mirror;
 mod names;
+mod plural;
 mod qrcode_image;
 mod registry;
 mod signed;
@@ -36,8 +40,9 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match cmd::run(cli) {
         Ok(code) => ExitCode::from(code),
+        Err(e) if output::is_broken_pipe(&e) => output::exit_closed(),
         Err(e) => {
-            eprintln!("starmark: error: {e:#}");
+            errln!("starmark: error: {e:#}");
             ExitCode::from(EXIT_ERROR)
         }
     }

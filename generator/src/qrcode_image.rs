@@ -108,35 +108,151 @@ pub fn write_png(code: &QrCode, scale: u32, path: &Path) -> Result<()> {
     crate::fsutil::write_atomic(path, &bytes)
 }
 
-/// Reads the text of the QR code(s) in a photo; errors name the file.
-pub fn decode_file(path: &Path) -> Result<String> {
-    let img = image::open(path)
-        .with_context(|| format!("{}: not a readable PNG or JPEG image", path.display()))?;
-    decode_image(&img.to_luma8())
-        .with_context(|| format!("{}: no readable QR code found", path.display()))
+/// One QR code found in an image: where it is, and its text or why it could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FoundCode {
+    /// Left edge of its bounding box, in pixels from the left of the image.
+    pub x: u32,
+    /// Top edge of its bounding box, in pixels from the top of the image.
+    pub y: u32,
+    /// Width of its bounding box, in pixels.
+    pub width: u32,
+    /// Height of its bounding box, in pixels.
+    pub height: u32,
+    /// Its text, or why a code was detected there but not read.
+    pub text: Result<String, String>,
 }
 
-/// Reads the text of the first decodable QR code in an image.
-pub fn decode_image(img: &GrayImage) -> Result<String> {
+/// Reads every QR code in a photo (see [`decode_all`]); errors name the file. At least one is
+/// read, else an error.
+pub fn decode_file(path: &Path) -> Result<Vec<FoundCode>> {
+    let img = image::open(path)
+        .with_context(|| format!("{}: not a readable PNG or JPEG image", path.display()))?;
+    let found = decode_all(&img.to_luma8());
+    if !found.iter().any(|f| f.text.is_ok()) {
+        let why = match found.iter().find_map(|f| f.text.as_ref().err()) {
+            Some(e) => format!("QR code detected but unreadable: {e}"),
+            None => "no QR code detected".to_string(),
+        };
+        bail!("{}: no readable QR code found: {why}", path.display());
+    }
+    Ok(found)
+}
+
+/// The most codes read from one image.
+pub const MAX_CODES: usize = 64;
+
+/// Every QR code detected in an image (at most [`MAX_CODES`]), in reading order (rows from the
+/// top, then from the left), read or not; empty when none is detected.
+///
+/// rqrr groups finder patterns into codes, and with several codes side by side it can group the
+/// patterns of different codes into one that does not exist. So codes are read in rounds: every
+/// code read is painted white, and the image is searched again until a round reads nothing new;
+/// what is then still detected and unreadable is reported as such.
+pub fn decode_all(img: &GrayImage) -> Vec<FoundCode> {
+    let mut img = img.clone();
+    let mut read: Vec<FoundCode> = Vec::new();
+    loop {
+        let (new, unreadable): (Vec<FoundCode>, Vec<FoundCode>) =
+            detect(&img).into_iter().partition(|f| f.text.is_ok());
+        if new.is_empty() || read.len() >= MAX_CODES {
+            read.extend(unreadable);
+            break;
+        }
+        for f in new {
+            // The quiet zone around the code goes too, so no finder pattern is left half.
+            let margin = f.width.max(f.height) / 8;
+            let (x0, y0) = (f.x.saturating_sub(margin), f.y.saturating_sub(margin));
+            let x1 = (f.x + f.width + margin).min(img.width());
+            let y1 = (f.y + f.height + margin).min(img.height());
+            for y in y0..y1 {
+                for x in x0..x1 {
+                    img.put_pixel(x, y, Luma([255]));
+                }
+            }
+            read.push(f);
+        }
+    }
+    read.truncate(MAX_CODES);
+    reading_order(read)
+}
+
+/// The codes rqrr detects in one pass.
+fn detect(img: &GrayImage) -> Vec<FoundCode> {
     let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
         img.width() as usize,
         img.height() as usize,
         |x, y| img.get_pixel(x as u32, y as u32).0[0],
     );
-    let grids = prepared.detect_grids();
-    if grids.is_empty() {
+    prepared
+        .detect_grids()
+        .iter()
+        .map(|grid| {
+            let xs = grid.bounds.map(|p| p.x.max(0) as u32);
+            let ys = grid.bounds.map(|p| p.y.max(0) as u32);
+            let (x0, y0) = (min4(xs), min4(ys));
+            FoundCode {
+                x: x0,
+                y: y0,
+                width: max4(xs) - x0,
+                height: max4(ys) - y0,
+                text: grid
+                    .decode()
+                    .map(|(_, text)| text)
+                    .map_err(|e| e.to_string()),
+            }
+        })
+        .collect()
+}
+
+/// Sorts codes into rows (a code whose top is within half a code of the first code of a row is
+/// on that row), rows from the top, codes in a row from the left.
+fn reading_order(mut found: Vec<FoundCode>) -> Vec<FoundCode> {
+    found.sort_by_key(|f| (f.y, f.x));
+    let mut row = 0usize;
+    let mut row_top: Option<(u32, u32)> = None;
+    let mut rows = Vec::with_capacity(found.len());
+    for f in &found {
+        match row_top {
+            Some((top, height)) if f.y.abs_diff(top) <= height / 2 => {}
+            Some(_) => {
+                row += 1;
+                row_top = Some((f.y, f.height));
+            }
+            None => row_top = Some((f.y, f.height)),
+        }
+        rows.push(row);
+    }
+    let mut ordered: Vec<(usize, FoundCode)> = rows.into_iter().zip(found).collect();
+    ordered.sort_by_key(|(row, f)| (*row, f.x));
+    ordered.into_iter().map(|(_, f)| f).collect()
+}
+
+fn min4(v: [u32; 4]) -> u32 {
+    v.into_iter().min().unwrap_or(0)
+}
+
+fn max4(v: [u32; 4]) -> u32 {
+    v.into_iter().max().unwrap_or(0)
+}
+
+/// Reads the text of the first decodable QR code in an image, in reading order.
+#[cfg(test)]
+pub fn decode_image(img: &GrayImage) -> Result<String> {
+    let found = decode_all(img);
+    if found.is_empty() {
         bail!("no QR code detected");
     }
     let mut last_error = None;
-    for grid in grids {
-        match grid.decode() {
-            Ok((_, text)) => return Ok(text),
+    for f in found {
+        match f.text {
+            Ok(text) => return Ok(text),
             Err(e) => last_error = Some(e),
         }
     }
     bail!(
         "QR code detected but unreadable: {}",
-        last_error.map(|e| e.to_string()).unwrap_or_default()
+        last_error.unwrap_or_default()
     )
 }
 

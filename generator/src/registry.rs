@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use starmark_core::error::ListError;
 use starmark_core::log::WitnessKey;
-use starmark_core::record::Record;
+use starmark_core::record::{Record, RecordError};
 use starmark_core::{PublicKey, RevocationList, SecretKey, TrustList};
 
 use crate::{fsutil, keyfile};
@@ -92,10 +92,14 @@ fn default_max_record_bytes() -> u64 {
 pub struct KeyPaths {
     /// The root public key, pinned in verifiers.
     pub root_public: PathBuf,
-    /// The root secret key (keep it offline; needed only by `starmark trust`).
-    pub root_secret: PathBuf,
-    /// The issuer secret key used by `sign` and `revoke`.
-    pub issuer_secret: PathBuf,
+    /// The root secret key (keep it offline; needed only by `starmark trust`, which also takes
+    /// `--root-key`). Optional: commands that do not sign never read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_secret: Option<PathBuf>,
+    /// The issuer secret key used by `sign` and `revoke`. Optional: `build`, `serve`, `verify`
+    /// and the other commands that do not sign never read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_secret: Option<PathBuf>,
     /// The log secret key that signs the transparency log's checkpoints (`sign`, `revoke`,
     /// `trust` and `log backfill` append to the log). Absent in registries made before the log.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,14 +145,34 @@ impl Registry {
     /// Opens the registry in `dir`, checking the configuration.
     pub fn open(dir: &Path) -> Result<Registry> {
         let path = dir.join(CONFIG_FILE);
+        if std::fs::symlink_metadata(&path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        {
+            let shown = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            if !dir.as_os_str().is_empty() && !dir.is_dir() {
+                bail!(
+                    "{}: no such directory: a registry is a directory with a {CONFIG_FILE}; make one with `starmark init {}`",
+                    shown.display(),
+                    shown.display()
+                );
+            }
+            bail!(
+                "{}: not a starmark registry: there is no {CONFIG_FILE} in it; make a registry with `starmark init DIR`, or give the directory of an existing one",
+                shown.display()
+            );
+        }
         let text = fsutil::read_text(&path)?;
         let config: Config = toml::from_str(&text).map_err(|e| {
             let line = e
                 .span()
                 .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let message = plain_toml_message(e.message());
             match line {
-                Some(l) => anyhow::anyhow!("{}: line {l}: {}", path.display(), e.message()),
-                None => anyhow::anyhow!("{}: {}", path.display(), e.message()),
+                Some(l) => anyhow::anyhow!("{}: line {l}: {message}", path.display()),
+                None => anyhow::anyhow!("{}: {message}", path.display()),
             }
         })?;
         config
@@ -255,7 +279,7 @@ impl Registry {
         match RevocationList::decode_verified(&bytes, trust) {
             Ok(list) => Ok(Some(list)),
             Err(starmark_core::Error::List(ListError::CompromisedSigner { key_id })) => {
-                eprintln!(
+                errln!(
                     "starmark: warning: {}: signed by key {key_id}, now marked compromised; it is ignored until the issuer re-signs it (`starmark revoke --refresh` with a good key)",
                     path.display()
                 );
@@ -287,9 +311,16 @@ impl Registry {
         }
     }
 
-    /// The issuer secret key.
+    /// The issuer secret key (`[keys] issuer_secret`); an error naming the key when it is not
+    /// configured.
     pub fn issuer_secret(&self) -> Result<SecretKey> {
-        keyfile::read_secret(&self.path(&self.config.keys.issuer_secret))
+        let Some(rel) = &self.config.keys.issuer_secret else {
+            bail!(
+                "{}: [keys] issuer_secret is not set: signing needs the issuer's secret key; set issuer_secret = \"keys/NAME.key\" (a key made by `starmark keygen keys/NAME` and added with `starmark trust add keys/NAME.pub --name NAME`)",
+                self.path(CONFIG_FILE).display()
+            );
+        };
+        keyfile::read_secret(&self.path(rel))
     }
 
     /// The log secret key (`[keys] log_secret`); an error saying how to make one when it is not
@@ -304,12 +335,17 @@ impl Registry {
         keyfile::read_secret(&self.path(rel))
     }
 
-    /// The root secret key, from `explicit` or the configured path.
+    /// The root secret key, from `explicit` or the configured path (`[keys] root_secret`); an
+    /// error naming the key when neither is given.
     pub fn root_secret(&self, explicit: Option<&Path>) -> Result<SecretKey> {
-        let path = explicit.map_or_else(
-            || self.path(&self.config.keys.root_secret),
-            Path::to_path_buf,
-        );
+        let path = match (explicit, &self.config.keys.root_secret) {
+            (Some(p), _) => p.to_path_buf(),
+            (None, Some(rel)) => self.path(rel),
+            (None, None) => bail!(
+                "{}: [keys] root_secret is not set: changing the trust list needs the root secret key; pass --root-key FILE or set root_secret = \"keys/root.key\"",
+                self.path(CONFIG_FILE).display()
+            ),
+        };
         keyfile::read_secret(&path)
     }
 
@@ -619,8 +655,87 @@ pub fn load_record(path: &Path, max_bytes: u64) -> Result<(Record, Vec<u8>)> {
     let bytes = read_record_file(path, max_bytes)?;
     let text = std::str::from_utf8(&bytes)
         .with_context(|| format!("{}: not valid UTF-8", path.display()))?;
-    let record = Record::parse(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let record = Record::parse(text)
+        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), with_suggestion(e)))?;
     Ok((record, bytes))
+}
+
+/// A TOML or serde message about `starmark.toml` in plain words: types named as a person would
+/// ("a whole number", "text in quotes"), no Rust type names.
+fn plain_toml_message(raw: &str) -> String {
+    let words = |t: &str| -> String {
+        let t = t.trim();
+        let (kind, value) = t.split_once(' ').unwrap_or((t, ""));
+        let value = value.trim_matches('`');
+        match kind {
+            "string" => format!("text {value}"),
+            "integer" | "floating" => format!("the number {}", value.trim_start_matches("point `")),
+            "boolean" => value.to_string(),
+            "sequence" => "a list".into(),
+            "map" => "a table".into(),
+            "u8" | "u16" | "u32" | "u64" | "i64" | "i32" | "usize" => "a whole number".into(),
+            "a" if value == "string" => "text in quotes".into(),
+            "a" if value == "sequence" => "a list".into(),
+            "a" if value == "boolean" => "true or false".into(),
+            _ => t.to_string(),
+        }
+    };
+    if let Some(rest) = raw.strip_prefix("invalid type: ") {
+        if let Some((found, expected)) = rest.split_once(", expected ") {
+            return format!("{} where {} belongs", words(found), words(expected));
+        }
+    }
+    if let Some(rest) = raw.strip_prefix("unknown field `") {
+        if let Some((field, known)) = rest.split_once("`, expected ") {
+            return format!(
+                "unknown key `{field}` (the keys here are: {})",
+                known.replace("one of ", "").replace('`', "")
+            );
+        }
+    }
+    if let Some(rest) = raw.strip_prefix("missing field `") {
+        return format!("missing key `{}", rest.trim());
+    }
+    if raw.starts_with("duplicate key") {
+        return "this key is set twice: keep one".into();
+    }
+    raw.replace("TOML ", "").trim().to_string()
+}
+
+/// Where a field of a record file is, for messages: `PATH: line N: field FIELD`, or
+/// `PATH: field FIELD` when the file does not set it.
+pub fn at_field(path: &Path, bytes: &[u8], field: &str) -> String {
+    let line = std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|text| starmark_core::record::line_of(text, field));
+    match line {
+        Some(l) => format!("{}: line {l}: field {field}", path.display()),
+        None => format!("{}: field {field}", path.display()),
+    }
+}
+
+/// A record error with a "did you mean" for a misspelled field.
+fn with_suggestion(mut e: RecordError) -> RecordError {
+    if e.message == "unknown field" {
+        if let Some(field) = &e.field {
+            let known = if e.hint.as_deref().is_some_and(|h| h.contains("serial")) {
+                starmark_core::record::FIELDS
+            } else {
+                starmark_core::record::EVIDENCE_FIELDS
+            };
+            let closest = known
+                .iter()
+                .map(|k| (strsim::damerau_levenshtein(field, k), *k))
+                .min();
+            if let Some((distance, name)) = closest {
+                // A slip of a few letters, not another word.
+                if distance <= 2.max(name.len() / 4) && distance < name.len() {
+                    e.hint = Some(format!("did you mean `{name}`?"));
+                }
+            }
+        }
+    }
+    e
 }
 
 /// The signature file of a record: `RECORD.sig` beside `RECORD.md`.

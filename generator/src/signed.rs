@@ -52,18 +52,20 @@ pub fn load(path: &Path, max_bytes: u64) -> Result<SignedRecord> {
     let claim = signed.claim();
     if !claim.matches_record(&bytes) {
         bail!(
-            "{}: digest mismatch: the record was changed after signing (signed SHA-256 {}, file SHA-256 {})",
+            "{}: digest mismatch: the record was changed after signing (signed SHA-256 {}, file SHA-256 {}); if the change is meant, re-sign it: `starmark sign --force {}`, else undo it",
             path.display(),
             starmark_core::to_hex(&claim.record_sha256),
             starmark_core::to_hex(&starmark_core::claim::record_digest(&bytes)),
+            path.display(),
         );
     }
     let expected = record.claim(claim.key_id, &bytes);
     if &expected != claim {
         bail!(
-            "{}: the signed claim in {} does not match the record's fields",
+            "{}: the signed claim in {} does not match the record's fields; re-sign it: `starmark sign --force {}`",
             path.display(),
-            sig_path.display()
+            sig_path.display(),
+            path.display()
         );
     }
     Ok(SignedRecord {

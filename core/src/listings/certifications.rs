@@ -172,6 +172,7 @@ impl RecordNames {
             line: None,
             field: None,
             message: String::from("not valid UTF-8"),
+            hint: None,
         })?;
         let record = Record::parse(text)?;
         Ok(RecordNames {

@@ -206,7 +206,7 @@ impl Phases {
 
     fn done(&self, step: &str) {
         if let Some(start) = self.start {
-            eprintln!("[{:8.3} s] {step}", start.elapsed().as_secs_f64());
+            errln!("[{:8.3} s] {step}", start.elapsed().as_secs_f64());
         }
     }
 }

@@ -117,8 +117,8 @@ fn write_config(
     keyfile::write_public(&reg.join("keys/root.pub"), root_key)?;
     let keys = KeyPaths {
         root_public: "keys/root.pub".into(),
-        root_secret: "keys/root.key".into(),
-        issuer_secret: "keys/issuer.key".into(),
+        root_secret: Some("keys/root.key".into()),
+        issuer_secret: Some("keys/issuer.key".into()),
         log_secret: None,
     };
     let (mut config, from) = match &inputs.registry {
@@ -158,7 +158,7 @@ fn published_config(target: &dyn Target, no_templates: &Path) -> Result<Config> 
         .with_context(|| format!("{BUILD_PATH}: not what a build publishes"))?;
     let ours = env!("CARGO_PKG_VERSION");
     if info.starmark != ours {
-        eprintln!(
+        errln!(
             "starmark: warning: the site was built by starmark {}, this is {ours}: files that differ may come from the version",
             info.starmark
         );

@@ -91,18 +91,20 @@ pub fn run(args: &AuditArgs) -> Result<u8> {
             written.witness_vkey = Some(w.to_vkey());
         }
     }
-    if args.json {
-        let mut v = serde_json::to_value(&report)?;
-        v["written"] = serde_json::to_value(&written)?;
-        println!("{}", serde_json::to_string_pretty(&v)?);
-    } else {
-        print_report(&report, &written, args);
-    }
-    Ok(if report.ok {
+    let code = if report.ok {
         crate::EXIT_OK
     } else {
         crate::EXIT_NOT_VALID
-    })
+    };
+    crate::output::set_exit_code_if_closed(code);
+    if args.json {
+        let mut v = serde_json::to_value(&report)?;
+        v["written"] = serde_json::to_value(&written)?;
+        outln!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print_report(&report, &written, args);
+    }
+    Ok(code)
 }
 
 /// The pinned root key: `--root`, or the root key of `--registry`, or of the registry whose
@@ -128,12 +130,10 @@ fn root_key(args: &AuditArgs) -> Result<PublicKey> {
     Registry::open(&registry)?.root_public_key()
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+use crate::plural::count as plural;
 
 fn print_report(r: &Report, written: &Written, args: &AuditArgs) {
-    println!("audit of {} (root key {}):", r.target, r.root_key);
+    outln!("audit of {} (root key {}):", r.target, r.root_key);
     print_files_and_lists(r);
     print_log_and_after(r, args);
     print_outcome(r, written, args);
@@ -148,7 +148,7 @@ fn print_files_and_lists(r: &Report) {
         .map_or("not signed by a trusted key".to_string(), |k| {
             format!("signed by issuer key {k}")
         });
-    println!(
+    outln!(
         "  manifest: root {}, {signed}; {} in {}, {} checked{}",
         m.root_sha256.as_deref().unwrap_or("(none)"),
         plural(m.files, "file", "files"),
@@ -162,25 +162,25 @@ fn print_files_and_lists(r: &Report) {
     );
     let l = &r.lists;
     match l.trust_list_sequence {
-        Some(seq) => print!(
+        Some(seq) => out!(
             "  lists: trust list #{seq} ({}, {})",
             plural(l.issuer_keys, "issuer key", "issuer keys"),
             plural(l.log_keys, "log key", "log keys")
         ),
-        None => print!("  lists: no trusted trust list"),
+        None => out!("  lists: no trusted trust list"),
     }
     match l.revocation_list_sequence {
-        Some(seq) => println!(
+        Some(seq) => outln!(
             "; revocation list #{seq} ({} revoked), issued {}, next update {}: {}",
             l.revoked,
             l.revocation_issued.as_deref().unwrap_or(""),
             l.revocation_next_update.as_deref().unwrap_or(""),
             if l.fresh { "fresh" } else { "stale" }
         ),
-        None => println!("; no verified revocation list"),
+        None => outln!("; no verified revocation list"),
     }
     let c = &r.certifications;
-    println!(
+    outln!(
         "  certifications: {} on the site; {} and {} verified{}",
         c.on_site,
         plural(c.signatures_verified, "signature", "signatures"),
@@ -200,7 +200,7 @@ fn print_files_and_lists(r: &Report) {
 fn print_log_and_after(r: &Report, args: &AuditArgs) {
     let g = &r.log;
     match &g.origin {
-        Some(origin) => println!(
+        Some(origin) => outln!(
             "  log: {origin}, {} ({}, {}, {}), checkpoint signed by log key {}; tree recomputed from the entries: {}",
             plural(g.size as usize, "entry", "entries"),
             plural(g.claims, "claim", "claims"),
@@ -209,24 +209,30 @@ fn print_log_and_after(r: &Report, args: &AuditArgs) {
             g.log_key.as_deref().unwrap_or(""),
             if g.whole { "whole" } else { "does not match" }
         ),
-        None => println!("  log: not verified"),
+        None => outln!("  log: not verified"),
     }
     let k = &r.completeness;
     if k.checked {
-        println!(
-            "  completeness: {} of {} certifications on the site are in the log; {} serials in the log: {} on the site, {} revoked and not on the site; {} superseded claims",
-            k.site_in_log, r.certifications.on_site, k.log_serials, k.log_on_site, k.revoked_not_on_site, k.superseded_claims
+        outln!(
+            "  completeness: {} of {} on the site {} in the log; {} in the log: {} on the site, {} revoked and not on the site; {}",
+            k.site_in_log,
+            plural(r.certifications.on_site, "certification", "certifications"),
+            crate::plural::noun(k.site_in_log, "is", "are"),
+            plural(k.log_serials, "serial", "serials"),
+            k.log_on_site,
+            k.revoked_not_on_site,
+            plural(k.superseded_claims, "superseded claim", "superseded claims")
         );
     } else {
-        println!("  completeness: not checked (no whole log)");
+        outln!("  completeness: not checked (no whole log)");
     }
     let s = &r.state;
     match (&args.state, s.first, s.previous_size) {
         (None, _, _) => {
-            println!("  state: none (pass --state FILE to check that the log only grows)")
+            outln!("  state: none (pass --state FILE to check that the log only grows)")
         }
-        (Some(p), true, _) => println!("  state: first audit with {}", p.display()),
-        (Some(p), false, Some(size)) => println!(
+        (Some(p), true, _) => outln!("  state: first audit with {}", p.display()),
+        (Some(p), false, Some(size)) => outln!(
             "  state: {} the checkpoint seen before in {} (size {size})",
             if s.consistent {
                 "consistent with"
@@ -235,7 +241,7 @@ fn print_log_and_after(r: &Report, args: &AuditArgs) {
             },
             p.display()
         ),
-        (Some(p), false, None) => println!("  state: {}", p.display()),
+        (Some(p), false, None) => outln!("  state: {}", p.display()),
     }
     let w = &r.witnesses;
     let names: Vec<String> = w
@@ -244,7 +250,7 @@ fn print_log_and_after(r: &Report, args: &AuditArgs) {
         .filter(|x| x.cosigned)
         .map(|x| format!("{} ({})", x.name, x.date.as_deref().unwrap_or("")))
         .collect();
-    println!(
+    outln!(
         "  witnesses: {} of {} cosigned this checkpoint{}",
         w.cosigned,
         plural(w.known, "known witness", "known witnesses"),
@@ -256,7 +262,7 @@ fn print_log_and_after(r: &Report, args: &AuditArgs) {
     );
     if let Some(b) = &r.rebuild {
         if b.built {
-            println!(
+            outln!(
                 "  rebuild (configuration from {}): {} compared, {} identical, {} different",
                 b.config_from,
                 plural(b.files, "file", "files"),
@@ -264,7 +270,7 @@ fn print_log_and_after(r: &Report, args: &AuditArgs) {
                 b.differences
             );
         } else {
-            println!(
+            outln!(
                 "  rebuild (configuration from {}): did not build",
                 b.config_from
             );
@@ -275,23 +281,23 @@ fn print_log_and_after(r: &Report, args: &AuditArgs) {
 /// The problems, and what was written.
 fn print_outcome(r: &Report, written: &Written, args: &AuditArgs) {
     if r.problems.is_empty() {
-        println!("everything held");
+        outln!("everything held");
     } else {
-        println!("{}:", plural(r.problems.len(), "problem", "problems"));
+        outln!("{}:", plural(r.problems.len(), "problem", "problems"));
         for p in &r.problems {
-            println!("  {p}");
+            outln!("  {p}");
         }
     }
     if let Some(p) = &written.state {
-        println!("state written to {p}");
+        outln!("state written to {p}");
     } else if let Some(p) = &args.state {
         if !r.ok {
-            println!("state file {} not updated", p.display());
+            outln!("state file {} not updated", p.display());
         }
     }
     if let (Some(p), Some(v)) = (&written.cosignature, &written.witness_vkey) {
-        println!("cosigned checkpoint written to {p}; the registry lists this witness as\n  [[witness]]\n  vkey = \"{v}\"");
+        outln!("cosigned checkpoint written to {p}; the registry lists this witness as\n  [[witness]]\n  vkey = \"{v}\"");
     } else if args.cosign.is_some() && !r.ok {
-        println!("not cosigned: a witness cosigns only a checkpoint whose audit held");
+        outln!("not cosigned: a witness cosigns only a checkpoint whose audit held");
     }
 }

@@ -18,7 +18,7 @@ pub fn run(args: &BuildArgs) -> Result<u8> {
     };
     let summary = build(&opts)?;
     if !args.quiet {
-        println!("{summary}");
+        outln!("{summary}");
     }
     Ok(crate::EXIT_OK)
 }

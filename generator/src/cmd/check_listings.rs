@@ -42,7 +42,7 @@ pub fn run(args: &CheckListingsArgs) -> Result<u8> {
     let timings = std::env::var_os("STARMARK_TIMINGS").is_some();
     let phase = |name: &str| {
         if timings {
-            eprintln!("[{:>8.3} s] {name}", started.elapsed().as_secs_f64());
+            errln!("[{:>8.3} s] {name}", started.elapsed().as_secs_f64());
         }
     };
     let file = &args.file;
@@ -72,7 +72,7 @@ pub fn run(args: &CheckListingsArgs) -> Result<u8> {
     let certs = &loaded.certs;
     if let Some(list) = certs.basis().offered_revocations() {
         if highest_seen.is_some_and(|seen| list.sequence < seen) {
-            eprintln!(
+            errln!(
                 "starmark: warning: the revocation list (sequence {}) is older than the one the last run saw ({}): refused as a rollback; every result is at best stale_data",
                 list.sequence,
                 highest_seen.unwrap_or_default()
@@ -135,7 +135,11 @@ pub fn run(args: &CheckListingsArgs) -> Result<u8> {
         json.push(b'\n');
         fsutil::write_atomic(path, &json)?;
         if !args.quiet && gone > 0 {
-            eprintln!("starmark: {gone} listing(s) of the last run are no longer in the file");
+            errln!(
+                "starmark: {} of the last run {} no longer in the file",
+                crate::plural::count(gone, "listing", "listings"),
+                crate::plural::noun(gone, "is", "are")
+            );
         }
     }
     if !args.quiet {
@@ -249,12 +253,12 @@ fn read_listings(path: &Path, max: u64) -> Result<Vec<u8>> {
 
 fn warn_problems(problems: &[String]) {
     for p in problems.iter().take(SHOWN_PROBLEMS) {
-        eprintln!("starmark: warning: {p}");
+        errln!("starmark: warning: {p}");
     }
     if problems.len() > SHOWN_PROBLEMS {
-        eprintln!(
-            "starmark: warning: and {} more problem(s) in the source",
-            problems.len() - SHOWN_PROBLEMS
+        errln!(
+            "starmark: warning: and {} more in the source",
+            crate::plural::count(problems.len() - SHOWN_PROBLEMS, "problem", "problems")
         );
     }
 }
@@ -360,8 +364,9 @@ fn temp_beside(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
+/// The io::Error stays in the chain: a closed pipe then ends the process quietly (crate::output).
 fn write_failed(e: std::io::Error) -> anyhow::Error {
-    anyhow::anyhow!("cannot write the report: {e}")
+    anyhow::Error::new(e).context("cannot write the report")
 }
 
 impl Report {
@@ -490,21 +495,21 @@ fn print_summary(
         || String::from("no revocation list"),
         |l| format!("revocation list {}", l.sequence),
     );
-    eprintln!(
-        "starmark: {} listing(s) in {} ({how}) checked against {} certification(s) of {} ({list}) as of {}:",
-        summary.rows(),
+    errln!(
+        "starmark: {} in {} ({how}) checked against {} of {} ({list}) as of {}:",
+        crate::plural::count(summary.rows(), "listing", "listings"),
         args.file.display(),
-        certs.len(),
+        crate::plural::count(certs.len(), "certification", "certifications"),
         loaded.description,
         Day::from_unix(certs.basis().now())
     );
     for line in summary.lines() {
-        eprintln!("{line}");
+        errln!("{line}");
     }
     if with_changes {
-        eprintln!("  {:<18} {:>9}", "changed", summary.changed());
+        errln!("  {:<18} {:>9}", "changed", summary.changed());
     }
     if let Some(p) = written {
-        eprintln!("starmark: report written to {}", p.display());
+        errln!("starmark: report written to {}", p.display());
     }
 }

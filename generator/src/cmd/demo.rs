@@ -231,7 +231,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     entries.push(Entry::revocation_list(list.sequence, &bytes));
     crate::log::append(&reg, &trust, &trust, &entries)?;
     fsutil::write_atomic(&args.out.join(REVOCATION_LIST_FILE), &bytes)?;
-    println!(
+    outln!(
         "created synthetic registry {} with {} signed records ({} revoked); build it with `starmark build {}`",
         args.out.display(),
         args.synthetic,

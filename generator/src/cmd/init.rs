@@ -29,30 +29,30 @@ const LOG_KEY_YEARS: u16 = 10;
 pub fn run(args: &InitArgs) -> Result<u8> {
     let (root, issuer, config) = create(args)?;
     let log = crate::keyfile::read_secret(&args.dir.join(LOG_SECRET))?;
-    println!("created registry {}", args.dir.display());
-    println!(
+    outln!("created registry {}", args.dir.display());
+    outln!(
         "  {CONFIG_FILE}          name, base URL, catalogue of {} categories",
         config.categories.len()
     );
-    println!("  keys/root.key          root secret key (mode 0600): move it offline; only `starmark trust` needs it");
-    println!(
+    outln!("  keys/root.key          root secret key (mode 0600): move it offline; only `starmark trust` needs it");
+    outln!(
         "  keys/issuer-1.key      issuer secret key {} (mode 0600): signs records and revocations",
         issuer.public_key().key_id()
     );
-    println!(
+    outln!(
         "  {TRUST_LIST_FILE}       trust list #1, signed by root key {}",
         root.public_key().key_id()
     );
-    println!(
+    outln!(
         "  keys/log.key           log secret key {} (mode 0600): signs the transparency log's checkpoints",
         log.public_key().key_id()
     );
-    println!("  {REVOCATION_LIST_FILE:<22} empty revocation list #1");
-    println!(
+    outln!("  {REVOCATION_LIST_FILE:<22} empty revocation list #1");
+    outln!(
         "  {:<22} the transparency log: the trust list and the revocation list so far",
         format!("{LOG_DIR}/")
     );
-    println!(
+    outln!(
         "  {:<22} write one Markdown record per certification here, then `starmark sign`",
         format!("{RECORDS_DIR}/")
     );
@@ -89,8 +89,8 @@ pub fn create(args: &InitArgs) -> Result<(SecretKey, SecretKey, Config)> {
 
     let keys = KeyPaths {
         root_public: PathBuf::from("keys/root.pub"),
-        root_secret: PathBuf::from("keys/root.key"),
-        issuer_secret: PathBuf::from("keys/issuer-1.key"),
+        root_secret: Some(PathBuf::from("keys/root.key")),
+        issuer_secret: Some(PathBuf::from("keys/issuer-1.key")),
         log_secret: Some(PathBuf::from(LOG_SECRET)),
     };
     let root = keyfile::generate(&dir.join("keys/root"))?;

@@ -7,12 +7,12 @@ use crate::keyfile;
 
 pub fn run(args: &KeygenArgs) -> Result<u8> {
     let key = keyfile::generate(&args.path)?;
-    println!("key id {}", key.public_key().key_id());
-    println!(
+    outln!("key id {}", key.public_key().key_id());
+    outln!(
         "secret key: {} (mode 0600; keep it secret)",
         keyfile::with_suffix(&args.path, "key").display()
     );
-    println!(
+    outln!(
         "public key: {}",
         keyfile::with_suffix(&args.path, "pub").display()
     );

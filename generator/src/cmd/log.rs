@@ -40,10 +40,11 @@ fn backfill(args: &LogArgs) -> Result<u8> {
         &revocation_bytes,
     ));
     let checkpoint = log::create(&reg, &trust, &entries)?;
-    println!(
-        "made the log {}: {} entries ({claim_count} claims in serial order, then trust list #{} and revocation list #{revocation_sequence})",
+    outln!(
+        "made the log {}: {} ({} in serial order, then trust list #{} and revocation list #{revocation_sequence})",
         log::dir(&reg).display(),
-        checkpoint.size,
+        crate::plural::count(checkpoint.size, "entry", "entries"),
+        crate::plural::count(claim_count, "claim", "claims"),
         trust.sequence
     );
     print_checkpoint(&checkpoint);
@@ -78,8 +79,8 @@ fn signed_claims(reg: &Registry) -> Result<Vec<SignedClaim>> {
     }
     if !errors.is_empty() {
         bail!(
-            "{} record(s) cannot be logged; nothing was written:\n  {}",
-            errors.len(),
+            "{} cannot be logged; nothing was written:\n  {}",
+            crate::plural::count(errors.len(), "record", "records"),
             errors.join("\n  ")
         );
     }
@@ -103,24 +104,23 @@ fn verify(args: &LogArgs) -> Result<u8> {
     let report = log::verify(&reg, &trust)?;
     let cp = &report.checkpoint.checkpoint;
     for p in &report.problems {
-        println!("{}/{p}", log::dir(&reg).display());
+        outln!("{}/{p}", log::dir(&reg).display());
     }
     if !report.problems.is_empty() {
-        println!(
-            "the log does NOT verify: {} problem{} (checkpoint: {} entries, signed by log key {})",
-            report.problems.len(),
-            if report.problems.len() == 1 { "" } else { "s" },
-            cp.size,
+        outln!(
+            "the log does NOT verify: {} (checkpoint: {}, signed by log key {})",
+            crate::plural::count(report.problems.len(), "problem", "problems"),
+            crate::plural::count(cp.size, "entry", "entries"),
             report.checkpoint.log_key
         );
         return Ok(crate::EXIT_NOT_VALID);
     }
-    println!(
-        "the log verifies: {} entries ({} claims, {} revocation lists, {} trust lists), every tile and bundle recomputed; checkpoint signed by log key {}",
-        cp.size,
-        report.claims,
-        report.revocation_lists,
-        report.trust_lists,
+    outln!(
+        "the log verifies: {} ({}, {}, {}), every tile and bundle recomputed; checkpoint signed by log key {}",
+        crate::plural::count(cp.size, "entry", "entries"),
+        crate::plural::count(report.claims, "claim", "claims"),
+        crate::plural::count(report.revocation_lists, "revocation list", "revocation lists"),
+        crate::plural::count(report.trust_lists, "trust list", "trust lists"),
         report.checkpoint.log_key
     );
     print_checkpoint(cp);
@@ -151,16 +151,16 @@ fn key(args: &LogArgs) -> Result<u8> {
         bail!("the trust list has no log key that is not compromised; add one with `starmark trust add KEY.pub --purpose log --name NAME`");
     }
     for k in keys {
-        println!("{}", NoteKey::new(&origin, k.public_key)?.to_vkey());
+        outln!("{}", NoteKey::new(&origin, k.public_key)?.to_vkey());
     }
     Ok(crate::EXIT_OK)
 }
 
 fn print_checkpoint(cp: &Checkpoint) {
-    println!(
-        "checkpoint: origin {}, {} entries, root {}",
+    outln!(
+        "checkpoint: origin {}, {}, root {}",
         cp.origin,
-        cp.size,
+        crate::plural::count(cp.size, "entry", "entries"),
         to_hex(&cp.root)
     );
 }

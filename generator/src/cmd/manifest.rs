@@ -29,7 +29,7 @@ fn sign(args: &ManifestSignArgs) -> Result<u8> {
         sign_manifest: true,
     })?;
     if !args.quiet {
-        println!("{summary}");
+        outln!("{summary}");
     }
     Ok(crate::EXIT_OK)
 }
@@ -58,7 +58,7 @@ fn verify(args: &ManifestVerifyArgs) -> Result<u8> {
     if args.json {
         let mut v = serde_json::to_value(&report)?;
         v["ok"] = serde_json::Value::Bool(report.problems.is_empty());
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         print_report(&args.dir, &report);
     }
@@ -75,20 +75,19 @@ fn print_report(dir: &Path, r: &Report) {
         None => "not signed by a trusted key".to_string(),
     };
     match &r.root_sha256 {
-        Some(h) => println!("manifest of {}: root {h}, {signed}", dir.display()),
-        None => println!("manifest of {}:", dir.display()),
+        Some(h) => outln!("manifest of {}: root {h}, {signed}", dir.display()),
+        None => outln!("manifest of {}:", dir.display()),
     }
     if let Some(c) = &r.checkpoint_sha256 {
-        println!("  log checkpoint {c}");
+        outln!("  log checkpoint {c}");
     }
-    println!(
-        "  {} files in {} listings; {} problem{}",
-        r.files,
-        r.listings,
-        r.problems.len(),
-        if r.problems.len() == 1 { "" } else { "s" }
+    outln!(
+        "  {} in {}; {}",
+        crate::plural::count(r.files, "file", "files"),
+        crate::plural::count(r.listings, "listing", "listings"),
+        crate::plural::count(r.problems.len(), "problem", "problems")
     );
     for p in &r.problems {
-        println!("  {p}");
+        outln!("  {p}");
     }
 }

@@ -21,7 +21,7 @@ pub fn run(args: &MirrorArgs) -> Result<u8> {
     };
     let report = mirror(&opts, progress(args.quiet))?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print(&report);
     }
@@ -62,20 +62,21 @@ fn print(r: &Report) {
             plural(r.problems.len() as u64, "problem", "problems")
         ),
     };
-    println!("mirror of {} in {}: {what}", r.source, r.dir.display());
+    outln!("mirror of {} in {}: {what}", r.source, r.dir.display());
     if let (Some(m), Some(k)) = (&r.manifest, &r.signed_by) {
-        println!("  manifest {m}, signed by issuer key {k}");
+        outln!("  manifest {m}, signed by issuer key {k}");
     }
     if r.status == Status::Updated {
         let unchanged = r
             .unchanged
             .map_or_else(String::new, |n| format!(", {n} unchanged"));
-        println!(
+        outln!(
             "  files: {} added or changed, {} removed{unchanged}",
-            r.changed, r.removed
+            r.changed,
+            r.removed
         );
     }
-    println!(
+    outln!(
         "  fetched {}, {}, {} in all{}",
         plural(r.files_fetched, "file", "files"),
         plural(r.listings_fetched, "listing", "listings"),
@@ -99,13 +100,13 @@ fn print(r: &Report) {
         (None, None) => "no log".to_string(),
         _ => format!("log of {} entries", change(&r.checkpoint)),
     };
-    println!(
+    outln!(
         "  {log}; trust list sequence {}; revocation list sequence {}; {:.2} s",
         change(&r.trust_list),
         change(&r.revocation_list),
         r.seconds
     );
     for p in &r.problems {
-        println!("  {p}");
+        outln!("  {p}");
     }
 }

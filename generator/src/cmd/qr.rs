@@ -16,7 +16,7 @@ pub fn run(args: &QrArgs) -> Result<u8> {
     if let Some(png) = &args.png {
         let code = qrcode_image::encode_url(&url)?;
         qrcode_image::write_png(&code, args.scale, png)?;
-        eprintln!(
+        errln!(
             "wrote {} for serial {} (QR version {}, error correction M, {} modules + quiet zone)",
             png.display(),
             sr.record.serial,
@@ -24,6 +24,6 @@ pub fn run(args: &QrArgs) -> Result<u8> {
             code.width()
         );
     }
-    println!("{url}");
+    outln!("{url}");
     Ok(crate::EXIT_OK)
 }

@@ -80,14 +80,14 @@ pub fn run(args: &RevokeArgs) -> Result<u8> {
         &[Entry::revocation_list(list.sequence, &bytes)],
     )?;
     fsutil::write_atomic(&reg.path(REVOCATION_LIST_FILE), &bytes)?;
-    println!("{message}");
-    println!(
+    outln!("{message}");
+    outln!(
         "revocation list #{} signed by key {key_id}; next update due {}",
         list.sequence,
         starmark_core::Day::from_unix(list.next_update)
     );
     if let Some(a) = logged {
-        println!("{a}");
+        outln!("{a}");
     }
     Ok(crate::EXIT_OK)
 }

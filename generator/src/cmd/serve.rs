@@ -1,5 +1,8 @@
-//! `starmark serve`: build, serve the output on 127.0.0.1 (crate::http), rebuild on changes.
+//! `starmark serve`: build, serve the output on 127.0.0.1 (crate::http), rebuild on changes; the
+//! open pages reload after every rebuild and show its error while it fails (crate::http's live
+//! reload, only in what is served: the built files never change for it).
 
+use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -25,7 +28,7 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
         .out
         .clone()
         .unwrap_or_else(|| args.registry.join("public"));
-    println!("{}", build(&opts)?);
+    outln!("{}", build(&opts)?);
 
     let prefix = format!("/{}/", args.prefix.trim_matches('/')).replace("//", "/");
     let limits = Limits {
@@ -36,9 +39,10 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
         root: out.clone(),
         prefix: prefix.clone(),
     };
-    let server = Server::bind(args.port, site, limits)?;
+    let mut server = Server::bind(args.port, site, limits)?;
+    let notifier = server.live()?;
     let port = server.port()?;
-    println!(
+    outln!(
         "serving {} at http://127.0.0.1:{port}{prefix} (Ctrl-C to stop)",
         out.display()
     );
@@ -51,16 +55,25 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
         if dirty.swap(false, Ordering::SeqCst) {
             std::thread::sleep(Duration::from_millis(200));
             dirty.store(false, Ordering::SeqCst);
-            match build(&rebuild_opts) {
-                Ok(s) => println!("{s}"),
+            let result = match build(&rebuild_opts) {
+                Ok(s) => {
+                    // The server keeps serving when nobody reads its output any more.
+                    let _ = writeln!(std::io::stdout(), "{s}");
+                    Ok(())
+                }
                 Err(e) if crate::lock::is_busy(&e) => {
                     // Another command (sign, revoke, a build) holds the registry: try again.
                     dirty.store(true, Ordering::SeqCst);
                     std::thread::sleep(Duration::from_millis(500));
+                    continue;
                 }
                 Err(e) => {
-                    eprintln!("starmark: rebuild failed, still serving the previous output: {e:#}")
+                    errln!("starmark: rebuild failed, still serving the previous output: {e:#}");
+                    Err(format!("{e:#}"))
                 }
+            };
+            if let Err(e) = notifier.rebuilt(result) {
+                errln!("starmark: {e:#}");
             }
         }
     });
@@ -76,12 +89,20 @@ fn watch(
     dirty: Arc<AtomicBool>,
 ) -> Result<notify::RecommendedWatcher> {
     let out = out.canonicalize().unwrap_or_else(|_| out.to_path_buf());
+    let given = registry.to_path_buf();
+    let root = registry.canonicalize().unwrap_or_else(|_| given.clone());
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         if let Ok(e) = event {
             let relevant = e.paths.iter().any(|p| {
                 let p = p.canonicalize().unwrap_or_else(|_| p.clone());
+                // Hidden names inside the registry only: the registry may itself be under a
+                // hidden directory (a temp dir such as /tmp/.tmpXXXX).
+                let inside = p
+                    .strip_prefix(&root)
+                    .or_else(|_| p.strip_prefix(&given))
+                    .unwrap_or(&p);
                 !p.starts_with(&out)
-                    && !p.components().any(|c| {
+                    && !inside.components().any(|c| {
                         let s = c.as_os_str().to_string_lossy();
                         s == ".starmark-cache" || s.starts_with(".public") || s.starts_with('.')
                     })

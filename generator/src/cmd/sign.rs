@@ -14,7 +14,7 @@ use crate::cli::SignArgs;
 use crate::lock::Lock;
 use crate::names::Makers;
 use crate::registry::{
-    check_file_name, check_record_extension, signature_path, Registry, RECORDS_DIR,
+    at_field, check_file_name, check_record_extension, signature_path, Registry, RECORDS_DIR,
 };
 use crate::{fsutil, signed};
 
@@ -53,12 +53,12 @@ pub fn run(args: &SignArgs) -> Result<u8> {
     }
     for s in &signed {
         fsutil::write_atomic(&s.sig_path, format!("{}\n", s.digits).as_bytes())?;
-        println!("{}\t{}", s.path.display(), s.url);
+        outln!("{}\t{}", s.path.display(), s.url);
     }
     if !errors.is_empty() {
         bail!(
-            "{} record(s) not signed:\n  {}",
-            errors.len(),
+            "{} not signed:\n  {}",
+            crate::plural::count(errors.len(), "record", "records"),
             errors.join("\n  ")
         );
     }
@@ -115,15 +115,16 @@ fn sign_one(
     check_record_extension(path)?;
     let (record, bytes) = reg.load_record(path)?;
     check_file_name(path, record.serial)?;
-    check_record(reg, &record, &index.serials, path)?;
+    let at = |field: &str| at_field(path, &bytes, field);
+    check_record(reg, &record, &index.serials, path, &bytes)?;
     if let Some(original) = makers.imitated(record.serial, &record.manufacturer) {
         let shown = original
             .path
             .strip_prefix(&reg.dir)
             .unwrap_or(original.path);
         bail!(
-            "{}: field manufacturer: {:?} looks like {:?} of {} (serial {}): a different manufacturer's name, with the same UTS #39 confusable skeleton",
-            path.display(),
+            "{}: {:?} looks like {:?} of {} (serial {}): a different manufacturer's name, with the same UTS #39 confusable skeleton",
+            at("manufacturer"),
             record.manufacturer,
             original.name,
             shown.display(),
@@ -139,8 +140,8 @@ fn sign_one(
     }
     if record.valid_from < issuer.valid_from || record.valid_from > issuer.valid_until {
         bail!(
-            "{}: field valid_from: {} is outside the issuer key's period {} to {}",
-            path.display(),
+            "{}: {} is outside the issuer key's period {} to {}",
+            at("valid_from"),
             record.valid_from,
             issuer.valid_from,
             issuer.valid_until
@@ -184,7 +185,9 @@ fn check_record(
     record: &Record,
     serials: &BTreeMap<u64, Vec<PathBuf>>,
     path: &Path,
+    bytes: &[u8],
 ) -> Result<()> {
+    let at = |field: &str| at_field(path, bytes, field);
     if reg.category(&record.category).is_none() {
         let known: Vec<&str> = reg
             .config
@@ -193,8 +196,8 @@ fn check_record(
             .map(|c| c.code.as_str())
             .collect();
         bail!(
-            "{}: field category: unknown category {:?} (the catalogue has: {})",
-            path.display(),
+            "{}: unknown category {:?} (the catalogue in starmark.toml has: {})",
+            at("category"),
             record.category,
             known.join(", ")
         );
@@ -204,8 +207,8 @@ fn check_record(
         let me = canon(path);
         if let Some(other) = others.iter().find(|o| canon(o) != me) {
             bail!(
-                "{}: field serial: {} is already used by {}",
-                path.display(),
+                "{}: {} is already used by {}",
+                at("serial"),
                 record.serial,
                 other.display()
             );
@@ -213,10 +216,7 @@ fn check_record(
     }
     if let Some(old) = record.supersedes {
         if !serials.contains_key(&old) {
-            bail!(
-                "{}: field supersedes: no record has serial {old}",
-                path.display()
-            );
+            bail!("{}: no record has serial {old}", at("supersedes"));
         }
     }
     Ok(())

@@ -14,7 +14,7 @@ pub fn run(cmd: TrustCommand) -> Result<u8> {
             let reg = Registry::locate(a.registry.registry.as_deref(), None)?;
             let trust = reg.trust_list()?;
             if a.json {
-                println!("{}", serde_json::to_string_pretty(&trust)?);
+                outln!("{}", serde_json::to_string_pretty(&trust)?);
             } else {
                 print_list(&trust);
             }
@@ -134,21 +134,21 @@ fn update(
         &[Entry::trust_list(trust.sequence, &bytes)],
     )?;
     fsutil::write_atomic(&reg.path(TRUST_LIST_FILE), &bytes)?;
-    println!("{message}");
-    println!(
+    outln!("{message}");
+    outln!(
         "trust list #{} signed ({} issuer keys, {} log keys)",
         trust.sequence,
         trust.issuers.len(),
         trust.log_keys.len()
     );
     if let Some(a) = logged {
-        println!("{a}");
+        outln!("{a}");
     }
     Ok(crate::EXIT_OK)
 }
 
 fn print_list(trust: &TrustList) {
-    println!(
+    outln!(
         "trust list #{} ({} issuer keys, {} log keys)",
         trust.sequence,
         trust.issuers.len(),
@@ -164,6 +164,6 @@ fn print_list(trust: &TrustList) {
             Some(d) => format!("COMPROMISED since {d}"),
             None => format!("valid {} to {}", k.valid_from, k.valid_until),
         };
-        println!("  {}  {what:<6}  {}  {status}", k.key_id, k.name);
+        outln!("  {}  {what:<6}  {}  {status}", k.key_id, k.name);
     }
 }

@@ -15,7 +15,7 @@ pub fn run(cmd: WitnessCommand) -> Result<u8> {
 fn add(args: &WitnessAddArgs) -> Result<u8> {
     let reg = Registry::locate(args.registry.registry.as_deref(), Some(&args.file))?;
     let added = witness::add(&reg, &args.file)?;
-    println!(
+    outln!(
         "added the cosignature of {} to the checkpoint of size {}: {} of {} known witness{} cosigned it; run `starmark build` to publish it",
         added.names.join(", "),
         added.size,

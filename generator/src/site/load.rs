@@ -485,8 +485,8 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
     if !errors.is_empty() {
         errors.sort();
         bail!(
-            "{} bad record(s); nothing was written:\n  {}",
-            errors.len(),
+            "{}; nothing was written:\n  {}",
+            crate::plural::count(errors.len(), "bad record", "bad records"),
             errors.join("\n  ")
         );
     }
@@ -611,8 +611,8 @@ fn check_one(
     check_file_name(path, record.serial).map_err(|e| format!("{e:#}"))?;
     if reg.category(&record.category).is_none() {
         return Err(format!(
-            "{}: field category: unknown category {:?} (not in the catalogue of starmark.toml)",
-            path.display(),
+            "{}: unknown category {:?} (not in the catalogue of starmark.toml)",
+            crate::registry::at_field(path, &sr.bytes, "category"),
             record.category
         ));
     }

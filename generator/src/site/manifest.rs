@@ -157,7 +157,7 @@ pub fn update(
     let built = match tree_of(spare, out, changes) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!(
+            errln!(
                 "starmark: warning: {e:#}; the manifest of {} is made again from every file",
                 spare.display()
             );

@@ -102,16 +102,20 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "built {} certifications into {} in {:.2} s ({} build: {} files rendered, {} unchanged)",
-            self.certs,
+            "built {} into {} in {:.2} s ({} build: {} rendered, {} unchanged)",
+            crate::plural::count(self.certs, "certification", "certifications"),
             self.out.display(),
             self.elapsed.as_secs_f64(),
             if self.full { "full" } else { "incremental" },
-            self.rendered,
+            crate::plural::count(self.rendered, "file", "files"),
             self.reused
         )?;
         if let Some(n) = self.log_size {
-            write!(f, "; transparency log of {n} entries")?;
+            write!(
+                f,
+                "; transparency log of {}",
+                crate::plural::count(n, "entry", "entries")
+            )?;
         }
         write!(f, "\n{}", self.manifest.describe(&self.registry))
     }
@@ -274,14 +278,14 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
     let timings = std::env::var_os("STARMARK_TIMINGS").is_some();
     let phase = |name: &str| {
         if timings {
-            eprintln!("[{:>8.3} s] {name}", start.elapsed().as_secs_f64());
+            errln!("[{:>8.3} s] {name}", start.elapsed().as_secs_f64());
         }
     };
     let lists = load::lists(&reg, opts.at)?;
     let published_log = crate::log::published(&reg, &lists.trust)?;
     let log_size = published_log.as_ref().map(|l| l.checkpoint.checkpoint.size);
     if published_log.is_none() {
-        eprintln!(
+        errln!(
             "starmark: warning: {}; the site is built without log/",
             crate::log::missing_hint(&reg)
         );
@@ -417,7 +421,7 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
             rendered.fetch_add(1, Ordering::Relaxed);
         }
         if timings && started.elapsed() > Duration::from_millis(20) {
-            eprintln!("  {:>8.3} s  {}", started.elapsed().as_secs_f64(), job.id);
+            errln!("  {:>8.3} s  {}", started.elapsed().as_secs_f64(), job.id);
         }
         Ok(hashed)
     };
@@ -505,8 +509,8 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
         Err(e) => return Err(e.context("build failed; the published output is untouched")),
     };
     phase(&format!(
-        "manifest ({} listings written)",
-        published.listings_written
+        "manifest ({} written)",
+        crate::plural::count(published.listings_written, "listing", "listings")
     ));
     let rendered = rendered.into_inner();
     // The spare's state and the record cache, written side by side, then the spare published.
@@ -690,8 +694,8 @@ fn check_label_glyphs(
         "set label_font in starmark.toml to a font file that has these characters"
     };
     anyhow::bail!(
-        "{} record(s) cannot be printed on a label; nothing was written:\n  {}\n{hint}",
-        errors.len(),
+        "{} cannot be printed on a label; nothing was written:\n  {}\n{hint}",
+        crate::plural::count(errors.len(), "record", "records"),
         errors.join("\n  ")
     )
 }

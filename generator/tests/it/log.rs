@@ -377,9 +377,9 @@ fn appending_keeps_earlier_entries_included_and_every_tree_consistent() {
     );
     // The log's files are exactly the newest tree's.
     assert_eq!(tree(&log).keys().cloned().collect::<Vec<_>>(), paths_of(12));
-    reg.run(&["log", "verify"]).ok().stdout_has(&[
-        "the log verifies: 12 entries (9 claims, 2 revocation lists, 1 trust lists)",
-    ]);
+    reg.run(&["log", "verify"])
+        .ok()
+        .stdout_has(&["the log verifies: 12 entries (9 claims, 2 revocation lists, 1 trust list)"]);
 }
 
 #[test]
@@ -417,7 +417,7 @@ fn log_verify_and_build_find_a_tampered_tile_bundle_or_checkpoint() {
     )
     .ok();
     run_in(&dir, &["log", "verify"]).ok().stdout_has(&[
-        "the log verifies: 303 entries (300 claims, 2 revocation lists, 1 trust lists)",
+        "the log verifies: 303 entries (300 claims, 2 revocation lists, 1 trust list)",
     ]);
     let log = dir.join("log");
     let damage = |rel: &str, index: usize| {

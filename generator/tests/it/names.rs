@@ -165,7 +165,7 @@ fn look_alike_of_another_manufacturer_is_refused_naming_the_record_it_imitates()
         reg.run(&["sign", &format!("records/{file}")])
             .code(2)
             .stderr_has(&[&format!(
-            "records/{file}: field manufacturer: {name:?} looks like {original:?} of records/{of}"
+            "records/{file}: line 3: field manufacturer: {name:?} looks like {original:?} of records/{of}"
         )]);
         std::fs::remove_file(reg.path(&format!("records/{file}"))).unwrap();
     }

@@ -152,7 +152,7 @@ fn symbolic_link_loops_are_refused_in_bounded_time() {
     run_with_limit(&reg, &["build", "--quiet"], limit)
         .code(2)
         .stderr_has(&expected)
-        .stderr_has(&["3 bad record(s); nothing was written"]);
+        .stderr_has(&["3 bad records; nothing was written"]);
     assert!(!reg.path("public").exists());
     run_with_limit(&reg, &["sign", "records/1.md"], limit)
         .code(2)
@@ -204,7 +204,7 @@ fn symbolic_links_leaving_records_are_refused_naming_the_link() {
     build(&reg)
         .code(2)
         .stderr_has(&expected)
-        .stderr_has(&["4 bad record(s)"]);
+        .stderr_has(&["4 bad records"]);
     reg.run(&["sign", "records/1.md"])
         .code(2)
         .stderr_has(&expected)
@@ -288,7 +288,7 @@ fn build_refuses_a_signed_record_whose_file_name_is_not_its_serial() {
     )
     .unwrap();
     build(&reg).code(2).stderr_has(&[
-        "2 bad record(s)",
+        "2 bad records",
         "records/0099.md: the file name does not match serial 15: a record file is named by its \
          serial; rename it to 15.md (leading zeros are allowed)",
         "records/old/draft.md: the file name does not match serial 1",

@@ -7,13 +7,13 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{s, Reg};
+use crate::common::{find_files, s, RecordText, Reg};
 
 /// A running `starmark serve` on a fresh registry; killed when dropped.
 struct Served {
     child: Child,
     addr: String,
-    _reg: Reg,
+    reg: Reg,
 }
 
 impl Drop for Served {
@@ -46,7 +46,7 @@ impl Served {
         Served {
             child,
             addr: addr.expect("serve printed its address"),
-            _reg: reg,
+            reg,
         }
     }
 
@@ -108,7 +108,7 @@ fn get(served: &Served, path: &str) -> (u16, Vec<u8>) {
 
 /// The site's 404 page, as built.
 fn not_found_page(served: &Served) -> Vec<u8> {
-    std::fs::read(served._reg.dir.join("public/404.html")).unwrap()
+    std::fs::read(served.reg.dir.join("public/404.html")).unwrap()
 }
 
 /// How long until the server closes `stream`, sending one byte every 100 ms when `trickle`
@@ -368,7 +368,183 @@ fn a_missing_path_is_the_404_page_and_the_favicon_is_an_icon() {
 #[test]
 fn without_a_404_page_a_missing_path_is_plain_text() {
     let served = Served::start(&[]);
-    std::fs::remove_file(served._reg.dir.join("public/404.html")).unwrap();
+    std::fs::remove_file(served.reg.dir.join("public/404.html")).unwrap();
     let (status, body) = get(&served, "/nothing.html");
     assert_eq!((status, body.as_slice()), (404, b"not found\n".as_slice()));
+}
+
+/// Sends `GET /__starmark/events?since=N` on a new connection; the connection, to read the answer
+/// from.
+fn ask_events(served: &Served, since: u64) -> TcpStream {
+    let mut c = served.connect();
+    write!(
+        c,
+        "GET /__starmark/events?since={since} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    c
+}
+
+/// The answer of the event path: generation and error.
+fn events_answer(c: &mut TcpStream) -> (u64, Option<String>) {
+    c.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let (status, head, body) = response(c, false);
+    assert_eq!(status, 200, "{head}");
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    (
+        v["generation"].as_u64().unwrap(),
+        v["error"].as_str().map(str::to_string),
+    )
+}
+
+/// Long-polls until a rebuild after `since` ends as `ok` wants (an error or none); the state.
+fn wait_for(served: &Served, mut since: u64, ok: bool) -> (u64, Option<String>) {
+    let start = Instant::now();
+    loop {
+        let (generation, error) = events_answer(&mut ask_events(served, since));
+        if generation != since && error.is_none() == ok {
+            return (generation, error);
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "no rebuild ended so"
+        );
+        since = generation;
+    }
+}
+
+/// GET `path` as a browser loads a page (`Accept: text/html,...`); the status and body as text.
+fn get_page(served: &Served, path: &str) -> (u16, String) {
+    let mut c = served.connect();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        c,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nAccept: text/html,application/xhtml+xml,*/*;q=0.8\r\n\
+         Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let (status, _, body) = response(&mut c, false);
+    (status, String::from_utf8(body).unwrap())
+}
+
+/// The home page as a browser gets it.
+fn home(served: &Served) -> String {
+    let (status, page) = get_page(served, "/");
+    assert_eq!(status, 200);
+    page
+}
+
+#[test]
+fn pages_reload_after_a_rebuild_and_show_its_error_until_fixed() {
+    let served = Served::start(&[]);
+    let page = home(&served);
+    assert!(
+        page.contains("<script src=\"/__starmark/reload.js\" data-events=\"/__starmark/events\" data-generation=\"0\"></script>\n</body>"),
+        "{page}"
+    );
+    assert!(!page.contains("starmark-build-error"), "{page}");
+    let (status, js) = get(&served, "/__starmark/reload.js");
+    assert_eq!(status, 200);
+    assert!(String::from_utf8(js).unwrap().contains("location.reload()"));
+    assert_eq!(get(&served, "/__starmark/overlay.css").0, 200);
+
+    // A page waiting on the event path is not answered while nothing changes...
+    let mut waiting = ask_events(&served, 0);
+    waiting
+        .set_read_timeout(Some(Duration::from_millis(700)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let early = waiting.peek(&mut byte);
+    assert!(
+        matches!(&early, Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)),
+        "answered before any change: {early:?}"
+    );
+    // ...and is answered once a record changes and the rebuild finishes.
+    served.reg.signed("1.md", &RecordText::new(1).text());
+    let (first, _) = events_answer(&mut waiting);
+    assert!(first >= 1);
+    let (generation, _) = wait_for(&served, first - 1, true);
+    let page = home(&served);
+    assert!(
+        page.contains(&format!("data-generation=\"{generation}\"")),
+        "{page}"
+    );
+    assert!(
+        page.contains("XL-AX3000"),
+        "the rebuilt page lists the record: {page}"
+    );
+
+    // A broken record: the pages served carry the error, escaped, until it is fixed.
+    let bad = served
+        .reg
+        .write_record("<i>bad</i>.md", &RecordText::new(2).text());
+    let (broken, error) = wait_for(&served, generation, false);
+    let error = error.unwrap();
+    assert!(error.contains("<i>bad</i>.md"), "{error}");
+    let page = home(&served);
+    assert!(
+        page.contains("<div id=\"starmark-build-error\" role=\"alert\">"),
+        "{page}"
+    );
+    assert!(page.contains("&lt;i&gt;bad&lt;/i&gt;.md"), "{page}");
+    assert!(!page.contains("<i>bad</i>"), "unescaped: {page}");
+    assert!(page.contains("/__starmark/overlay.css"), "{page}");
+    let (status, other) = get_page(&served, "/en/");
+    assert_eq!(status, 200);
+    assert!(other.contains("&lt;i&gt;bad&lt;/i&gt;.md"), "{other}");
+    // A tool (no text/html in Accept: mirror, audit, curl) gets the built bytes as they are.
+    let (status, raw) = get(&served, "/");
+    assert_eq!(status, 200);
+    assert_eq!(
+        raw,
+        std::fs::read(served.reg.path("public/index.html")).unwrap()
+    );
+
+    std::fs::remove_file(&bad).unwrap();
+    let (fixed, error) = wait_for(&served, broken, true);
+    assert_eq!(error, None);
+    let page = home(&served);
+    assert!(!page.contains("starmark-build-error"), "{page}");
+    assert!(
+        page.contains(&format!("data-generation=\"{fixed}\"")),
+        "{page}"
+    );
+
+    // The built files carry none of it.
+    let mut files = Vec::new();
+    find_files(&served.reg.path("public"), "html", &mut files);
+    assert!(files.len() > 3);
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        assert!(!text.contains("__starmark"), "{}", f.display());
+        assert!(!text.contains("starmark-build-error"), "{}", f.display());
+    }
+}
+
+#[test]
+fn waiting_pages_take_no_thread_and_are_capped() {
+    let served = Served::start(&[]);
+    let before = served.threads();
+    let waiting: Vec<TcpStream> = (0..32).map(|_| ask_events(&served, 0)).collect();
+    std::thread::sleep(Duration::from_millis(500));
+    // As for idle connections: the watcher's and the rebuild's threads may start meanwhile.
+    let during = served.threads();
+    assert!(
+        during <= before + 2,
+        "{during} threads with 32 pages waiting ({before} before)"
+    );
+    let mut extra = ask_events(&served, 0);
+    extra
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let (status, _, _) = response(&mut extra, false);
+    assert_eq!(status, 503);
+    // A page that knows an older generation is answered at once, cap or not.
+    let (generation, error) = events_answer(&mut ask_events(&served, 7));
+    assert_eq!((generation, error), (0, None));
+    // Every waiting page is answered by the next rebuild.
+    served.reg.signed("1.md", &RecordText::new(1).text());
+    for mut c in waiting {
+        assert!(events_answer(&mut c).0 >= 1);
+    }
 }

@@ -101,7 +101,7 @@ fn sign_signs_the_good_records_and_reports_each_bad_one() {
     reg.write_record("2.md", &bad.text());
     let out = reg.run(&["sign", "records/1.md", "records/2.md"]);
     out.code(2).stderr_has(&[
-        "1 record(s) not signed",
+        "1 record not signed",
         "records/2.md: line 8: field tier: 0 is not a tier (1, 2 or 3)",
     ]);
     assert!(out
@@ -153,7 +153,7 @@ fn sign_refuses_a_record_starting_outside_the_issuer_key_period() {
     rec.valid_until = "2033-12-31".into();
     reg.write_record("0001.md", &rec.text());
     reg.run(&["sign", "records/0001.md"]).code(2).stderr_has(&[
-        "records/0001.md: field valid_from: 2031-01-01 is outside the issuer key's period \
+        "records/0001.md: line 10: field valid_from: 2031-01-01 is outside the issuer key's period \
          2026-01-01 to 2030-12-31",
     ]);
 }
@@ -167,7 +167,7 @@ fn sign_refuses_supersedes_of_an_unknown_serial() {
     reg.write_record("0002.md", &text);
     reg.run(&["sign", "records/0002.md"])
         .code(2)
-        .stderr_has(&["records/0002.md: field supersedes: no record has serial 1"]);
+        .stderr_has(&["records/0002.md: line 13: field supersedes: no record has serial 1"]);
     reg.write_record("0001.md", &RecordText::new(1).text());
     reg.run(&["sign", "records/0001.md", "records/0002.md"])
         .ok();

@@ -205,7 +205,7 @@ fn retire_ends_the_key_period_for_new_certifications() {
     later.valid_from = "2026-08-01".into();
     reg.write_record("3.md", &later.text());
     reg.run(&["sign", "records/3.md"]).code(2).stderr_has(&[
-        "records/3.md: field valid_from: 2026-08-01 is outside the issuer key's period",
+        "records/3.md: line 10: field valid_from: 2026-08-01 is outside the issuer key's period",
     ]);
 }
 
