@@ -14,9 +14,16 @@
 //! Results go to JavaScript as plain objects (serde-wasm-bindgen), never as thrown strings.
 #![deny(missing_docs)]
 
-/// The allocator in the browser: `lol_alloc`'s free list (a few hundred bytes of WebAssembly
-/// against about 7 KB for the default dlmalloc); its lock costs nothing single-threaded.
-#[cfg(target_arch = "wasm32")]
+/// The allocator of the verify module in the browser: `lol_alloc`'s free list (a few hundred
+/// bytes of WebAssembly against about 7 KB for the default dlmalloc); its lock costs nothing
+/// single-threaded. Only for the verify module alone, which makes a few dozen allocations a
+/// verdict: its first-fit list is linear in the free blocks, so the listings checker (millions of
+/// allocations: 100,000 rows took minutes instead of 4 s) and the camera decoder (an image a
+/// frame) keep dlmalloc.
+#[cfg(all(
+    target_arch = "wasm32",
+    not(any(feature = "listings", feature = "scan"))
+))]
 #[global_allocator]
 static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
     lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());

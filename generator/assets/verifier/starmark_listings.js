@@ -1,24 +1,5 @@
 /* @ts-self-types="./starmark_listings.d.ts" */
 
-/**
- * Checks a listings file in the browser: `file` its bytes and `name` its name (for its
- * extension), `sheet` an XLSX sheet (empty for the first), `columns` chosen columns
- * (`ROLE=HEADER; ...`), `root_hex` the pinned root key, the site's signed trust list, revocation
- * list (`undefined` when missing) and claims bundle, `now` the time of the check (Unix seconds),
- * `base_url` where the registry's label links lead. Returns a [`ListingsOutcome`] object; never
- * throws.
- * @param {Uint8Array | number[]} file
- * @param {string} name
- * @param {string} sheet
- * @param {string} columns
- * @param {string} root_hex
- * @param {Uint8Array | number[]} trust_list
- * @param {Uint8Array | number[] | null | undefined} revocation_list
- * @param {Uint8Array | number[]} claims
- * @param {number} now
- * @param {string} base_url
- * @returns {any}
- */
 export function check_listings(file, name, sheet, columns, root_hex, trust_list, revocation_list, claims, now, base_url) {
     const val10 = +now;
     let ptr0, len0, ptr1, len1, ptr2, len2, ptr3, len3, ptr4, len4, ptr5, len5, ptr6, len6, ptr7, len7, ptr8, len8;

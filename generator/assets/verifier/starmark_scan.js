@@ -1,13 +1,5 @@
 /* @ts-self-types="./starmark_scan.d.ts" */
 
-/**
- * Decodes the first QR code found in an RGBA frame (`ImageData.data` of a canvas). Returns its
- * text, or `undefined`. Never panics.
- * @param {Uint8Array | number[]} rgba
- * @param {number} width
- * @param {number} height
- * @returns {string | undefined}
- */
 export function decode_qr(rgba, width, height) {
     const val2 = +width;
     const val3 = +height;
@@ -22,15 +14,6 @@ export function decode_qr(rgba, width, height) {
     return v4;
 }
 
-/**
- * Decodes the first QR code found in a grey-scale frame (`luma`: one byte per pixel, row by
- * row). Returns its text, or `undefined` when no code could be read. Never panics: a buffer
- * shorter than `width × height` reads as white past its end.
- * @param {Uint8Array | number[]} luma
- * @param {number} width
- * @param {number} height
- * @returns {string | undefined}
- */
 export function decode_qr_luma(luma, width, height) {
     const val2 = +width;
     const val3 = +height;

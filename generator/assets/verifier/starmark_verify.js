@@ -1,13 +1,5 @@
 /* @ts-self-types="./starmark_verify.d.ts" */
 
-/**
- * Checks the lists' signatures and returns their sequences and dates (`ListsInfo`) as JSON
- * text, so the page can keep the newest verified lists and refuse older ones.
- * @param {string} root_key
- * @param {Uint8Array | number[]} trust_list
- * @param {Uint8Array | number[] | null} [revocation_list]
- * @returns {string}
- */
 export function inspect(root_key, trust_list, revocation_list) {
     let deferred4_0;
     let deferred4_1;
@@ -35,23 +27,6 @@ export function inspect(root_key, trust_list, revocation_list) {
     }
 }
 
-/**
- * Verifies a label. Arguments: the digits (or a verify URL), the pinned root public key (64 hex
- * digits), the trust list and revocation list bytes (`api/v1/*.bin`; the revocation list may be
- * `undefined`), the time in Unix seconds, the highest revocation list sequence seen before (or
- * `undefined`), and the supersessions (`old, new` serial pairs as 16 bytes each, two
- * little-endian u64, or `undefined`; a short tail is ignored). Returns JSON text:
- * `{"report": <the verdict report>, "lists": ...}`, or `{"error": ..., "lists": ...}` when no
- * verdict could be computed.
- * @param {string} target
- * @param {string} root_key
- * @param {Uint8Array | number[]} trust_list
- * @param {Uint8Array | number[] | null | undefined} revocation_list
- * @param {number} now
- * @param {number | null} [highest_seen_sequence]
- * @param {Uint8Array | number[] | null} [supersessions]
- * @returns {string}
- */
 export function verify(target, root_key, trust_list, revocation_list, now, highest_seen_sequence, supersessions) {
     let deferred8_0;
     let deferred8_1;
