@@ -255,8 +255,9 @@ test('Chinese names on English pages are tagged zh-Hans, English names on Chines
   const han = /[\u3400-\u9fff]/;
   for (const p of pages().filter((x) => ['certificate', 'maker', 'category', 'revoked', 'home'].includes(x.name))) {
     const { page, context } = await open(p, 390);
-    // Every bdi (a name) and every search result cell: its language as the page resolves it.
-    const names = await page.$$eval('main bdi, #results td', (els) => els.map((el) => ({
+    // Every bdi (a name) and every search result cell (or, in a cell with both names, each
+    // name): its language as the page resolves it.
+    const names = await page.$$eval('main bdi, #results td:not(:has(bdi))', (els) => els.map((el) => ({
       text: el.textContent.trim(),
       lang: el.closest('[lang]').getAttribute('lang'),
     })));
