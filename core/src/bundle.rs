@@ -1,6 +1,8 @@
-//! The claims bundle (`api/v1/claims.bin`): every signed claim of a registry in one file, so a
-//! listings check over 100,000 certifications takes one download, plus the record files that
-//! prove the manufacturers' English names. The bundle has no signature of its own: each claim is
+//! The claims bundle: signed claims of a registry with the record files that prove the
+//! manufacturers' English names, so a listings check over 100,000 certifications takes about a
+//! hundred downloads instead of 100,000. A site publishes its claims in shards of 1,000 serials
+//! (`api/v1/claims/<serial / 1000>.bin`, each a bundle, named in `api/v1/claims/index.json`), so
+//! that a mirror one record behind fetches one shard, not every claim. The bundle has no signature of its own: each claim is
 //! signed by its issuer, and each record file is bound to a claim by the SHA-256 that claim signs;
 //! a reader verifies them one by one and ignores whatever does not verify.
 //!
@@ -58,6 +60,46 @@ impl<'a> Bundle<'a> {
         let records = items(&mut r, "record", 4, MAX_BUNDLE_RECORD)?;
         r.finish()?;
         Ok(Bundle { claims, records })
+    }
+
+    /// Decodes one or more bundles one after the other (the shards of a site, concatenated) as
+    /// one: their claims and records in order. Each must be whole; empty input is refused.
+    pub fn decode_all(bytes: &'a [u8]) -> Result<Bundle<'a>, DecodeError> {
+        let mut all = Bundle {
+            claims: Vec::new(),
+            records: Vec::new(),
+        };
+        let mut rest = bytes;
+        loop {
+            let len = Self::encoded_len(rest)?;
+            let one = Self::decode(&rest[..len])?;
+            all.claims.extend(one.claims);
+            all.records.extend(one.records);
+            rest = &rest[len..];
+            if rest.is_empty() {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// The length of the bundle at the start of `bytes` (its items' prefixes are read, not
+    /// checked: [`Bundle::decode`] checks them).
+    fn encoded_len(bytes: &[u8]) -> Result<usize, DecodeError> {
+        let mut r = Reader::new(bytes);
+        r.array::<8>("magic")?;
+        r.u8("version")?;
+        for (field, width) in [("claim", 2), ("record", 4)] {
+            let count = r.u32(field)?;
+            for _ in 0..count {
+                let len = if width == 2 {
+                    usize::from(r.u16(field)?)
+                } else {
+                    r.u32(field)? as usize
+                };
+                r.bytes(len, field)?;
+            }
+        }
+        Ok(bytes.len() - r.remaining())
     }
 
     /// Encodes a bundle; fails when an item is empty or over its limit, or there are more than
@@ -174,6 +216,30 @@ mod tests {
             Bundle::decode(&empty.encode().unwrap()).unwrap(),
             empty.clone()
         );
+    }
+
+    #[test]
+    fn shards_one_after_the_other_decode_as_one() {
+        let a = Bundle {
+            claims: vec![&[1, 2, 3][..], &[4][..]],
+            records: vec![&b"+++"[..]],
+        };
+        let b = Bundle {
+            claims: vec![&[5; 7][..]],
+            records: vec![],
+        };
+        let bytes = [a.encode().unwrap(), b.encode().unwrap()].concat();
+        let all = Bundle::decode_all(&bytes).unwrap();
+        assert_eq!(all.claims, vec![&[1, 2, 3][..], &[4][..], &[5; 7][..]]);
+        assert_eq!(all.records, vec![&b"+++"[..]]);
+        assert_eq!(Bundle::decode_all(&a.encode().unwrap()).unwrap(), a);
+        // Empty input, a cut second shard and bytes after the last are refused.
+        assert!(Bundle::decode_all(&[]).is_err());
+        for n in (a.encode().unwrap().len() + 1)..bytes.len() {
+            assert!(Bundle::decode_all(&bytes[..n]).is_err(), "len {n}");
+        }
+        assert!(Bundle::decode_all(&[&bytes[..], &[0]].concat()).is_err());
+        assert!(Bundle::decode(&bytes).is_err(), "decode takes one bundle");
     }
 
     #[test]

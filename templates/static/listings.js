@@ -15,7 +15,7 @@ const siteRoot = new URL(data.siteRoot, location.href);
 const DATA = {
   trust: 'api/v1/trust-list.bin',
   revocation: 'api/v1/revocation-list.bin',
-  claims: 'api/v1/claims.bin',
+  claims: 'api/v1/claims/',
 };
 // In order of precedence, as the checker ranks them.
 const RESULTS = [
@@ -64,6 +64,29 @@ async function fetchBytes(path) {
   }
 }
 
+// Every claims shard that api/v1/claims/index.json names, fetched side by side and joined in
+// order (the checker reads them one after the other); null when any is missing.
+async function fetchClaims() {
+  const index = await fetchBytes(DATA.claims + 'index.json');
+  if (!index) return null;
+  let shards;
+  try {
+    shards = JSON.parse(new TextDecoder().decode(index)).shards;
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(shards) || !shards.every((s) => /^\d+\.bin$/.test(s))) return null;
+  const parts = await Promise.all(shards.map((s) => fetchBytes(DATA.claims + s)));
+  if (parts.some((p) => !p)) return null;
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all;
+}
+
 // ---- The check -----------------------------------------------------------------------------------
 
 function setStatus(text, error = false) {
@@ -93,7 +116,7 @@ async function check(file) {
       file.arrayBuffer().then((b) => new Uint8Array(b)),
       fetchBytes(DATA.trust),
       fetchBytes(DATA.revocation),
-      fetchBytes(DATA.claims),
+      fetchClaims(),
     ]);
   } catch {
     page.dataset.state = 'error';

@@ -94,7 +94,7 @@ test('the checker is loaded only when a file is checked', async () => {
   const { page, context, errors } = await open();
   await page.waitForTimeout(300);
   assert.ok(!server.log.some((r) => r.url.includes('starmark_listings')), 'no checker before a file');
-  assert.ok(!server.log.some((r) => r.url.includes('claims.bin')), 'no data before a file');
+  assert.ok(!server.log.some((r) => r.url.includes('api/v1/claims/')), 'no data before a file');
   await checkFile(page, join(samples, 'listings.csv'));
   assert.ok(server.log.some((r) => /^\/assets\/starmark_listings\.\w+\.wasm$/.test(r.url)));
   assert.deepEqual(errors, []);
@@ -243,7 +243,7 @@ test('the file never leaves the computer: no request carries it', () => {
     // Only the page, its assets and the site's signed data.
     assert.match(
       e.url,
-      /^\/((en\/)?check\/index\.html|assets\/[\w.-]+|api\/v1\/(trust-list|revocation-list|claims)\.bin|favicon\.ico)$/,
+      /^\/((en\/)?check\/index\.html|assets\/[\w.-]+|api\/v1\/((trust-list|revocation-list)\.bin|claims\/(index\.json|\d+\.bin))|favicon\.ico)$/,
     );
   }
 });

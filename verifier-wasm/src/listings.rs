@@ -90,11 +90,12 @@ fn certifications(
     if let Some(url) = base_url.filter(|u| !u.is_empty()) {
         basis = basis.with_base_url(url);
     }
-    let bundle = Bundle::decode(claims)
-        .map_err(|e| format!("api/v1/claims.bin: claims bundle refused: {e}"))?;
+    // The shards of api/v1/claims/, one after the other.
+    let bundle = Bundle::decode_all(claims)
+        .map_err(|e| format!("api/v1/claims/: claims shards refused: {e}"))?;
     let mut certified = Vec::with_capacity(bundle.claims.len());
     for (i, bytes) in bundle.claims.iter().enumerate() {
-        let name = format!("api/v1/claims.bin: claim #{}", i + 1);
+        let name = format!("api/v1/claims/: claim #{}", i + 1);
         match SignedClaim::decode(bytes) {
             Err(e) => problems.push(format!("{name}: {e}")),
             Ok(claim) => match basis.certify(&claim) {
@@ -112,7 +113,7 @@ fn certifications(
         match RecordNames::read(bytes) {
             Ok(n) => names.push(n),
             Err(e) => problems.push(format!(
-                "api/v1/claims.bin: record #{}: record not read ({e})",
+                "api/v1/claims/: record #{}: record not read ({e})",
                 i + 1
             )),
         }

@@ -1,6 +1,6 @@
 //! Where the certifications of a listings check come from: a registry directory, a built site (or
 //! a mirror of one), or the `https://` address of a published site (three downloads: the two
-//! lists and `api/v1/claims.bin`, whatever the number of certifications). Only signed data is read:
+//! lists and the claims shards of `api/v1/claims/`, whatever the number of certifications). Only signed data is read:
 //! signed claims (each verified under the trust list), the trust list (verified under the pinned
 //! root key), the revocation list (verified under the trust list), and record files (trusted only
 //! when a verified claim signs their SHA-256). No JSON or HTML page is ever read.
@@ -22,8 +22,64 @@ use crate::{fsutil, keyfile, signed};
 pub const TRUST_LIST: &str = "api/v1/trust-list.bin";
 /// The signed revocation list.
 pub const REVOCATION_LIST: &str = "api/v1/revocation-list.bin";
-/// Every signed claim, and the record files that prove English names (docs/FORMAT.md section 12).
-pub const CLAIMS: &str = "api/v1/claims.bin";
+/// The index of the claims shards: every signed claim, and the record files that prove English
+/// names, in bundles of 1,000 serials beside it (docs/FORMAT.md section 12).
+pub const CLAIMS: &str = "api/v1/claims/index.json";
+/// The directory of [`CLAIMS`] and its shards.
+const CLAIMS_DIR: &str = "api/v1/claims/";
+
+/// The shard file names an index of claims names (`<digits>.bin`, nothing else: they become
+/// paths and addresses).
+fn shard_names(index: &[u8], name: &str) -> Result<Vec<String>> {
+    #[derive(serde::Deserialize)]
+    struct Index {
+        format: String,
+        shards: Vec<String>,
+    }
+    let index: Index = serde_json::from_slice(index)
+        .with_context(|| format!("{name}: not an index of claims shards"))?;
+    if index.format != "starmark-claims-v1" {
+        bail!(
+            "{name}: format {:?}, this starmark reads starmark-claims-v1",
+            index.format
+        );
+    }
+    for shard in &index.shards {
+        let stem = shard.strip_suffix(".bin").unwrap_or("");
+        if stem.is_empty() || !stem.bytes().all(|b| b.is_ascii_digit()) {
+            bail!("{name}: shard {shard:?} is not a shard name (digits, then .bin)");
+        }
+    }
+    Ok(index.shards)
+}
+
+/// The verified claims and record names of every shard of a claims index, each read by `read`
+/// (from the shard's path relative to the site root) and named by `name_of` in messages.
+fn from_shards(
+    index: &[u8],
+    index_name: &str,
+    basis: &Basis,
+    problems: &mut Vec<String>,
+    read: impl Fn(&str) -> Result<Vec<u8>> + Sync,
+    name_of: impl Fn(&str) -> String + Sync,
+) -> Result<(Vec<Certified>, Vec<RecordNames>)> {
+    let shards = shard_names(index, index_name)?;
+    let read: Vec<(String, Result<Vec<u8>>)> = shards
+        .par_iter()
+        .map(|shard| {
+            let rel = format!("{CLAIMS_DIR}{shard}");
+            (name_of(&rel), read(&rel))
+        })
+        .collect();
+    let mut certified = Vec::new();
+    let mut names = Vec::new();
+    for (name, bytes) in read {
+        let (c, n) = from_bundle(&bytes?, &name, basis, problems)?;
+        certified.extend(c);
+        names.extend(n);
+    }
+    Ok((certified, names))
+}
 
 /// The largest record file read from a site without a claims bundle (the format's limit).
 const MAX_SITE_RECORD: u64 = starmark_core::bundle::MAX_BUNDLE_RECORD as u64;
@@ -224,7 +280,7 @@ fn registry_dir(dir: &Path, opts: &Options<'_>) -> Result<Loaded> {
 }
 
 /// A built site or a mirror: `--root` is required (a site's pages are not signed, so the key they
-/// show is not trusted); `api/v1/claims.bin` when it is there, else `records/`.
+/// show is not trusted); the claims shards (`api/v1/claims/index.json`) when they are there, else `records/`.
 fn site_dir(dir: &Path, opts: &Options<'_>) -> Result<Loaded> {
     let Some(root) = opts.root else {
         bail!(
@@ -245,10 +301,19 @@ fn site_dir(dir: &Path, opts: &Options<'_>) -> Result<Loaded> {
         &mut problems,
     )?;
     let basis = basis(trust, revocations, opts);
-    let bundle_path = dir.join(CLAIMS);
-    if let Some(bytes) = read_if_there(&bundle_path)? {
-        let name = bundle_path.display().to_string();
-        let (certified, names) = from_bundle(&bytes, &name, &basis, &mut problems)?;
+    let index_path = dir.join(CLAIMS);
+    if let Some(index) = read_if_there(&index_path)? {
+        let (certified, names) = from_shards(
+            &index,
+            &index_path.display().to_string(),
+            &basis,
+            &mut problems,
+            |rel| {
+                let path = dir.join(rel);
+                std::fs::read(&path).with_context(|| format!("{}: cannot read", path.display()))
+            },
+            |rel| dir.join(rel).display().to_string(),
+        )?;
         return Ok(finish(
             basis,
             certified,
@@ -303,7 +368,7 @@ fn site_dir(dir: &Path, opts: &Options<'_>) -> Result<Loaded> {
 
 /// The largest trust or revocation list downloaded.
 const MAX_LIST_BYTES: u64 = 16 << 20;
-/// The largest claims bundle downloaded.
+/// The largest claims shard downloaded.
 const MAX_BUNDLE_BYTES: u64 = 1 << 30;
 /// How long one download may take.
 const DOWNLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
@@ -314,7 +379,7 @@ fn is_loopback(host: &str) -> bool {
 }
 
 /// The `https://` address of a published site (plain `http://` only on this machine): its
-/// signed lists and its claims bundle, three requests whatever the number of certifications.
+/// signed lists, its index of claims shards and each shard (one per 1,000 serials).
 fn url(source: &str, opts: &Options<'_>) -> Result<Loaded> {
     let (scheme, rest) = source.split_once("://").unwrap_or(("", source));
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
@@ -379,13 +444,22 @@ fn url(source: &str, opts: &Options<'_>) -> Result<Loaded> {
         &mut problems,
     )?;
     let basis = basis(trust, revocations, opts);
-    let Some(bundle) = get(CLAIMS, MAX_BUNDLE_BYTES)? else {
+    let Some(index) = get(CLAIMS, MAX_LIST_BYTES)? else {
         bail!(
-            "{base}{CLAIMS}: not found (404): the site was built by a starmark without the claims bundle; check a copy of the site (a directory) instead"
+            "{base}{CLAIMS}: not found (404): the site was built by a starmark without the claims shards; check a copy of the site (a directory) instead"
         );
     };
-    let name = format!("{base}{CLAIMS}");
-    let (certified, names) = from_bundle(&bundle, &name, &basis, &mut problems)?;
+    let (certified, names) = from_shards(
+        &index,
+        &format!("{base}{CLAIMS}"),
+        &basis,
+        &mut problems,
+        |rel| {
+            get(rel, MAX_BUNDLE_BYTES)?
+                .ok_or_else(|| anyhow::anyhow!("{base}{rel}: not found (404)"))
+        },
+        |rel| format!("{base}{rel}"),
+    )?;
     Ok(finish(
         basis,
         certified,

@@ -182,10 +182,28 @@ fn index_in_slices(
 /// Rows per slice of [`index_json`].
 const INDEX_SLICE: usize = 1000;
 
-/// `api/v1/claims.bin`: every signed claim in serial order, and for each distinct pair of
-/// manufacturer and English name the record file of the lowest serial that carries it (the
-/// proof of that English name); docs/FORMAT.md section 9.
-pub fn claims_bundle(certs: &BTreeMap<u64, VerifiedCert>) -> anyhow::Result<Vec<u8>> {
+/// Where the claims are published: `index.json` and one bundle per 1,000 serials.
+pub const CLAIMS_DIR: &str = "api/v1/claims";
+/// Serials per claims shard.
+pub const CLAIMS_SHARD: u64 = 1000;
+
+/// The shard of a serial: `api/v1/claims/<serial / 1000>.bin`.
+pub fn claims_shard_path(block: u64) -> String {
+    format!("{CLAIMS_DIR}/{block}.bin")
+}
+
+/// The shards of these serials (in order), each once.
+pub fn claims_shards(serials: impl Iterator<Item = u64>) -> Vec<u64> {
+    let mut blocks: Vec<u64> = serials.map(|s| s / CLAIMS_SHARD).collect();
+    blocks.dedup();
+    blocks
+}
+
+/// `api/v1/claims/index.json` then each shard `api/v1/claims/<block>.bin` of [`claims_shards`]:
+/// every signed claim in serial order, and for each distinct pair of manufacturer and English
+/// name the record file of the lowest serial that carries it (the proof of that English name) in
+/// the shard of that serial; docs/FORMAT.md section 12. A changed record changes one shard.
+pub fn claims_files(certs: &BTreeMap<u64, VerifiedCert>) -> anyhow::Result<Vec<Vec<u8>>> {
     let mut proofs: BTreeMap<(&str, &str), &VerifiedCert> = BTreeMap::new();
     for c in certs.values() {
         if let Some(en) = c.summary.manufacturer_en.as_deref() {
@@ -194,17 +212,44 @@ pub fn claims_bundle(certs: &BTreeMap<u64, VerifiedCert>) -> anyhow::Result<Vec<
                 .or_insert(c);
         }
     }
-    let mut records: Vec<&VerifiedCert> = proofs.into_values().collect();
-    records.sort_by_key(|c| c.summary.serial);
-    let bytes: Vec<&[u8]> = records
-        .iter()
-        .map(|c| c.full().map(|f| f.bytes.as_slice()))
-        .collect::<anyhow::Result<_>>()?;
-    let bundle = starmark_core::bundle::Bundle {
-        claims: certs.values().map(|c| c.signed.as_bytes()).collect(),
-        records: bytes,
-    };
-    Ok(bundle.encode()?)
+    let mut proof_serials: Vec<u64> = proofs.values().map(|c| c.summary.serial).collect();
+    proof_serials.sort_unstable();
+    let blocks = claims_shards(certs.keys().copied());
+    let index = serde_json::json!({
+        "format": "starmark-claims-v1",
+        "shard_serials": CLAIMS_SHARD,
+        "claims": certs.len(),
+        "shards": blocks.iter().map(|b| format!("{b}.bin")).collect::<Vec<_>>(),
+    });
+    let mut files = vec![serde_json::to_vec_pretty(&index)?];
+    let shards: Vec<anyhow::Result<Vec<u8>>> = blocks
+        .par_iter()
+        .map(|&block| {
+            let range = block * CLAIMS_SHARD..(block + 1).saturating_mul(CLAIMS_SHARD);
+            let records = proof_serials
+                .iter()
+                .filter(|s| range.contains(s))
+                .map(|s| {
+                    let c = certs
+                        .get(s)
+                        .ok_or_else(|| anyhow::anyhow!("certification {s} went missing"))?;
+                    c.full().map(|f| f.bytes.as_slice())
+                })
+                .collect::<anyhow::Result<Vec<&[u8]>>>()?;
+            let bundle = starmark_core::bundle::Bundle {
+                claims: certs
+                    .range(range)
+                    .map(|(_, c)| c.signed.as_bytes())
+                    .collect(),
+                records,
+            };
+            Ok(bundle.encode()?)
+        })
+        .collect();
+    for shard in shards {
+        files.push(shard?);
+    }
+    Ok(files)
 }
 
 /// Where the verify page learns which certifications are superseded.
@@ -523,13 +568,29 @@ mod tests {
     }
 
     #[test]
+    fn claims_shards_are_blocks_of_1000_serials_in_order() {
+        let blocks = claims_shards([1, 999, 1000, 20260000, 20260999, 20261000].into_iter());
+        assert_eq!(blocks, vec![0, 1, 20260, 20261]);
+        assert_eq!(claims_shard_path(20260), "api/v1/claims/20260.bin");
+    }
+
+    #[test]
     fn claims_bundle_holds_every_claim_and_one_record_per_english_name() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../site");
         let reg = Registry::open(&dir).unwrap();
         let lists = super::super::load::lists(&reg, None).unwrap();
         let loaded = super::super::load::load(&reg, lists, false).unwrap();
-        let bytes = claims_bundle(&loaded.certs).unwrap();
-        let bundle = starmark_core::bundle::Bundle::decode(&bytes).unwrap();
+        let files = claims_files(&loaded.certs).unwrap();
+        let index: serde_json::Value = serde_json::from_slice(&files[0]).unwrap();
+        assert_eq!(
+            index["shards"],
+            serde_json::json!(["0.bin"]),
+            "serials 1 to 30"
+        );
+        assert_eq!(index["claims"], loaded.certs.len());
+        assert_eq!(files.len(), 2);
+        let bytes = files[1..].concat();
+        let bundle = starmark_core::bundle::Bundle::decode_all(&bytes).unwrap();
         let claims: Vec<&[u8]> = loaded.certs.values().map(|c| c.signed.as_bytes()).collect();
         assert_eq!(bundle.claims, claims, "every claim, in serial order");
         let mut pairs: Vec<(String, String)> = loaded

@@ -11,7 +11,7 @@
 //!   loaded with the page) and the `listings` module (glue and wasm, loaded only when a file is
 //!   checked), all under Subresource Integrity.
 //!
-//! The page reads `api/v1/trust-list.bin`, `api/v1/revocation-list.bin` and `api/v1/claims.bin`.
+//! The page reads `api/v1/trust-list.bin`, `api/v1/revocation-list.bin` and the claims shards (`api/v1/claims/index.json` and the shards it names).
 
 use std::collections::BTreeMap;
 

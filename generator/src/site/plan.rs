@@ -453,14 +453,20 @@ fn api_superseded<'a>(site: &'a Site<'a>) -> Job<'a> {
     )
 }
 
-/// `api/v1/claims.bin`: every signed claim, for the listings check.
+/// `api/v1/claims/index.json` and its shards: every signed claim, for the listings check.
 fn api_claims<'a>(site: &'a Site<'a>, keys: &Keys) -> Job<'a> {
     let loaded = site.loaded;
+    let mut paths = vec![format!("{}/index.json", api::CLAIMS_DIR)];
+    paths.extend(
+        api::claims_shards(loaded.certs.keys().copied())
+            .into_iter()
+            .map(api::claims_shard_path),
+    );
     Job::named(
-        "api/v1/claims.bin",
-        key_of(&[&keys.all, b"claims bundle"]),
-        vec!["api/v1/claims.bin".into()],
-        Box::new(move || Ok(vec![api::claims_bundle(&loaded.certs)?])),
+        "api/v1/claims",
+        key_of(&[&keys.all, b"claims shards"]),
+        paths,
+        Box::new(move || api::claims_files(&loaded.certs)),
     )
 }
 

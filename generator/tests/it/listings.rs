@@ -796,12 +796,13 @@ fn serve_dir(root: PathBuf) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Stri
 }
 
 #[test]
-fn a_published_site_by_its_address_takes_three_requests() {
+fn a_published_site_by_its_address_takes_four_requests_for_30_certifications() {
     let dir = tmp();
     let reg = registry_copy(dir.path());
     let out = dir.path().join("www/mirror/registry");
     run_in(dir.path(), &["build", s(&reg), "--out", s(&out), "--quiet"]).ok();
-    assert!(out.join("api/v1/claims.bin").is_file());
+    assert!(out.join("api/v1/claims/index.json").is_file());
+    assert!(out.join("api/v1/claims/0.bin").is_file());
     let (server, log) = serve_dir(dir.path().join("www"));
     let url = format!("{server}/mirror/registry/");
     let root = demo_root_hex();
@@ -823,9 +824,10 @@ fn a_published_site_by_its_address_takes_three_requests() {
         [
             "/mirror/registry/api/v1/trust-list.bin",
             "/mirror/registry/api/v1/revocation-list.bin",
-            "/mirror/registry/api/v1/claims.bin"
+            "/mirror/registry/api/v1/claims/index.json",
+            "/mirror/registry/api/v1/claims/0.bin"
         ],
-        "three requests, whatever the number of certifications"
+        "the lists, the index of claims shards and its one shard (serials 1 to 30)"
     );
     check(&sample(), Path::new(&url), &[])
         .code(2)
@@ -846,10 +848,25 @@ fn a_published_site_by_its_address_takes_three_requests() {
         "api/v1/revocation-list.bin: no revocation list; every result is at best stale_data",
     ]);
     assert_eq!(at_row(&stale.json(), 2)["result"], "stale_data");
-    std::fs::remove_file(out.join("api/v1/claims.bin")).unwrap();
+    // A shard that is missing, or an index naming something else than a shard, is named.
+    std::fs::remove_file(out.join("api/v1/claims/0.bin")).unwrap();
     check(&sample(), Path::new(&url), &base)
         .code(2)
-        .stderr_has(&["api/v1/claims.bin: not found (404)"]);
+        .stderr_has(&["api/v1/claims/0.bin: not found (404)"]);
+    std::fs::write(
+        out.join("api/v1/claims/index.json"),
+        r#"{"format": "starmark-claims-v1", "shards": ["../../../secret.bin"]}"#,
+    )
+    .unwrap();
+    check(&sample(), Path::new(&url), &base)
+        .code(2)
+        .stderr_has(&[
+            "api/v1/claims/index.json: shard \"../../../secret.bin\" is not a shard name",
+        ]);
+    std::fs::remove_file(out.join("api/v1/claims/index.json")).unwrap();
+    check(&sample(), Path::new(&url), &base)
+        .code(2)
+        .stderr_has(&["api/v1/claims/index.json: not found (404)"]);
     check(&sample(), Path::new(&format!("{server}/nothing/")), &base)
         .code(2)
         .stderr_has(&["/nothing/api/v1/trust-list.bin: not found (404)"]);
