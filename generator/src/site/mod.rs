@@ -484,6 +484,29 @@ pub fn build(opts: &BuildOptions) -> Result<Summary> {
                 output::remove_if_there(&spare.join(&rel))?;
                 removed.push(rel);
             }
+            // Directories left empty go too (a log's partial tile `log/tile/0/390.p/` once the
+            // tile is full), deepest first: a site holds no directory its manifest does not.
+            let mut dirs: Vec<&str> = removed
+                .iter()
+                .flat_map(|rel| {
+                    let mut d = rel.as_str();
+                    std::iter::from_fn(move || {
+                        d = d.rsplit_once('/')?.0;
+                        Some(d)
+                    })
+                })
+                .collect();
+            dirs.sort_unstable_by(|a, b| {
+                b.matches('/')
+                    .count()
+                    .cmp(&a.matches('/').count())
+                    .then(b.cmp(a))
+            });
+            dirs.dedup();
+            for d in dirs {
+                // Fails, and is left, while the directory holds anything.
+                let _ = std::fs::remove_dir(spare.join(d));
+            }
         }
         let mut changes = manifest::Changes {
             fresh,

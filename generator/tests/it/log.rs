@@ -705,3 +705,44 @@ fn an_append_killed_at_any_step_leaves_the_previous_checkpoint_valid() {
     }
     assert!(kills >= 20, "only {kills} kills");
 }
+
+#[test]
+fn a_partial_tile_made_full_leaves_no_directory_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("reg");
+    // 250 claims with init's two entries and the revocation list: 253 entries, tile 0 partial.
+    run_in(
+        tmp.path(),
+        &["demo", "--synthetic", "250", "--out", s(&dir)],
+    )
+    .ok();
+    run_in(&dir, &["build", "--quiet"]).ok();
+    let tiles = dir.join("public/log/tile");
+    assert!(tiles.join("0/000.p/253").is_file());
+    // Three more entries fill tile 0 (256): its partial tile and directory go, in every build.
+    for serial in 1..=3 {
+        std::fs::write(dir.join(format!("records/{serial}.md")), record(serial)).unwrap();
+        run_in(&dir, &["sign", &format!("records/{serial}.md")]).ok();
+        run_in(&dir, &["build", "--quiet"]).ok();
+    }
+    assert!(tiles.join("0/000").is_file());
+    for level in ["0", "entries"] {
+        assert!(
+            !tiles.join(level).join("000.p").exists(),
+            "log/tile/{level}/000.p left behind"
+        );
+    }
+    let root = std::fs::read_to_string(dir.join("keys/root.pub")).unwrap();
+    let root: String = root
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<String>()
+        .split_whitespace()
+        .collect();
+    run_in(&dir, &["manifest", "sign", "--quiet"]).ok();
+    run_in(
+        tmp.path(),
+        &["audit", s(&dir.join("public")), "--root", &root],
+    )
+    .ok();
+}
