@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Serialize;
 
 use super::theme::{Asset, LANGS};
@@ -42,15 +42,7 @@ const EMBEDDED: [(&str, &[u8]); 2] = [
 pub const PAGE: &str = "check/index.html";
 
 fn file(site: &Site<'_>, name: &str) -> Result<Vec<u8>> {
-    let over = site.reg.path("templates").join(name);
-    if over.is_file() {
-        return crate::fsutil::read(&over);
-    }
-    EMBEDDED
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, b)| b.to_vec())
-        .with_context(|| format!("built-in listings page file {name} is missing"))
+    super::verifier::page_file(site, &EMBEDDED, "listings", name)
 }
 
 /// The page's assets.

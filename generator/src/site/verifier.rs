@@ -81,15 +81,26 @@ pub fn csp() -> Result<String> {
 
 /// Reads a page file, or the registry's override of it (`REGISTRY/templates/<name>`).
 fn file(site: &Site<'_>, name: &str) -> Result<Vec<u8>> {
+    page_file(site, &EMBEDDED, "verify", name)
+}
+
+/// Reads the file `name` of a page that embeds `embedded` (the verify page, the check listings
+/// page), or the registry's override of it (`REGISTRY/templates/<name>`).
+pub(super) fn page_file(
+    site: &Site<'_>,
+    embedded: &[(&str, &[u8])],
+    page: &str,
+    name: &str,
+) -> Result<Vec<u8>> {
     let over = site.reg.path("templates").join(name);
     if over.is_file() {
         return crate::fsutil::read(&over);
     }
-    EMBEDDED
+    embedded
         .iter()
         .find(|(n, _)| *n == name)
         .map(|(_, b)| b.to_vec())
-        .with_context(|| format!("built-in verify page file {name} is missing"))
+        .with_context(|| format!("built-in {page} page file {name} is missing"))
 }
 
 /// The verify page's assets, by name.
