@@ -304,23 +304,7 @@ pub fn push_int(out: &mut String, v: i32, first: bool) {
     if !first && v >= 0 {
         out.push(' ');
     }
-    if v < 0 {
-        out.push('-');
-    }
-    let mut digits = [0u8; 10];
-    let mut n = v.unsigned_abs();
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[i..] {
-        out.push(char::from(d));
-    }
+    out.push_str(itoa::Buffer::new().format(v));
 }
 
 impl OutlineBuilder for PathWriter {

@@ -123,11 +123,18 @@ impl Run {
     /// Every contour of the run with the x offset of its glyph, in outline units: the pen
     /// advances in font units and each glyph's contours are placed at it, rounded.
     pub fn placed_contours(&self) -> impl Iterator<Item = (i32, &Contour)> {
+        self.placed_glyphs()
+            .flat_map(|(origin, g)| g.contours.iter().map(move |c| (origin, c)))
+    }
+
+    /// Every glyph of the run that draws something, with its x offset in outline units (see
+    /// [`Run::placed_contours`]).
+    pub fn placed_glyphs(&self) -> impl Iterator<Item = (i32, &Glyph)> {
         let mut pen = 0i32;
-        self.glyphs.iter().flat_map(move |g| {
+        self.glyphs.iter().filter_map(move |g| {
             let origin = (f64::from(pen) / f64::from(super::font::OUTLINE_UNIT)).round() as i32;
             pen += g.advance + self.tracking;
-            g.contours.iter().map(move |c| (origin, c))
+            (!g.contours.is_empty()).then_some((origin, &**g))
         })
     }
 

@@ -26,7 +26,7 @@ pub use font::LabelFont;
 
 /// Version of the label layout, part of every label's cache key: bump it whenever a change here
 /// changes the bytes of a label.
-pub const VERSION: &str = "3";
+pub const VERSION: &str = "4";
 
 /// The size of a label (`[label]` in starmark.toml), mm. A label whose texts or QR code need
 /// more grows (taller for long names, wider for a QR code above version 10); never smaller.
@@ -142,8 +142,9 @@ pub fn render_svg(input: &LabelInput<'_>, font: &LabelFont) -> Result<String> {
     Ok(svg::write(&label, &title(input)))
 }
 
-/// A label as SVG ([`render_svg`]) and as PNG at `dpi` (the site uses 300): on white, 8-bit
-/// greyscale, with its resolution recorded, pixel for pixel what resvg renders of the SVG;
+/// A label as SVG ([`render_svg`]) and as PNG at `dpi` (the site uses 300): on white, 4-bit
+/// greyscale, with its resolution recorded, pixel for pixel what resvg renders of the SVG (in
+/// 16 grey levels);
 /// deterministic bytes.
 pub fn render(input: &LabelInput<'_>, font: &LabelFont, dpi: f32) -> Result<(String, Vec<u8>)> {
     let label = layout::layout(input, font)?;

@@ -4,7 +4,8 @@
 //! Exact by construction: resvg draws each path of a label on its own, so a line drawn where
 //! the label is white and nothing else draws gives the same pixels as the line drawn alone on a
 //! white label. [`apply`] copies patches only when every one covers white pixels of the label
-//! and no two meet; otherwise the caller draws every line.
+//! and no two meet; otherwise the caller draws every line. Patches are grey, one byte a pixel
+//! (every label pixel is an opaque grey).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasher, Hasher};
@@ -12,27 +13,24 @@ use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use resvg::tiny_skia::{Pixmap, PremultipliedColorU8};
 
-/// The pixels a path changes when drawn alone on a white label: a rectangle of it.
+/// The pixels a path changes when drawn alone on a white label: a rectangle of it, grey.
 pub struct Patch {
     x: u32,
     y: u32,
     w: u32,
     h: u32,
-    pixels: Vec<PremultipliedColorU8>,
+    pixels: Vec<u8>,
 }
 
 impl Patch {
     fn bytes(&self) -> usize {
-        self.pixels.len() * 4 + 64
-    }
-
-    fn overlaps(&self, o: &Patch) -> bool {
-        self.x < o.x + o.w && o.x < self.x + self.w && self.y < o.y + o.h && o.y < self.y + self.h
+        self.pixels.len() + 64
     }
 }
 
-/// Recurring lines and their patches, bounded in memory. A line gets a patch the second time
-/// it is seen, so the one-off lines of a build (model, certificate number) are never stored.
+/// Recurring lines and their patches, bounded in memory. A line's patch is kept the second
+/// time it is made, so the one-off lines of a build (model, certificate number) are never
+/// stored.
 struct Cache {
     seen: HashSet<u64>,
     /// By hash of the key: the key, to rule out collisions, and the patch.
@@ -63,22 +61,27 @@ fn hash(key: &[u64]) -> u64 {
 }
 
 /// The patch of the line `key` stands for (everything that makes its pixels): from the cache,
-/// or made by `make` when the line is seen for the second time. `None`: draw the line.
+/// else made by `make`, and kept when the line was seen before. `None` when `make` gives none.
 pub fn get(key: &[u64], make: impl FnOnce() -> Option<Patch>) -> Option<Arc<Patch>> {
     let h = hash(key);
-    {
+    let keep = {
         let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((k, p)) = cache.patches.get(&h) {
-            return (k == key).then(|| Arc::clone(p));
+            if k == key {
+                return Some(Arc::clone(p));
+            }
+            false
+        } else {
+            if cache.seen.len() >= MAX_SEEN {
+                cache.seen.clear();
+            }
+            !cache.seen.insert(h)
         }
-        if cache.seen.len() >= MAX_SEEN {
-            cache.seen.clear();
-        }
-        if cache.seen.insert(h) {
-            return None;
-        }
-    }
+    };
     let p = Arc::new(make()?);
+    if !keep {
+        return Some(p);
+    }
     let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
     if !cache.patches.contains_key(&h) {
         cache.bytes += p.bytes() + key.len() * 8;
@@ -134,9 +137,10 @@ pub fn crop(pixmap: &Pixmap, area: Area) -> Option<Patch> {
     if x0 >= x1 {
         return None;
     }
+    // Opaque grey pixels: the red channel is the grey level.
     let mut pixels = Vec::with_capacity((x1 - x0) * (y1 - y0));
     for y in y0..y1 {
-        pixels.extend_from_slice(&px[y * w + x0..y * w + x1]);
+        pixels.extend(px[y * w + x0..y * w + x1].iter().map(|p| p.red()));
     }
     Some(Patch {
         x: x0 as u32,
@@ -161,30 +165,20 @@ pub fn whiten(pixmap: &mut Pixmap, area: Area) {
     }
 }
 
-/// Copies the patches into `pixmap` when that is exact: no two patches meet and every patch
-/// covers only white pixels. Returns false, changing nothing, otherwise.
-pub fn apply(patches: &[Arc<Patch>], pixmap: &mut Pixmap) -> bool {
-    let (w, h) = (pixmap.width(), pixmap.height());
-    for (i, p) in patches.iter().enumerate() {
-        if p.x + p.w > w || p.y + p.h > h || patches[i + 1..].iter().any(|q| p.overlaps(q)) {
-            return false;
-        }
-        let px = pixmap.pixels();
-        let clean = (p.y..p.y + p.h).all(|y| {
-            let row = (y * w + p.x) as usize;
-            px[row..row + p.w as usize].iter().all(|&c| is_white(c))
-        });
-        if !clean {
-            return false;
+/// Draws a patch of black ink into `grey`, an image `width` pixels wide, as tiny-skia draws a
+/// black path over what is there: a pixel the path covers by `c` of 255 becomes
+/// `(v * (255 - c) + 255) >> 8`, and drawn alone on white it is `255 - c`, the patch's grey
+/// level `g`. So `v` becomes `(v * g + 255) >> 8`: the patch itself over white, unchanged
+/// where the patch is white, exact over any ink (tests compare with resvg).
+pub fn darken(p: &Patch, grey: &mut [u8], width: usize) {
+    let (x, w) = (p.x as usize, p.w as usize);
+    if x + w > width || (p.y + p.h) as usize * width > grey.len() {
+        return;
+    }
+    for (r, src) in p.pixels.chunks_exact(w).enumerate() {
+        let at = (p.y as usize + r) * width + x;
+        for (d, &g) in grey[at..at + w].iter_mut().zip(src) {
+            *d = ((u16::from(*d) * u16::from(g) + 255) >> 8) as u8;
         }
     }
-    let px = pixmap.pixels_mut();
-    for p in patches {
-        for (r, y) in (p.y..p.y + p.h).enumerate() {
-            let row = (y * w + p.x) as usize;
-            let src = &p.pixels[r * p.w as usize..(r + 1) * p.w as usize];
-            px[row..row + p.w as usize].copy_from_slice(src);
-        }
-    }
-    true
 }

@@ -138,7 +138,7 @@ pub fn write(label: &Label, title: &str) -> String {
     out.push_str(BODY_OPEN);
     out.push('\n');
     for run in &label.runs {
-        write_run(&mut out, run);
+        write_glyphs(&mut out, run);
     }
     out.push_str("</g>\n");
     write_qr(&mut out, label);
@@ -156,7 +156,43 @@ fn write_run(out: &mut String, run: &Run) {
     } else {
         "<path transform=\"matrix("
     });
-    // Path data in outline units, scaled to millimetres by the transform.
+    write_matrix(out, run);
+    out.push_str(" d=\"");
+    let mut prev = (0i32, 0i32);
+    for (origin, c) in run.placed_contours() {
+        write_contour(out, origin, c, &mut prev);
+    }
+    out.push_str("\"/>\n");
+}
+
+/// One run as a group placed and flipped by its transform, with one path for each glyph:
+/// resvg draws each glyph on its own, so the PNG renderer can reuse a glyph's pixels wherever
+/// it recurs at the same place (a digit of the certificate number, a date).
+fn write_glyphs(out: &mut String, run: &Run) {
+    if !run.has_ink() {
+        return;
+    }
+    out.push_str(if run.ink == Ink::White {
+        "<g fill=\"#fff\" transform=\"matrix("
+    } else {
+        "<g transform=\"matrix("
+    });
+    write_matrix(out, run);
+    out.push('>');
+    for (origin, glyph) in run.placed_glyphs() {
+        out.push_str("<path d=\"");
+        let mut prev = (0i32, 0i32);
+        for c in &glyph.contours {
+            write_contour(out, origin, c, &mut prev);
+        }
+        out.push_str("\"/>");
+    }
+    out.push_str("</g>\n");
+}
+
+/// A run's `transform="matrix(...)"` attribute: path data in outline units, scaled to
+/// millimetres.
+fn write_matrix(out: &mut String, run: &Run) {
     let [scale, x, y] = run_matrix(run);
     num(out, scale, SCALE_DECIMALS);
     out.push_str(" 0 0 -");
@@ -165,18 +201,18 @@ fn write_run(out: &mut String, run: &Run) {
     num(out, x, POSITION_DECIMALS);
     out.push(' ');
     num(out, y, POSITION_DECIMALS);
-    out.push_str(")\" d=\"");
-    let mut prev = (0i32, 0i32);
-    for (origin, c) in run.placed_contours() {
-        // After `z` the current point is the start of the closed contour: move relative to it.
-        let start = (origin + c.start.0, c.start.1);
-        out.push('m');
-        push_int(out, start.0 - prev.0, true);
-        push_int(out, start.1 - prev.1, false);
-        out.push_str(&c.body);
-        prev = start;
-    }
-    out.push_str("\"/>\n");
+    out.push_str(")\"");
+}
+
+/// A contour of a glyph placed at `origin`, moving relative to `prev`, the start of the
+/// contour before it (the current point after its `z`), or the origin of the path.
+fn write_contour(out: &mut String, origin: i32, c: &super::font::Contour, prev: &mut (i32, i32)) {
+    let start = (origin + c.start.0, c.start.1);
+    out.push('m');
+    push_int(out, start.0 - prev.0, true);
+    push_int(out, start.1 - prev.1, false);
+    out.push_str(&c.body);
+    *prev = start;
 }
 
 fn star_points(out: &mut String, s: &Star, r: f64) {
