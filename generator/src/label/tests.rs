@@ -1071,7 +1071,7 @@ fn bench_label_steps() {
         png += (t4 - t3).as_secs_f64();
     }
     let us = |t: f64| t * 1e6 / f64::from(n);
-    eprintln!(
+    outln!(
         "{n} labels, per label: layout {:.0} us (of which the QR code {:.0} us), SVG {:.0} us, \
          PNG {:.0} us; total {:.0} us; PNG {} bytes",
         us(layout),
