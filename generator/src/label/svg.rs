@@ -148,15 +148,9 @@ pub fn write(label: &Label, title: &str) -> String {
 
 /// One run as one path in font units, placed and flipped by its transform.
 fn write_run(out: &mut String, run: &Run) {
-    if !run.has_ink() {
+    if !open_run(out, "path", run) {
         return;
     }
-    out.push_str(if run.ink == Ink::White {
-        "<path fill=\"#fff\" transform=\"matrix("
-    } else {
-        "<path transform=\"matrix("
-    });
-    write_matrix(out, run);
     out.push_str(" d=\"");
     let mut prev = (0i32, 0i32);
     for (origin, c) in run.placed_contours() {
@@ -169,15 +163,9 @@ fn write_run(out: &mut String, run: &Run) {
 /// resvg draws each glyph on its own, so the PNG renderer can reuse a glyph's pixels wherever
 /// it recurs at the same place (a digit of the certificate number, a date).
 fn write_glyphs(out: &mut String, run: &Run) {
-    if !run.has_ink() {
+    if !open_run(out, "g", run) {
         return;
     }
-    out.push_str(if run.ink == Ink::White {
-        "<g fill=\"#fff\" transform=\"matrix("
-    } else {
-        "<g transform=\"matrix("
-    });
-    write_matrix(out, run);
     out.push('>');
     for (origin, glyph) in run.placed_glyphs() {
         out.push_str("<path d=\"");
@@ -190,9 +178,18 @@ fn write_glyphs(out: &mut String, run: &Run) {
     out.push_str("</g>\n");
 }
 
-/// A run's `transform="matrix(...)"` attribute: path data in outline units, scaled to
-/// millimetres.
-fn write_matrix(out: &mut String, run: &Run) {
+/// Opens the `element` of a run with its ink and its `transform="matrix(...)"` (path data in
+/// outline units, scaled to millimetres); false, writing nothing, for a run without ink.
+fn open_run(out: &mut String, element: &str, run: &Run) -> bool {
+    if !run.has_ink() {
+        return false;
+    }
+    out.push('<');
+    out.push_str(element);
+    if run.ink == Ink::White {
+        out.push_str(" fill=\"#fff\"");
+    }
+    out.push_str(" transform=\"matrix(");
     let [scale, x, y] = run_matrix(run);
     num(out, scale, SCALE_DECIMALS);
     out.push_str(" 0 0 -");
@@ -202,6 +199,7 @@ fn write_matrix(out: &mut String, run: &Run) {
     out.push(' ');
     num(out, y, POSITION_DECIMALS);
     out.push_str(")\"");
+    true
 }
 
 /// A contour of a glyph placed at `origin`, moving relative to `prev`, the start of the
