@@ -1,11 +1,11 @@
-//! Pixels of text lines that recur from label to label (a manufacturer's name on each of its
-//! products, the captions, common validity dates), drawn once and then copied.
+//! Pixels of glyphs that recur from label to label at the same place (a manufacturer's name on
+//! each of its products, the captions, the digits of certificate numbers and dates), drawn
+//! once and then darkened in.
 //!
-//! Exact by construction: resvg draws each path of a label on its own, so a line drawn where
-//! the label is white and nothing else draws gives the same pixels as the line drawn alone on a
-//! white label. [`apply`] copies patches only when every one covers white pixels of the label
-//! and no two meet; otherwise the caller draws every line. Patches are grey, one byte a pixel
-//! (every label pixel is an opaque grey).
+//! Exact by construction: resvg draws each glyph path of a label body on its own, black over
+//! what is there, so a glyph drawn alone on white, darkened into the label ([`darken`]), gives
+//! the pixels resvg gives. Patches are grey, one byte a pixel (every label pixel is an opaque
+//! grey).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasher, Hasher};
@@ -28,9 +28,8 @@ impl Patch {
     }
 }
 
-/// Recurring lines and their patches, bounded in memory. A line's patch is kept the second
-/// time it is made, so the one-off lines of a build (model, certificate number) are never
-/// stored.
+/// Recurring glyphs and their patches, bounded in memory. A glyph's patch is kept the second
+/// time it is made at the same place, so one-off glyphs are never stored.
 struct Cache {
     seen: HashSet<u64>,
     /// By hash of the key: the key, to rule out collisions, and the patch.
@@ -60,8 +59,8 @@ fn hash(key: &[u64]) -> u64 {
     h.finish()
 }
 
-/// The patch of the line `key` stands for (everything that makes its pixels): from the cache,
-/// else made by `make`, and kept when the line was seen before. `None` when `make` gives none.
+/// The patch of the glyph `key` stands for (everything that makes its pixels): from the cache,
+/// else made by `make`, and kept when the glyph was seen before. `None` when `make` gives none.
 pub fn get(key: &[u64], make: impl FnOnce() -> Option<Patch>) -> Option<Arc<Patch>> {
     let h = hash(key);
     let keep = {
@@ -99,7 +98,7 @@ pub fn get(key: &[u64], make: impl FnOnce() -> Option<Patch>) -> Option<Arc<Patc
     Some(p)
 }
 
-/// Whether the line `key` stands for has a patch now.
+/// Whether the glyph `key` stands for has a patch now.
 #[cfg(test)]
 pub fn has(key: &[u64]) -> bool {
     let cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
