@@ -19,11 +19,11 @@ use super::svg::{qr_matrix, root, run_matrix, trace, CARD_OPEN};
 /// resvg draws each path of an SVG without group effects on its own, one after the other,
 /// with tiny-skia. So the label is put together in grey, one byte a pixel: the card
 /// ([`CARD_OPEN`]), the same for every label of a tier, rendered by resvg once and reused; each
-/// text line filled alone with tiny-skia exactly as resvg fills it (the same path points, the
-/// same transform, the same paint, straight from the layout instead of parsing the SVG back)
-/// and copied in, lines seen before from [`patches`]; and the QR code, painted module by module
-/// when it sits on whole pixels. Where that would not be exact (lines that meet, a line over
-/// the card's ink, a QR code off the pixel grid), the label is drawn path by path instead.
+/// glyph of the body filled alone with tiny-skia exactly as resvg fills it (the same path
+/// points, the same transform, the same paint, straight from the layout instead of parsing the
+/// SVG back) and darkened in, glyphs seen before at the same place from [`patches`]; and the QR
+/// code, painted module by module when it sits on whole pixels. Where that would not be exact
+/// (white ink in the body, a QR code off the pixel grid), the label is drawn path by path.
 pub fn render(label: &Label, svg: &str, dpi: f32) -> Result<Vec<u8>> {
     if !(dpi.is_finite() && (1.0..=2400.0).contains(&dpi)) {
         bail!("label PNG: {dpi} dpi is not a resolution between 1 and 2400");
@@ -98,7 +98,7 @@ fn composed(
 thread_local! {
     /// The grey canvas of the last label put together on this thread, for the next one.
     static CANVAS: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
-    /// A white canvas for drawing a text line alone (white again after each use).
+    /// A white canvas for drawing a glyph alone (white again after each use).
     static SCRATCH: std::cell::Cell<Option<tiny_skia::Pixmap>> = const { std::cell::Cell::new(None) };
 }
 
