@@ -341,3 +341,40 @@ test('starmark serve: /favicon.ico is an icon, a missing path is the 404 page wi
     s.close();
   }
 });
+
+test('a label SVG draws in the browser as its PNG: every glyph, also those defined once and used again', async () => {
+  const { serial } = labels()[0];
+  const svg = readFileSync(join(env.site, `labels/${serial}.svg`), 'utf8');
+  assert.match(svg, /<use xlink:href="#[a-zA-Z]+"/, 'recurring glyphs are <use>s of one definition');
+  const { page, context } = await open({ name: 'certificate', path: `cert/${serial}.html` }, 390);
+  const found = await page.evaluate(async (serial) => {
+    const load = (src) => new Promise((resolve, reject) => {
+      const img = new Image();
+      img.onload = () => resolve(img);
+      img.onerror = () => reject(new Error(`cannot load ${src}`));
+      img.src = src;
+    });
+    const png = await load(`../labels/${serial}.png`);
+    const svg = await load(`../labels/${serial}.svg`);
+    const grey = (img) => {
+      const canvas = document.createElement('canvas');
+      canvas.width = png.naturalWidth;
+      canvas.height = png.naturalHeight;
+      const ctx = canvas.getContext('2d');
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+      const rgba = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+      return Array.from({ length: rgba.length / 4 }, (_, i) => rgba[i * 4]);
+    };
+    const [a, b] = [grey(png), grey(svg)];
+    const dark = (g) => g.filter((v) => v < 128).length;
+    const differ = a.filter((v, i) => Math.abs(v - b[i]) > 128).length;
+    return { pixels: a.length, darkPng: dark(a), darkSvg: dark(b), differ };
+  }, serial);
+  await context.close();
+  // Chromium and resvg anti-alias alike to within a few edge pixels; a glyph left undrawn would
+  // take away hundreds of dark pixels.
+  assert.ok(Math.abs(found.darkSvg - found.darkPng) < found.darkPng * 0.02, JSON.stringify(found));
+  assert.ok(found.differ < found.pixels * 0.005, JSON.stringify(found));
+});

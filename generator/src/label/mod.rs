@@ -26,7 +26,7 @@ pub use font::LabelFont;
 
 /// Version of the label layout, part of every label's cache key: bump it whenever a change here
 /// changes the bytes of a label.
-pub const VERSION: &str = "4";
+pub const VERSION: &str = "5";
 
 /// The size of a label (`[label]` in starmark.toml), mm. A label whose texts or QR code need
 /// more grows (taller for long names, wider for a QR code above version 10); never smaller.

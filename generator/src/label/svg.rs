@@ -80,8 +80,8 @@ fn escape(out: &mut String, text: &str) {
 pub fn root(width: f64, height: f64) -> String {
     let (w, h) = (n(width), n(height));
     format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}mm\" height=\"{h}mm\" \
-         viewBox=\"0 0 {w} {h}\">"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" \
+         width=\"{w}mm\" height=\"{h}mm\" viewBox=\"0 0 {w} {h}\">"
     )
 }
 
@@ -137,8 +137,10 @@ pub fn write(label: &Label, title: &str) -> String {
     out.push_str("</g>\n");
     out.push_str(BODY_OPEN);
     out.push('\n');
+    let shared = Shared::of(label);
+    write_defs(&mut out, &shared, label);
     for run in &label.runs {
-        write_glyphs(&mut out, run);
+        write_glyphs(&mut out, run, &shared);
     }
     out.push_str("</g>\n");
     write_qr(&mut out, label);
@@ -159,23 +161,115 @@ fn write_run(out: &mut String, run: &Run) {
     out.push_str("\"/>\n");
 }
 
-/// One run as a group placed and flipped by its transform, with one path for each glyph:
-/// resvg draws each glyph on its own, so the PNG renderer can reuse a glyph's pixels wherever
+/// One run as a group placed and flipped by its transform, with one path (or one `<use>` of a
+/// [`Shared`] glyph) for each glyph: resvg draws each glyph on its own, so the PNG renderer can reuse a glyph's pixels wherever
 /// it recurs at the same place (a digit of the certificate number, a date).
-fn write_glyphs(out: &mut String, run: &Run) {
+fn write_glyphs(out: &mut String, run: &Run, shared: &Shared) {
     if !open_run(out, "g", run) {
         return;
     }
     out.push('>');
     for (origin, glyph) in run.placed_glyphs() {
-        out.push_str("<path d=\"");
-        let mut prev = (0i32, 0i32);
-        for c in &glyph.contours {
-            write_contour(out, origin, c, &mut prev);
+        match shared.index(glyph.uid) {
+            Some(i) => {
+                out.push_str("<use xlink:href=\"#");
+                push_id(out, i);
+                out.push('"');
+                if origin != 0 {
+                    out.push_str(" x=\"");
+                    push_int(out, origin, true);
+                    out.push('"');
+                }
+                out.push_str("/>");
+            }
+            None => write_glyph(out, origin, glyph, ""),
         }
-        out.push_str("\"/>");
     }
     out.push_str("</g>\n");
+}
+
+/// The glyphs a label body draws more than once: each is defined once (`<defs>`, at origin 0)
+/// and placed by `<use x>` wherever it occurs, which keeps label SVGs small (the digits of
+/// the number and the dates recur). resvg draws a `<use>` as its path under one more
+/// translation, still glyph by glyph.
+pub struct Shared {
+    /// Glyph uids, in order of first occurrence; the index is the glyph's id.
+    uids: Vec<u64>,
+}
+
+impl Shared {
+    /// The glyphs with ink that occur more than once in the body of `label`.
+    pub fn of(label: &Label) -> Shared {
+        let mut seen: Vec<(u64, u32)> = Vec::new();
+        for run in label.runs.iter().filter(|r| r.has_ink()) {
+            for (_, glyph) in run.placed_glyphs() {
+                match seen.iter_mut().find(|(uid, _)| *uid == glyph.uid) {
+                    Some((_, n)) => *n += 1,
+                    None => seen.push((glyph.uid, 1)),
+                }
+            }
+        }
+        Shared {
+            uids: seen
+                .into_iter()
+                .filter(|&(_, n)| n > 1)
+                .map(|(uid, _)| uid)
+                .collect(),
+        }
+    }
+
+    /// The id of a shared glyph; `None` for a glyph written in place.
+    pub fn index(&self, uid: u64) -> Option<usize> {
+        self.uids.iter().position(|&u| u == uid)
+    }
+}
+
+/// The `<defs>` of the shared glyphs, each a path at origin 0 with its id.
+fn write_defs(out: &mut String, shared: &Shared, label: &Label) {
+    if shared.uids.is_empty() {
+        return;
+    }
+    out.push_str("<defs>");
+    let glyphs = label
+        .runs
+        .iter()
+        .filter(|r| r.has_ink())
+        .flat_map(|r| r.placed_glyphs().map(|(_, g)| g));
+    let mut written = 0;
+    for glyph in glyphs {
+        if shared.index(glyph.uid) == Some(written) {
+            let mut id = String::new();
+            push_id(&mut id, written);
+            write_glyph(out, 0, glyph, &id);
+            written += 1;
+        }
+    }
+    out.push_str("</defs>\n");
+}
+
+/// One glyph as a path at `origin`, with an `id` unless empty.
+fn write_glyph(out: &mut String, origin: i32, glyph: &super::font::Glyph, id: &str) {
+    out.push_str("<path ");
+    if !id.is_empty() {
+        out.push_str("id=\"");
+        out.push_str(id);
+        out.push_str("\" ");
+    }
+    out.push_str("d=\"");
+    let mut prev = (0i32, 0i32);
+    for c in &glyph.contours {
+        write_contour(out, origin, c, &mut prev);
+    }
+    out.push_str("\"/>");
+}
+
+/// A short element id for index `i`: `a`..`z`, `A`..`Z`, then two letters and so on.
+fn push_id(out: &mut String, i: usize) {
+    const LETTERS: &[u8; 52] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    if i >= LETTERS.len() {
+        push_id(out, i / LETTERS.len() - 1);
+    }
+    out.push(char::from(LETTERS[i % LETTERS.len()]));
 }
 
 /// Opens the `element` of a run with its ink and its `transform="matrix(...)"` (path data in

@@ -100,9 +100,25 @@ fn svg_is_outlines_only_and_parses() {
     let svg = render_svg(&input(&url), font()).unwrap();
     assert!(!svg.contains("<text"));
     assert!(!svg.contains("font"));
-    assert!(!svg.contains("href"));
+    // No external references: every link is to a glyph defined in the label itself.
+    let links: Vec<&str> = svg.split("href=\"").skip(1).collect();
+    assert!(
+        !links.is_empty(),
+        "recurring glyphs are defined once and used"
+    );
+    for link in links {
+        let id = &link[..link.find('"').unwrap()];
+        assert!(id.starts_with('#'), "{id}");
+        assert!(svg.contains(&format!(" id=\"{}\"", &id[1..])), "{id}");
+    }
+    assert_eq!(
+        svg.matches("href=\"").count(),
+        svg.matches("<use xlink:href=\"#").count()
+    );
+    assert_eq!(svg.matches("http").count(), 2, "the two namespaces only");
     assert!(svg.starts_with(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"22.6mm\" height=\"49.1mm\""
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" \
+         width=\"22.6mm\" height=\"49.1mm\""
     ));
     assert!(svg.contains("viewBox=\"0 0 22.6 49.1\""));
     let tree = resvg::usvg::Tree::from_str(&svg, &resvg::usvg::Options::default()).unwrap();
@@ -396,6 +412,33 @@ fn fast_render_equals_resvg_on_many_labels() {
         for _ in 0..2 {
             let (svg, png) = render(&inp, font(), 300.0).unwrap();
             assert!(png == one_pass(&svg, 300.0), "label {i}: {maker} / {model}");
+        }
+    }
+}
+
+#[test]
+fn rows_pack_to_the_nearest_of_16_grey_levels() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for w in 1..100usize {
+        let row: Vec<u8> = (0..w)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .collect();
+        let mut packed = vec![0u8; w.div_ceil(2)];
+        super::png::pack_row(&row, &mut packed);
+        for (x, &v) in row.iter().enumerate() {
+            let level = (packed[x / 2] >> if x % 2 == 0 { 4 } else { 0 }) & 15;
+            let nearest = (0..16u8)
+                .min_by_key(|l| (i32::from(*l) * 17 - i32::from(v)).abs())
+                .unwrap();
+            assert_eq!(level, nearest, "width {w}, pixel {x}, grey {v}");
+        }
+        if w % 2 == 1 {
+            assert_eq!(packed[w / 2] & 15, 0, "width {w}: the padding nibble is 0");
         }
     }
 }
