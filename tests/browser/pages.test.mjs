@@ -3,7 +3,7 @@
 // violation, the star tier is an image named in words in a colour of at least 3:1, text follows
 // the browser's font size, names in the other language carry their own lang, every page has a
 // meta description and an icon; `starmark serve` answers /favicon.ico and serves the 404 page
-// for a missing path.
+// for a missing path; a label SVG draws in Chromium as its PNG.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

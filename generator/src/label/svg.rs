@@ -162,8 +162,9 @@ fn write_run(out: &mut String, run: &Run) {
 }
 
 /// One run as a group placed and flipped by its transform, with one path (or one `<use>` of a
-/// [`Shared`] glyph) for each glyph: resvg draws each glyph on its own, so the PNG renderer can reuse a glyph's pixels wherever
-/// it recurs at the same place (a digit of the certificate number, a date).
+/// [`Shared`] glyph) for each glyph: resvg draws each glyph on its own, so the PNG renderer can
+/// reuse a glyph's pixels wherever it recurs at the same place (a digit of the certificate
+/// number, a date).
 fn write_glyphs(out: &mut String, run: &Run, shared: &Shared) {
     if !open_run(out, "g", run) {
         return;
