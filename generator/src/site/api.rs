@@ -1,6 +1,6 @@
 //! Machine-readable outputs: the JSON API, the search index, the Atom feed and the sitemap.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -199,21 +199,26 @@ pub fn claims_shards(serials: impl Iterator<Item = u64>) -> Vec<u64> {
     blocks
 }
 
-/// `api/v1/claims/index.json` then each shard `api/v1/claims/<block>.bin` of [`claims_shards`]:
-/// every signed claim in serial order, and for each distinct pair of manufacturer and English
-/// name the record file of the lowest serial that carries it (the proof of that English name) in
-/// the shard of that serial; docs/FORMAT.md section 12. A changed record changes one shard.
-pub fn claims_files(certs: &BTreeMap<u64, VerifiedCert>) -> anyhow::Result<Vec<Vec<u8>>> {
-    let mut proofs: BTreeMap<(&str, &str), &VerifiedCert> = BTreeMap::new();
-    for c in certs.values() {
-        if let Some(en) = c.summary.manufacturer_en.as_deref() {
-            proofs
-                .entry((c.summary.manufacturer.as_str(), en))
-                .or_insert(c);
-        }
-    }
-    let mut proof_serials: Vec<u64> = proofs.values().map(|c| c.summary.serial).collect();
-    proof_serials.sort_unstable();
+/// The serials whose record files the claims shards carry, in order: for each distinct pair of
+/// manufacturer and English name, the lowest serial that carries it (the proof of that English
+/// name); docs/FORMAT.md section 12.
+pub fn claims_proofs(certs: &BTreeMap<u64, VerifiedCert>) -> Vec<u64> {
+    let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    // In serial order, so that the first of a pair is its lowest serial.
+    certs
+        .values()
+        .filter(|c| {
+            c.summary
+                .manufacturer_en
+                .as_deref()
+                .is_some_and(|en| seen.insert((c.summary.manufacturer.as_str(), en)))
+        })
+        .map(|c| c.summary.serial)
+        .collect()
+}
+
+/// `api/v1/claims/index.json`: the number of claims and the shards of [`claims_shards`].
+pub fn claims_index(certs: &BTreeMap<u64, VerifiedCert>) -> serde_json::Result<Vec<u8>> {
     let blocks = claims_shards(certs.keys().copied());
     let index = serde_json::json!({
         "format": "starmark-claims-v1",
@@ -221,35 +226,36 @@ pub fn claims_files(certs: &BTreeMap<u64, VerifiedCert>) -> anyhow::Result<Vec<V
         "claims": certs.len(),
         "shards": blocks.iter().map(|b| format!("{b}.bin")).collect::<Vec<_>>(),
     });
-    let mut files = vec![serde_json::to_vec_pretty(&index)?];
-    let shards: Vec<anyhow::Result<Vec<u8>>> = blocks
-        .par_iter()
-        .map(|&block| {
-            let range = block * CLAIMS_SHARD..(block + 1).saturating_mul(CLAIMS_SHARD);
-            let records = proof_serials
-                .iter()
-                .filter(|s| range.contains(s))
-                .map(|s| {
-                    let c = certs
-                        .get(s)
-                        .ok_or_else(|| anyhow::anyhow!("certification {s} went missing"))?;
-                    c.full().map(|f| f.bytes.as_slice())
-                })
-                .collect::<anyhow::Result<Vec<&[u8]>>>()?;
-            let bundle = starmark_core::bundle::Bundle {
-                claims: certs
-                    .range(range)
-                    .map(|(_, c)| c.signed.as_bytes())
-                    .collect(),
-                records,
-            };
-            Ok(bundle.encode()?)
+    serde_json::to_vec_pretty(&index)
+}
+
+/// The claims shard `api/v1/claims/<block>.bin`: every signed claim of the block's serials in
+/// serial order, and the record files of the `proofs` (of [`claims_proofs`]) in the block.
+/// A changed record changes one shard.
+pub fn claims_shard(
+    certs: &BTreeMap<u64, VerifiedCert>,
+    block: u64,
+    proofs: &[u64],
+) -> anyhow::Result<Vec<u8>> {
+    let range = block * CLAIMS_SHARD..(block + 1).saturating_mul(CLAIMS_SHARD);
+    let records = proofs
+        .iter()
+        .filter(|s| range.contains(s))
+        .map(|s| {
+            let c = certs
+                .get(s)
+                .ok_or_else(|| anyhow::anyhow!("certification {s} went missing"))?;
+            c.full().map(|f| f.bytes.as_slice())
         })
-        .collect();
-    for shard in shards {
-        files.push(shard?);
-    }
-    Ok(files)
+        .collect::<anyhow::Result<Vec<&[u8]>>>()?;
+    let bundle = starmark_core::bundle::Bundle {
+        claims: certs
+            .range(range)
+            .map(|(_, c)| c.signed.as_bytes())
+            .collect(),
+        records,
+    };
+    Ok(bundle.encode()?)
 }
 
 /// Where the verify page learns which certifications are superseded.
@@ -580,7 +586,11 @@ mod tests {
         let reg = Registry::open(&dir).unwrap();
         let lists = super::super::load::lists(&reg, None).unwrap();
         let loaded = super::super::load::load(&reg, lists, false).unwrap();
-        let files = claims_files(&loaded.certs).unwrap();
+        let proofs = claims_proofs(&loaded.certs);
+        let mut files = vec![claims_index(&loaded.certs).unwrap()];
+        for block in claims_shards(loaded.certs.keys().copied()) {
+            files.push(claims_shard(&loaded.certs, block, &proofs).unwrap());
+        }
         let index: serde_json::Value = serde_json::from_slice(&files[0]).unwrap();
         assert_eq!(
             index["shards"],

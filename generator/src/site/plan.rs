@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use starmark_core::Day;
 
-use super::load::{Status, VerifiedCert};
+use super::load::{Status, Summary, VerifiedCert};
 use super::output::JobId;
 use super::theme::{self, LANGS};
 use super::views::{self, category_name, maker_slug, number, CertView, Row};
@@ -25,42 +25,68 @@ use crate::registry::Category;
 struct Keys {
     /// The build's theme and configuration key.
     global: Key,
-    /// Per certification: its pages' key and its label's key.
-    certs: HashMap<u64, (Key, Key)>,
-    /// The key of every certification together.
-    all: Key,
+    /// Per certification: the keys of its pages, its label and its row on list pages.
+    certs: HashMap<u64, CertKeys>,
+    /// The key of every certification's row together.
+    all_rows: Key,
+}
+
+/// The keys of one certification.
+#[derive(Clone, Copy, Default)]
+struct CertKeys {
+    /// Its own pages: changes with anything of it (body, signature, status).
+    page: Key,
+    /// Its label.
+    label: Key,
+    /// Its row on pages and files that list it (category, maker, home, revoked, search, API,
+    /// feed): changes only with what a row shows, so that a change to a record's body or a new
+    /// signature renders its own pages again but no list.
+    row: Key,
 }
 
 impl Keys {
     fn of(site: &Site<'_>, font: &LabelFont, global: &Key) -> Keys {
         let base_url = site.reg.config.base_url.as_str();
         let font_id = font.id();
-        let certs: HashMap<u64, (Key, Key)> = site
+        let certs: HashMap<u64, CertKeys> = site
             .loaded
             .certs
             .par_iter()
             .map(|(s, c)| {
-                let label = label_key(&font_id, base_url, site.reg.config.label, c);
-                (*s, (cert_key(global, c), label))
+                let keys = CertKeys {
+                    page: cert_key(global, c),
+                    label: label_key(&font_id, base_url, site.reg.config.label, c),
+                    row: row_key(c),
+                };
+                (*s, keys)
             })
             .collect();
         let mut keys = Keys {
             global: *global,
             certs,
-            all: Key::default(),
+            all_rows: Key::default(),
         };
-        keys.all = keys.members(site.loaded.certs.keys().copied());
+        keys.all_rows = keys.rows(site.loaded.certs.keys().copied());
         keys
     }
 
     /// The key of a page that lists `serials`: changes when any of their pages' keys does.
     fn members(&self, serials: impl Iterator<Item = u64>) -> Key {
+        self.combined(serials, |k| &k.page)
+    }
+
+    /// The key of a page that shows the rows of `serials`: changes when any of their rows does.
+    fn rows(&self, serials: impl Iterator<Item = u64>) -> Key {
+        self.combined(serials, |k| &k.row)
+    }
+
+    fn combined(&self, serials: impl Iterator<Item = u64>, pick: fn(&CertKeys) -> &Key) -> Key {
         let mut h = Sha256::new();
         h.update(self.global);
         for s in serials {
             h.update(s.to_le_bytes());
-            if let Some((k, _)) = self.certs.get(&s) {
-                h.update(k);
+            if let Some(k) = self.certs.get(&s) {
+                h.update(pick(k));
             }
         }
         let mut key = [0u8; 16];
@@ -82,9 +108,9 @@ pub(super) fn plan<'a>(
         let Some(category) = site.categories.get(c.summary.category.as_str()).copied() else {
             continue;
         };
-        let (page_key, label_key) = keys.certs.get(serial).copied().unwrap_or_default();
-        jobs.push(certificate_page(site, c, category, page_key));
-        jobs.push(label(site, font, c, label_key));
+        let k = keys.certs.get(serial).copied().unwrap_or_default();
+        jobs.push(certificate_page(site, c, category, k.page));
+        jobs.push(label(site, font, c, k.label));
     }
     let (by_maker, by_category) = grouped(&loaded.certs);
     jobs.extend(maker_pages(site, &keys, by_maker));
@@ -97,7 +123,7 @@ pub(super) fn plan<'a>(
     jobs.push(api_index(site, &keys));
     jobs.push(api_lists(site));
     jobs.push(api_superseded(site));
-    jobs.push(api_claims(site, &keys));
+    jobs.extend(api_claims(site, &keys));
     jobs.push(api_categories(site, &keys));
     jobs.push(api_build(site, &keys));
     jobs.extend(search_index(site, &keys));
@@ -202,7 +228,7 @@ fn maker_pages<'a>(site: &'a Site<'a>, keys: &Keys, by_maker: Groups<'a>) -> Vec
         .into_iter()
         .map(|(name, certs)| {
             let slug = maker_slug(name);
-            let key = keys.members(certs.iter().map(|c| c.summary.serial));
+            let key = keys.rows(certs.iter().map(|c| c.summary.serial));
             let rel = format!("maker/{slug}.html");
             Job::named(
                 &format!("maker/{slug}"),
@@ -244,7 +270,7 @@ fn category_pages<'a>(
         .iter()
         .map(|cat| {
             let members = by_category.remove(cat.code.as_str()).unwrap_or_default();
-            let key = keys.members(members.iter().map(|c| c.summary.serial));
+            let key = keys.rows(members.iter().map(|c| c.summary.serial));
             let rel = format!("category/{}.html", cat.code);
             Job::named(
                 &format!("category/{}", cat.code),
@@ -271,7 +297,7 @@ fn home_page<'a>(site: &'a Site<'a>, keys: &Keys) -> Job<'a> {
     let loaded = site.loaded;
     Job::named(
         "home",
-        keys.all,
+        keys.all_rows,
         both("index.html"),
         Box::new(move || {
             let newest_first = |a: &&VerifiedCert, b: &&VerifiedCert| {
@@ -368,7 +394,7 @@ fn revoked_page<'a>(site: &'a Site<'a>, keys: &Keys) -> Job<'a> {
     let loaded = site.loaded;
     Job::named(
         "revoked",
-        key_of(&[&keys.all, &loaded.revocation_bytes]),
+        key_of(&[&keys.all_rows, &loaded.revocation_bytes]),
         both("revoked.html"),
         Box::new(move || {
             let mut entries = loaded.revocations.entries.clone();
@@ -407,7 +433,7 @@ fn api_index<'a>(site: &'a Site<'a>, keys: &Keys) -> Job<'a> {
     };
     Job::named(
         "api/v1/index.json",
-        keys.all,
+        keys.all_rows,
         vec!["api/v1/index.json".into()],
         Box::new(move || Ok(vec![api::index_json(&loaded.certs, loaded.as_of, &head)?])),
     )
@@ -453,21 +479,43 @@ fn api_superseded<'a>(site: &'a Site<'a>) -> Job<'a> {
     )
 }
 
-/// `api/v1/claims/index.json` and its shards: every signed claim, for the listings check.
-fn api_claims<'a>(site: &'a Site<'a>, keys: &Keys) -> Job<'a> {
-    let loaded = site.loaded;
-    let mut paths = vec![format!("{}/index.json", api::CLAIMS_DIR)];
-    paths.extend(
-        api::claims_shards(loaded.certs.keys().copied())
-            .into_iter()
-            .map(api::claims_shard_path),
-    );
-    Job::named(
-        "api/v1/claims",
-        key_of(&[&keys.all, b"claims shards"]),
-        paths,
-        Box::new(move || api::claims_files(&loaded.certs)),
-    )
+/// `api/v1/claims/index.json` and its shards, one job each: every signed claim, for the listings
+/// check. A changed record renders its own shard only.
+fn api_claims<'a>(site: &'a Site<'a>, keys: &Keys) -> Vec<Job<'a>> {
+    let certs = &site.loaded.certs;
+    let blocks = api::claims_shards(certs.keys().copied());
+    let proofs = api::claims_proofs(certs);
+    let mut index_key = Sha256::new();
+    index_key.update(certs.len().to_le_bytes());
+    for b in &blocks {
+        index_key.update(b.to_le_bytes());
+    }
+    let index_key: [u8; 32] = index_key.finalize().into();
+    let index_path = format!("{}/index.json", api::CLAIMS_DIR);
+    let mut jobs = vec![Job::named(
+        &index_path,
+        key_of(&[&keys.global, b"claims index", &index_key]),
+        vec![index_path.clone()],
+        Box::new(move || Ok(vec![api::claims_index(certs)?])),
+    )];
+    for block in blocks {
+        let range = block * api::CLAIMS_SHARD..(block + 1).saturating_mul(api::CLAIMS_SHARD);
+        let proofs: Vec<u64> = proofs
+            .iter()
+            .copied()
+            .filter(|s| range.contains(s))
+            .collect();
+        let proof_bytes: Vec<u8> = proofs.iter().flat_map(|s| s.to_le_bytes()).collect();
+        let members = keys.members(certs.range(range).map(|(s, _)| *s));
+        let path = api::claims_shard_path(block);
+        jobs.push(Job::named(
+            &path,
+            key_of(&[&members, b"claims shard", &proof_bytes]),
+            vec![path.clone()],
+            Box::new(move || Ok(vec![api::claims_shard(certs, block, &proofs)?])),
+        ));
+    }
+    jobs
 }
 
 /// `api/v1/categories.json`: the catalogue.
@@ -513,7 +561,7 @@ fn search_index<'a>(site: &'a Site<'a>, keys: &Keys) -> Vec<Job<'a>> {
         let chunk: Vec<&VerifiedCert> = chunk.to_vec();
         jobs.push(Job::named(
             &format!("search/{name}"),
-            keys.members(chunk.iter().map(|c| c.summary.serial)),
+            keys.rows(chunk.iter().map(|c| c.summary.serial)),
             vec![format!("search/{name}")],
             Box::new(move || Ok(vec![api::search_shard(&chunk, &codes)?])),
         ));
@@ -546,7 +594,7 @@ fn feed<'a>(site: &'a Site<'a>, keys: &Keys) -> Job<'a> {
     let registry_name = site.reg.config.name.as_str();
     Job::named(
         "feed.xml",
-        key_of(&[&keys.all, &loaded.revocation_bytes]),
+        key_of(&[&keys.all_rows, &loaded.revocation_bytes]),
         vec!["feed.xml".into()],
         Box::new(move || {
             Ok(vec![api::feed(
@@ -633,6 +681,52 @@ fn cert_key(global: &Key, c: &VerifiedCert) -> Key {
         global,
         &c.signed.claim().record_sha256,
         c.signed.as_bytes(),
+        c.status.name().as_bytes(),
+        &rev_date.to_le_bytes(),
+        rev_reason.as_bytes(),
+        &c.superseded_by.unwrap_or(u64::MAX).to_le_bytes(),
+    ])
+}
+
+/// The key of a certification's row: what [`Summary`] holds (the fields
+/// that pages other than its own show) and its status, revocation and successor.
+fn row_key(c: &VerifiedCert) -> Key {
+    // Every field, by name: a field added to the summary does not compile until it is keyed.
+    let Summary {
+        serial,
+        manufacturer,
+        manufacturer_en,
+        manufacturer_uscc,
+        product,
+        model,
+        category,
+        tier,
+        issued,
+        valid_from,
+        valid_until,
+        supersedes,
+    } = &c.summary;
+    // 0xff is no UTF-8: an absent name differs from every name.
+    fn opt(o: &Option<String>) -> &[u8] {
+        o.as_deref().map_or(&[0xff], str::as_bytes)
+    }
+    let (rev_date, rev_reason) = c
+        .revocation
+        .map_or((u16::MAX, ""), |r| (r.date.0, r.reason.name()));
+    key_of(&[
+        b"row",
+        &serial.to_le_bytes(),
+        manufacturer.as_bytes(),
+        opt(manufacturer_en),
+        opt(manufacturer_uscc),
+        product.as_bytes(),
+        model.as_bytes(),
+        category.as_bytes(),
+        &[*tier],
+        &issued.0.to_le_bytes(),
+        &valid_from.0.to_le_bytes(),
+        &valid_until.0.to_le_bytes(),
+        &supersedes.unwrap_or(u64::MAX).to_le_bytes(),
         c.status.name().as_bytes(),
         &rev_date.to_le_bytes(),
         rev_reason.as_bytes(),

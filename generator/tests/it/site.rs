@@ -424,6 +424,129 @@ fn builds_are_reproducible_and_incremental() {
     );
 }
 
+/// The inode of a published file: the same after a rebuild when the build reused the file (a
+/// hard link of the earlier generation's) instead of rendering it.
+fn inode(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .ino()
+}
+
+/// The one file of `dir` that links to certification 1's page.
+fn page_listing_cert_1(dir: &Path) -> PathBuf {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .contains("cert/1.html\"")
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    found.remove(0)
+}
+
+#[test]
+fn a_change_to_a_record_body_renders_its_own_pages_and_no_list_and_a_change_to_its_row_renders_the_lists(
+) {
+    let tmp = tempfile::tempdir().unwrap();
+    let reg = demo_copy(tmp.path());
+    let out = tmp.path().join("public");
+    assert!(build(&reg, &out).status.success());
+    let category = page_listing_cert_1(&out.join("category"));
+    let maker = page_listing_cert_1(&out.join("maker"));
+    let lists: Vec<PathBuf> = [
+        category.clone(),
+        maker.clone(),
+        out.join("en/category").join(category.file_name().unwrap()),
+        out.join("index.html"),
+        out.join("en/index.html"),
+        out.join("revoked.html"),
+        out.join("api/v1/index.json"),
+        out.join("search/shard-000.json"),
+        out.join("feed.xml"),
+    ]
+    .into();
+    // Lists what neither change touches: the claims index (count and shards).
+    let claims_index = out.join("api/v1/claims/index.json");
+    let claims_index_inode = inode(&claims_index);
+    let own = [
+        out.join("cert/1.html"),
+        out.join("en/cert/1.html"),
+        out.join("api/v1/claims/0.bin"),
+    ];
+    let inodes = |paths: &[PathBuf]| paths.iter().map(|p| inode(p)).collect::<Vec<_>>();
+    let record = reg.join("records/0001.md");
+    let text = std::fs::read_to_string(&record).unwrap();
+    let sign = || {
+        let o = run(bin()
+            .args(["sign", "--force", "--registry"])
+            .arg(&reg)
+            .arg(&record));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let same_as_full_build = |what: &str| {
+        let full = tmp.path().join(format!("full-{what}"));
+        let o = run(bin()
+            .args(["build", "--full", "--quiet", "--out"])
+            .arg(&full)
+            .arg(&reg));
+        assert!(o.status.success());
+        assert!(
+            files(&out) == files(&full),
+            "{what}: differs from a full build"
+        );
+    };
+
+    // A new line in the body (and so a new signature): the certification's pages and label
+    // change, the pages and files that list it keep their file.
+    for round in 1..=2 {
+        let (lists_before, own_before) = (inodes(&lists), inodes(&own));
+        let body = text.replace(
+            "## 备注 / Notes",
+            &format!("## 备注 / Notes\n\n复测 {round} / retest {round}\n"),
+        );
+        std::fs::write(&record, body).unwrap();
+        sign();
+        assert!(build(&reg, &out).status.success());
+        let page = std::fs::read_to_string(&own[1]).unwrap();
+        assert!(page.contains(&format!("retest {round}")), "round {round}");
+        for (p, (before, now)) in own.iter().zip(own_before.iter().zip(inodes(&own))) {
+            assert_ne!(
+                *before,
+                now,
+                "round {round}: {} was not rendered",
+                p.display()
+            );
+        }
+        for (p, (before, now)) in lists.iter().zip(lists_before.iter().zip(inodes(&lists))) {
+            assert_eq!(*before, now, "round {round}: {} was rendered", p.display());
+        }
+        assert_eq!(inode(&claims_index), claims_index_inode);
+        same_as_full_build(&format!("body-{round}"));
+    }
+
+    // A new model shows in every list: each is rendered again.
+    let lists_before = inodes(&lists);
+    std::fs::write(
+        &record,
+        text.replace("model = \"XL-AX3000\"", "model = \"XL-AX3000-R2\""),
+    )
+    .unwrap();
+    sign();
+    assert!(build(&reg, &out).status.success());
+    for (p, (before, now)) in lists.iter().zip(lists_before.iter().zip(inodes(&lists))) {
+        assert_ne!(*before, now, "{} was not rendered", p.display());
+    }
+    for p in [&category, &maker] {
+        let page = std::fs::read_to_string(p).unwrap();
+        assert!(page.contains("XL-AX3000-R2"), "{}", p.display());
+    }
+    assert_eq!(inode(&claims_index), claims_index_inode);
+    same_as_full_build("model");
+}
 /// A minimal HTTP/1.0 GET; returns (status, body).
 fn get(addr: &str, path: &str) -> (u16, Vec<u8>) {
     let mut s = TcpStream::connect(addr).unwrap();
