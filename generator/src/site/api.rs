@@ -1,6 +1,8 @@
 //! Machine-readable outputs: the JSON API, the search index, the Atom feed and the sitemap.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+
+use foldhash::HashSetExt as _;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -203,7 +205,7 @@ pub fn claims_shards(serials: impl Iterator<Item = u64>) -> Vec<u64> {
 /// manufacturer and English name, the lowest serial that carries it (the proof of that English
 /// name); docs/FORMAT.md section 12.
 pub fn claims_proofs(certs: &BTreeMap<u64, VerifiedCert>) -> Vec<u64> {
-    let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    let mut seen: foldhash::HashSet<(&str, &str)> = foldhash::HashSet::new();
     // In serial order, so that the first of a pair is its lowest serial.
     certs
         .values()

@@ -213,7 +213,7 @@ struct RecordCache {
     version: u32,
     /// SHA-256 of the trust list bytes and the catalogue codes the entries were checked under.
     basis: String,
-    records: std::collections::HashMap<String, CacheEntry>,
+    records: foldhash::HashMap<String, CacheEntry>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -498,7 +498,7 @@ pub fn load(reg: &Registry, lists: Lists, use_cache: bool) -> Result<Loaded> {
     let stale = known < cache.records.len();
     let cache_changed = !fresh.is_empty() || stale;
     if stale {
-        let present: std::collections::HashSet<std::borrow::Cow<'_, str>> =
+        let present: foldhash::HashSet<std::borrow::Cow<'_, str>> =
             files.iter().map(|(p, _)| p.to_string_lossy()).collect();
         cache.records.retain(|k, _| present.contains(k.as_str()));
     }

@@ -8,7 +8,6 @@
 //! registry's `.starmark-cache/`, found by the directory's identity; a build forgets the spare's
 //! state before it touches the spare, so a killed build's spare is redone, never trusted.
 
-use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -76,7 +75,7 @@ pub struct State {
     /// The theme and configuration key of that build.
     pub global: [u8; 16],
     /// Job -> (key, files of a named job; empty for derived ones).
-    pub jobs: HashMap<JobId, ([u8; 16], Vec<String>)>,
+    pub jobs: foldhash::HashMap<JobId, ([u8; 16], Vec<String>)>,
 }
 
 /// Identity of a directory that survives renames and swaps, and that a directory made later in

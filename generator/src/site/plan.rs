@@ -6,6 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use foldhash::HashMapExt as _;
+
 use anyhow::Result;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -26,7 +28,7 @@ struct Keys {
     /// The build's theme and configuration key.
     global: Key,
     /// Per certification: the keys of its pages, its label and its row on list pages.
-    certs: HashMap<u64, CertKeys>,
+    certs: foldhash::HashMap<u64, CertKeys>,
     /// The key of every certification's row together.
     all_rows: Key,
 }
@@ -48,7 +50,7 @@ impl Keys {
     fn of(site: &Site<'_>, font: &LabelFont, global: &Key) -> Keys {
         let base_url = site.reg.config.base_url.as_str();
         let font_id = font.id();
-        let certs: HashMap<u64, CertKeys> = site
+        let certs: foldhash::HashMap<u64, CertKeys> = site
             .loaded
             .certs
             .par_iter()
@@ -142,11 +144,11 @@ pub(super) fn plan<'a>(
 }
 
 /// Certifications by manufacturer and by category, in serial order, in one pass.
-type Groups<'a> = HashMap<&'a str, Vec<&'a VerifiedCert>>;
+type Groups<'a> = foldhash::HashMap<&'a str, Vec<&'a VerifiedCert>>;
 
 fn grouped(certs: &BTreeMap<u64, VerifiedCert>) -> (Groups<'_>, Groups<'_>) {
-    let mut by_maker: Groups<'_> = HashMap::new();
-    let mut by_category: Groups<'_> = HashMap::new();
+    let mut by_maker: Groups<'_> = Groups::new();
+    let mut by_category: Groups<'_> = Groups::new();
     for c in certs.values() {
         by_maker
             .entry(c.summary.manufacturer.as_str())
