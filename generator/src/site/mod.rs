@@ -216,12 +216,10 @@ impl Site<'_> {
         &self,
         template: &str,
         rel: &str,
-        fill: &(dyn Fn(&str, &mut tera::Context) + Sync),
+        fill: &dyn Fn(&str, &mut tera::Context),
     ) -> Result<Vec<Vec<u8>>> {
-        // The languages in parallel: a category of thousands of rows is the longest job of a
-        // rebuild after a change that shows in lists.
         LANGS
-            .par_iter()
+            .iter()
             .zip(&self.base)
             .map(|(lang, base)| {
                 let full = lang_path(lang, rel);
