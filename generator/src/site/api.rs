@@ -194,6 +194,11 @@ pub fn claims_shard_path(block: u64) -> String {
     format!("{CLAIMS_DIR}/{block}.bin")
 }
 
+/// The serials of shard `block`.
+pub fn claims_block(block: u64) -> std::ops::Range<u64> {
+    block * CLAIMS_SHARD..(block + 1).saturating_mul(CLAIMS_SHARD)
+}
+
 /// The shards of these serials (in order), each once.
 pub fn claims_shards(serials: impl Iterator<Item = u64>) -> Vec<u64> {
     let mut blocks: Vec<u64> = serials.map(|s| s / CLAIMS_SHARD).collect();
@@ -239,7 +244,7 @@ pub fn claims_shard(
     block: u64,
     proofs: &[u64],
 ) -> anyhow::Result<Vec<u8>> {
-    let range = block * CLAIMS_SHARD..(block + 1).saturating_mul(CLAIMS_SHARD);
+    let range = claims_block(block);
     let records = proofs
         .iter()
         .filter(|s| range.contains(s))

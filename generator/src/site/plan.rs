@@ -486,29 +486,28 @@ fn api_superseded<'a>(site: &'a Site<'a>) -> Job<'a> {
 fn api_claims<'a>(site: &'a Site<'a>, keys: &Keys) -> Vec<Job<'a>> {
     let certs = &site.loaded.certs;
     let blocks = api::claims_shards(certs.keys().copied());
-    let proofs = api::claims_proofs(certs);
-    let mut index_key = Sha256::new();
-    index_key.update(certs.len().to_le_bytes());
-    for b in &blocks {
-        index_key.update(b.to_le_bytes());
+    // The proofs (in serial order) of each block, in one pass.
+    let mut proofs_of: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    for s in api::claims_proofs(certs) {
+        proofs_of.entry(s / api::CLAIMS_SHARD).or_default().push(s);
     }
-    let index_key: [u8; 32] = index_key.finalize().into();
+    let block_bytes: Vec<u8> = blocks.iter().flat_map(|b| b.to_le_bytes()).collect();
     let index_path = format!("{}/index.json", api::CLAIMS_DIR);
     let mut jobs = vec![Job::named(
         &index_path,
-        key_of(&[&keys.global, b"claims index", &index_key]),
+        key_of(&[
+            &keys.global,
+            b"claims index",
+            &certs.len().to_le_bytes(),
+            &block_bytes,
+        ]),
         vec![index_path.clone()],
         Box::new(move || Ok(vec![api::claims_index(certs)?])),
     )];
     for block in blocks {
-        let range = block * api::CLAIMS_SHARD..(block + 1).saturating_mul(api::CLAIMS_SHARD);
-        let proofs: Vec<u64> = proofs
-            .iter()
-            .copied()
-            .filter(|s| range.contains(s))
-            .collect();
+        let proofs = proofs_of.remove(&block).unwrap_or_default();
         let proof_bytes: Vec<u8> = proofs.iter().flat_map(|s| s.to_le_bytes()).collect();
-        let members = keys.members(certs.range(range).map(|(s, _)| *s));
+        let members = keys.members(certs.range(api::claims_block(block)).map(|(s, _)| *s));
         let path = api::claims_shard_path(block);
         jobs.push(Job::named(
             &path,

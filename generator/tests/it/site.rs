@@ -60,6 +60,14 @@ fn build(reg: &Path, out: &Path) -> Output {
     run(bin().args(["build", "--quiet", "--out"]).arg(out).arg(reg))
 }
 
+/// `build --full`: the cache ignored.
+fn full_build(reg: &Path, out: &Path) -> Output {
+    run(bin()
+        .args(["build", "--full", "--quiet", "--out"])
+        .arg(out)
+        .arg(reg))
+}
+
 fn files(root: &Path) -> BTreeMap<String, [u8; 32]> {
     let mut out = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
@@ -406,11 +414,7 @@ fn builds_are_reproducible_and_incremental() {
     let reg = demo_copy(tmp.path());
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     assert!(build(&reg, &a).status.success());
-    let o = run(bin()
-        .args(["build", "--full", "--quiet", "--out"])
-        .arg(&b)
-        .arg(&reg));
-    assert!(o.status.success());
+    assert!(full_build(&reg, &b).status.success());
     assert_eq!(
         files(&a),
         files(&b),
@@ -489,11 +493,7 @@ fn a_change_to_a_record_body_renders_its_own_pages_and_no_list_and_a_change_to_i
     };
     let same_as_full_build = |what: &str| {
         let full = tmp.path().join(format!("full-{what}"));
-        let o = run(bin()
-            .args(["build", "--full", "--quiet", "--out"])
-            .arg(&full)
-            .arg(&reg));
-        assert!(o.status.success());
+        assert!(full_build(&reg, &full).status.success());
         assert!(
             files(&out) == files(&full),
             "{what}: differs from a full build"
